@@ -1,0 +1,27 @@
+/** A request an adapter builds and the engine sends. Bodies that are Blobs stay slices: never copied on the main thread. */
+export interface HttpRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD';
+  url: string;
+  headers?: Record<string, string>;
+  body?: Blob | string | FormData | null;
+  /** Overrides the engine's request timeout, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** What came back. `headers.get` reads only what CORS exposes to the page. */
+export interface HttpResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  text: string;
+  /** The request's URL without query or fragment. */
+  url: string;
+}
+
+/** Parses a JSON body, or says that it was not JSON. */
+export function parseJson<T>(response: HttpResponse): T | undefined {
+  try {
+    return JSON.parse(response.text) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,74 @@
+import type { UploadError } from './errors.js';
+import type { HashAlgorithm, PartPlan, PartReceipt, UploadResult } from '../providers/adapter.js';
+
+/** One file's states. */
+export const UploadState = {
+  Queued: 'queued',
+  Hashing: 'hashing',
+  Uploading: 'uploading',
+  Completing: 'completing',
+  Done: 'done',
+  Paused: 'paused',
+  Failed: 'failed',
+  Canceled: 'canceled',
+} as const;
+export type UploadState = (typeof UploadState)[keyof typeof UploadState];
+
+/** States a task never leaves by itself. */
+export const SETTLED_STATES: ReadonlySet<UploadState> = new Set<UploadState>([
+  UploadState.Done,
+  UploadState.Failed,
+  UploadState.Canceled,
+]);
+
+/** Progress of one file or of the whole queue. */
+export interface ProgressSnapshot {
+  bytesSent: number;
+  bytesTotal: number;
+  /** Bytes per second, smoothed. */
+  speed: number;
+  /** Seconds left at the current speed, or undefined while unknown. */
+  eta: number | undefined;
+  /** Bytes hashed so far, while a whole-file hash runs before the upload. */
+  bytesHashed?: number;
+}
+
+/**
+ * A whole-file hasher's state at a block boundary, as the algorithm's own state words and the byte count, so that a
+ * hash-wasm upgrade never strands a resume (hash-wasm's raw `save()` carries a version header).
+ */
+export interface SavedHashState {
+  algorithm: HashAlgorithm;
+  bytes: number;
+  words: number[];
+}
+
+/** The record kept per unfinished upload. Holds no token and no URL. */
+export interface CheckpointRecord {
+  version: 1;
+  fingerprint: string;
+  adapterId: string;
+  target: string;
+  file: { name: string; size: number; type: string; lastModified: number };
+  plan: PartPlan;
+  /** The adapter's session state (upload id, key, …), JSON only. */
+  session: unknown;
+  receipts: PartReceipt[];
+  hashState?: SavedHashState[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What the manager says happened, as typed events. */
+export interface UploadManagerEventMap {
+  'task-added': { taskId: string };
+  'task-rejected': { file: File; error: UploadError };
+  'task-state': { taskId: string; state: UploadState };
+  'task-progress': { taskId: string; progress: ProgressSnapshot };
+  'task-complete': { taskId: string; result: UploadResult };
+  'task-error': { taskId: string; error: UploadError };
+  progress: { progress: ProgressSnapshot };
+  /** Something went wrong that does not stop the upload (a discarded checkpoint, a full IndexedDB). */
+  warning: { taskId?: string; error: UploadError };
+  'queue-complete': Record<string, never>;
+}

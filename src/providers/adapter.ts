@@ -1,0 +1,148 @@
+import type { UploadError } from '../core/errors.js';
+import type { HttpRequest, HttpResponse } from '../core/http.js';
+
+/** Hash algorithms the worker computes, each backed by hash-wasm. */
+export type HashAlgorithm = 'md5' | 'sha1' | 'sha256' | 'crc32' | 'crc32c' | 'crc64' | 'crc64nvme';
+
+/**
+ * How a digest is written.
+ * - `hex` / `hex-upper`: the digest bytes as lower / upper case hex.
+ * - `base64`: the digest bytes in Base64 (Content-MD5, x-amz-checksum-*).
+ * - `decimal`: a CRC as an unsigned decimal string.
+ * - `state-words`: the algorithm's internal state words (H0..Hn) as unsigned 32-bit integers, not a digest.
+ * - `state-hex-le`: those state words, each as its 4 little-endian bytes in hex.
+ */
+export type DigestEncoding = 'hex' | 'hex-upper' | 'base64' | 'decimal' | 'state-words' | 'state-hex-le';
+
+/**
+ * What part of the file a digest covers.
+ * - `file`: the whole file.
+ * - `part`: each part on its own.
+ * - `prefix`: the first `prefixLength` bytes (or the whole file if shorter).
+ * - `state-before-part`: the whole-file hasher's state after every byte before the part (parallel SHA contexts).
+ * - `state-after-part`: the same after every byte up to the part's end.
+ */
+export type DigestScope = 'file' | 'part' | 'prefix' | 'state-before-part' | 'state-after-part';
+
+/** When the adapter needs the digest; the engine orders hashing and requests to match. */
+export type DigestMoment = 'before-create' | 'before-part' | 'before-complete';
+
+/** One digest an adapter asks for. */
+export interface DigestSpec {
+  /** The name the adapter reads it back under. */
+  name: string;
+  algorithm: HashAlgorithm;
+  encoding: DigestEncoding;
+  scope: DigestScope;
+  when: DigestMoment;
+  /** For `prefix`: how many leading bytes. */
+  prefixLength?: number;
+}
+
+/** A provider's part limits; the planner stays inside them and grows the part size rather than exceed `maxParts`. */
+export interface PartLimits {
+  minPartSize: number;
+  maxPartSize: number;
+  maxParts: number;
+  /** The largest object the provider stores. */
+  maxFileSize: number;
+  /** Part sizes must be a multiple of this (e.g. 64 for SHA contexts). */
+  partSizeMultiple?: number;
+  /** The part size used when the user sets none. */
+  defaultPartSize: number;
+  /** Whether the provider stores a 0-byte object. */
+  allowsEmptyFile: boolean;
+}
+
+/** The chosen split of one file. All parts are `partSize` except the last. */
+export interface PartPlan {
+  partSize: number;
+  partCount: number;
+}
+
+/** One part to send: a lazy slice of the file. */
+export interface Part {
+  /** 1-based. */
+  partNumber: number;
+  offset: number;
+  size: number;
+  blob: Blob;
+}
+
+/** What a provider returned for a stored part: enough to complete the upload and to resume. JSON only. */
+export interface PartReceipt {
+  partNumber: number;
+  size: number;
+  etag?: string;
+  [field: string]: unknown;
+}
+
+/** What `create` found: a new session, or the provider already holding the bytes (rapid upload). */
+export type CreateResult<Session> =
+  | { kind: 'session'; session: Session }
+  | { kind: 'done'; result: UploadResult };
+
+/** What the provider reports for a finished upload; shown in `mcu-complete`. */
+export interface UploadResult {
+  /** Where the object lives, when the provider says. Never a presigned URL. */
+  location?: string;
+  key?: string;
+  fileId?: string;
+  etag?: string;
+  /** True when no byte was sent because the provider already had the file. */
+  rapid?: boolean;
+  [field: string]: unknown;
+}
+
+/** The file being uploaded, as the adapter sees it. */
+export interface FileDescription {
+  name: string;
+  size: number;
+  type: string;
+  lastModified: number;
+}
+
+/** What an adapter's request calls are given. */
+export interface AdapterContext {
+  file: FileDescription;
+  /** The file itself, for slicing. Never read on the main thread. */
+  blob: Blob;
+  plan: PartPlan;
+  /**
+   * Sends one request through the engine's transport: abort, timeout and stall detection are the engine's. A non-2xx
+   * answer is turned into an `UploadError` by the adapter's `parseError` and thrown, unless the status is listed in
+   * `acceptStatus`. Bodies that are Blobs report upload progress.
+   */
+  send(request: HttpRequest, options?: { acceptStatus?: number[] }): Promise<HttpResponse>;
+  /** Resolves a digest the adapter declared; `partNumber` for per-part scopes. */
+  digest(name: string, partNumber?: number): Promise<string | number[]>;
+  signal: AbortSignal;
+}
+
+/**
+ * A provider protocol, described; the engine runs it. Adapters build requests and parse answers; they never send,
+ * retry, set timers, or touch storage or UI.
+ */
+export interface ProviderAdapter<Session = unknown> {
+  readonly id: string;
+  readonly limits: PartLimits;
+  /** The digests this adapter needs, for this file. */
+  digests(file: FileDescription): DigestSpec[];
+  /** Overrides the generic planner (e.g. a single request below a threshold). */
+  planParts?(file: FileDescription, requestedPartSize: number | undefined): PartPlan;
+  /** Whether parts of this session must go one at a time in ascending order. */
+  sequentialParts?(session: Session): boolean;
+  create(ctx: AdapterContext): Promise<CreateResult<Session>>;
+  /** What the provider already holds, for resume. Throws `not-found` when the session is gone. */
+  listParts?(ctx: AdapterContext, session: Session): Promise<PartReceipt[]>;
+  uploadPart(ctx: AdapterContext, session: Session, part: Part): Promise<PartReceipt>;
+  complete(ctx: AdapterContext, session: Session, receipts: PartReceipt[]): Promise<UploadResult>;
+  abort?(ctx: AdapterContext, session: Session): Promise<void>;
+  /** Turns a non-2xx answer into a typed error, with the provider's own code and message. */
+  parseError(response: HttpResponse, request: HttpRequest): UploadError;
+  /** Who the upload goes to, part of the resume fingerprint so that one file sent to two places resumes apart. */
+  readonly target: string;
+}
+
+/** Builds an adapter from options (endpoint, callbacks). */
+export type AdapterFactory = (options: Record<string, unknown>) => ProviderAdapter;

@@ -1,0 +1,15 @@
+import { expect } from '@open-wc/testing';
+import { UploadError, redactUrl, toUploadError } from '../../../src/core/errors.js';
+
+describe('UploadError', () => {
+  it('is retryable by default only for transient codes', () => {
+    expect(new UploadError('network', 'x').retryable).to.equal(true);
+    expect(new UploadError('provider-rejected', 'x').retryable).to.equal(false);
+  });
+  it('turns an AbortError into aborted', () => {
+    expect(toUploadError(new DOMException('stop', 'AbortError')).code).to.equal('aborted');
+  });
+  it('strips query and fragment from URLs', () => {
+    expect(redactUrl('https://b.example/k?X-Amz-Signature=abc#f')).to.equal('https://b.example/k');
+  });
+});

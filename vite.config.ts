@@ -1,0 +1,25 @@
+import { defineConfig } from 'vite';
+import { builtinModules } from 'node:module';
+
+const nodeOnly = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), /^@aws-sdk\//];
+
+export default defineConfig({
+  // Relative base keeps the worker URL relative to import.meta.url, so dist works below any path.
+  base: './',
+  // public/ holds the msw worker, which is test-only.
+  publicDir: false,
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    lib: {
+      entry: {
+        'multi-cloud-uploader': 'src/index.ts',
+        server: 'src/server/index.ts',
+        emulators: 'src/emulators/index.ts',
+      },
+      formats: ['es'],
+    },
+    rollupOptions: { external: nodeOnly },
+  },
+  worker: { format: 'es' },
+});

@@ -1,0 +1,33 @@
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { defaultReporter } from '@web/test-runner';
+import { summaryLineReporter } from './wtr-summary-reporter.mjs';
+import { e2eServersPlugin } from './test/helpers/e2e-servers-plugin.ts';
+
+const CHROMIUM = process.env.CHROME_PATH || '/usr/bin/chromium';
+// Without the networking flags Chromium keeps dialling hosts this machine cannot reach; as root it needs --no-sandbox.
+const args = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** @type {import('@web/test-runner').TestRunnerConfig} */
+export default {
+  files: ['test/**/*.test.ts'],
+  nodeResolve: { exportConditions: ['browser', 'development'] },
+  browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM, headless: true, args } })],
+  concurrency: 1,
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2eServersPlugin()],
+  middleware: [
+    // The msw worker must be served from the root so that its scope covers the test page.
+    function mswWorker(ctx, next) {
+      if (ctx.path === '/mockServiceWorker.js') ctx.path = '/public/mockServiceWorker.js';
+      return next();
+    },
+  ],
+  testFramework: { config: { timeout: 60000 } },
+  testsFinishTimeout: 20 * 60 * 1000,
+  reporters: [defaultReporter(), summaryLineReporter()],
+  filterBrowserLogs: ({ args }) => !String(args[0] ?? '').includes('Lit is in dev mode'),
+};
