@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+
+/** A Fetch-style request handler, the shape every handler in `multi-cloud-uploader/server` has. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/**
+ * Fault injection for tests: a Response carrying this header with the value `'1'` is sent as its status, its other
+ * headers (with the full Content-Length) and the first half of its body, and then the socket is destroyed, so the
+ * client sees a connection dropped mid-body. The header itself is never sent.
+ */
+export const DROP_CONNECTION_HEADER = 'x-mcu-drop-connection';
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Called with whatever a handler threw (the client gets a plain 500); defaults to `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
+/** Adapts a Fetch-style handler to a `node:http` request listener (`http.createServer(toNodeListener(handler))`). */
+export function toNodeListener(
+  handler: FetchHandler,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  return (req, res) => {
+    void serve(handler, req, res).catch((error: unknown) => {
+      onError(error);
+      if (res.headersSent) {
+        // The status line is gone already, so the only honest signal left is a broken connection.
+        res.destroy();
+        return;
+      }
+      const body = JSON.stringify({ error: { code: 'internal-error', message: 'Internal server error' } });
+      res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  };
+}
+
+async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const request = toFetchRequest(req, res);
+  const response = await handler(request);
+  if (response.headers.get(DROP_CONNECTION_HEADER) === '1') {
+    await sendTruncated(response, res);
+    return;
+  }
+  writeHead(response, res);
+  if (!response.body || req.method === 'HEAD') {
+    await response.body?.cancel();
+    res.end();
+    return;
+  }
+  // @types/node's web ReadableStream and the DOM one are the same object at run time but distinct types.
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+}
+
+function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+  const protocol = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  const url = new URL(req.url ?? '/', `${protocol}://${req.headers.host ?? 'localhost'}`);
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    // HTTP/2 pseudo-headers (":path") are not valid Fetch header names.
+    if (!name.startsWith(':')) headers.append(name, req.rawHeaders[i + 1] as string);
+  }
+  const method = req.method ?? 'GET';
+  const controller = new AbortController();
+  // A client that goes away should stop the handler's S3 calls and body reads, not leave them running.
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
+  if (!BODYLESS_METHODS.has(method)) {
+    // Same object at run time; the node and DOM typings of ReadableStream do not unify.
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+function writeHead(response: Response, res: ServerResponse, omit?: string): void {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name === omit || name === 'set-cookie') continue;
+    res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+}
+
+async function sendTruncated(response: Response, res: ServerResponse): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  writeHead(response, res, DROP_CONNECTION_HEADER);
+  res.setHeader('content-length', body.length);
+  res.removeHeader('transfer-encoding');
+  await new Promise<void>((resolve) => {
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => resolve());
+  });
+  res.destroy();
+}
