@@ -43,6 +43,8 @@ export const UploadErrorCode = {
   Network: 'network',
   /** No progress within the stall window, or the request took longer than its timeout. */
   Timeout: 'timeout',
+  /** Another tab or window of this site is uploading the same file. */
+  InUse: 'in-use',
   /** Canceled by the user. */
   Aborted: 'aborted',
 } as const;

@@ -1,0 +1,445 @@
+import { UploadError, UploadErrorCode, toUploadError } from './errors.js';
+import { fingerprintFile } from './fingerprint.js';
+import { tryLockFile } from './file-lock.js';
+import { partAt, planParts } from './part-plan.js';
+import { withRetry } from './retry.js';
+import type { RetryHooks, RetryPolicy } from './retry.js';
+import type { SlotPool } from './slot-pool.js';
+import { SpeedMeter, etaSeconds } from './speed-meter.js';
+import type { Transport } from './transport.js';
+import type { HttpRequest, HttpResponse } from './http.js';
+import { SETTLED_STATES, UploadState } from './types.js';
+import type { CheckpointRecord, ProgressSnapshot, SavedHashState, UploadManagerEventMap } from './types.js';
+import type {
+  AdapterContext,
+  FileDescription,
+  PartPlan,
+  PartReceipt,
+  ProviderAdapter,
+  UploadResult,
+} from '../providers/adapter.js';
+import type { HashClient, HashRun } from '../hashing/hash-client.js';
+import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
+
+/** Why a task's requests were aborted: pausing is not a failure (Uppy's pausing reason). */
+export const PAUSE_REASON = Object.freeze({ reason: 'pause' });
+export const CANCEL_REASON = Object.freeze({ reason: 'cancel' });
+
+/** What a task needs from its manager; read at each step, so option changes apply to the next step. */
+export interface TaskEnvironment {
+  adapter: ProviderAdapter;
+  transport: Transport;
+  retryPolicy: RetryPolicy;
+  retryHooks: Omit<RetryHooks, 'signal'>;
+  slots: SlotPool;
+  /** Lanes one file may use at most; the slot pool bounds all files together. */
+  concurrency: number;
+  partSize: number | undefined;
+  store: CheckpointStore | undefined;
+  hashClient(): HashClient;
+  emit<K extends keyof UploadManagerEventMap>(type: K, detail: UploadManagerEventMap[K]): void;
+}
+
+function describe(file: File): FileDescription {
+  return { name: file.name, size: file.size, type: file.type, lastModified: file.lastModified };
+}
+
+/** One file's upload: a state machine queued → hashing → uploading → completing → done, or paused / failed / canceled. */
+export class UploadTask {
+  readonly id: string = crypto.randomUUID();
+  readonly file: File;
+  /** True when this upload continued from a checkpoint instead of starting over. */
+  resumed = false;
+  error?: UploadError;
+  result?: UploadResult;
+
+  #env: TaskEnvironment;
+  #state: UploadState = UploadState.Queued;
+  #fingerprint?: string;
+  #plan?: PartPlan;
+  #session?: unknown;
+  #receipts = new Map<number, PartReceipt>();
+  #hashState?: SavedHashState[];
+  #hashRun?: HashRun;
+  #bytesHashed = 0;
+  #inFlight = new Map<number, number>();
+  #controller?: AbortController;
+  #running?: Promise<void>;
+  #speed = new SpeedMeter();
+  /** Set when checkpoints failed for this file (storage full): it goes on without resume. */
+  #storeDisabled = false;
+
+  constructor(file: File, env: TaskEnvironment) {
+    this.file = file;
+    this.#env = env;
+  }
+
+  get state(): UploadState {
+    return this.#state;
+  }
+
+  get isRunning(): boolean {
+    return this.#running !== undefined;
+  }
+
+  get progress(): ProgressSnapshot {
+    const bytesTotal = this.file.size;
+    const bytesSent = this.#bytesSent();
+    const speed = this.#state === UploadState.Uploading ? this.#speed.speed : 0;
+    return {
+      bytesSent,
+      bytesTotal,
+      speed,
+      eta: this.#state === UploadState.Done ? 0 : etaSeconds(bytesTotal - bytesSent, speed),
+      bytesHashed: this.#bytesHashed,
+    };
+  }
+
+  /** Runs the upload from wherever it stands; resolves when it is done, paused, failed or canceled. */
+  run(): Promise<void> {
+    this.#running ??= this.#run().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Stops the requests in flight; the checkpoint stays so that `run()` continues. */
+  pause(): void {
+    if (SETTLED_STATES.has(this.#state) || this.#state === UploadState.Paused) return;
+    if (this.#running) this.#controller?.abort(PAUSE_REASON);
+    else this.#setState(UploadState.Paused);
+  }
+
+  /** Makes a paused or failed task runnable again. */
+  requeue(): void {
+    if (this.#state !== UploadState.Paused && this.#state !== UploadState.Failed) return;
+    this.error = undefined;
+    this.#setState(UploadState.Queued);
+  }
+
+  /** Stops everything, tells the provider to drop the parts, and forgets the checkpoint. */
+  async cancel(): Promise<void> {
+    if (SETTLED_STATES.has(this.#state) && this.#state !== UploadState.Failed) return;
+    this.#controller?.abort(CANCEL_REASON);
+    await this.#running;
+    this.#setState(UploadState.Canceled);
+    const { adapter } = this.#env;
+    if (this.#session !== undefined && adapter.abort) {
+      const controller = new AbortController();
+      try {
+        await adapter.abort(this.#context(controller.signal, this.#plan!), this.#session);
+      } catch (thrown) {
+        this.#env.emit('warning', { taskId: this.id, error: toUploadError(thrown) });
+      }
+    }
+    await this.#forgetCheckpoint();
+    this.#session = undefined;
+  }
+
+  async #run(): Promise<void> {
+    const controller = new AbortController();
+    this.#controller = controller;
+    const { signal } = controller;
+    let releaseLock: (() => void) | null = null;
+    try {
+      this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+      releaseLock = await tryLockFile(this.#fingerprint);
+      if (!releaseLock) {
+        throw new UploadError(UploadErrorCode.InUse, 'This file is already being uploaded in another tab or window.', {
+          retryable: false,
+        });
+      }
+      this.#speed.reset();
+      const ctx = await this.#prepare(signal);
+      if (this.result) {
+        this.#finish();
+        return;
+      }
+      this.#setState(UploadState.Uploading);
+      await this.#uploadParts(ctx, signal);
+      this.#setState(UploadState.Completing);
+      const receipts = [...this.#receipts.values()].sort((a, b) => a.partNumber - b.partNumber);
+      const { adapter, retryPolicy, retryHooks } = this.#env;
+      this.result = await withRetry(() => adapter.complete(ctx, this.#session, receipts), retryPolicy, { ...retryHooks, signal });
+      await this.#forgetCheckpoint();
+      this.#finish();
+    } catch (thrown) {
+      if (signal.aborted && signal.reason === PAUSE_REASON) {
+        this.#setState(UploadState.Paused);
+        return;
+      }
+      if (signal.aborted && signal.reason === CANCEL_REASON) return;
+      this.error = toUploadError(thrown);
+      this.#setState(UploadState.Failed);
+      this.#env.emit('task-error', { taskId: this.id, error: this.error });
+    } finally {
+      this.#hashState = this.#hashRun?.savedState() ?? this.#hashState;
+      this.#hashRun?.cancel();
+      this.#hashRun = undefined;
+      releaseLock?.();
+    }
+  }
+
+  #finish(): void {
+    this.#inFlight.clear();
+    this.#setState(UploadState.Done);
+    this.#emitProgress();
+    this.#env.emit('task-complete', { taskId: this.id, result: this.result! });
+  }
+
+  /** Finds or creates the provider session: from memory after a pause, from a checkpoint after a reload, or anew. */
+  async #prepare(signal: AbortSignal): Promise<AdapterContext> {
+    const { adapter, retryPolicy, retryHooks } = this.#env;
+    const retry = <T>(operation: () => Promise<T>) => withRetry(operation, retryPolicy, { ...retryHooks, signal });
+    if (this.#session === undefined) await this.#loadCheckpoint();
+    this.#plan ??= adapter.planParts?.(describe(this.file), this.#env.partSize)
+      ?? planParts(this.file.size, adapter.limits, this.#env.partSize);
+    const plan = this.#plan;
+    const ctx = this.#context(signal, plan);
+
+    if (this.#session !== undefined && this.resumed && adapter.listParts && this.#receipts.size > 0) {
+      try {
+        this.#acceptListedParts(await retry(() => adapter.listParts!(ctx, this.#session)));
+      } catch (thrown) {
+        const error = toUploadError(thrown);
+        if (error.code !== UploadErrorCode.NotFound) throw error;
+        this.#env.emit('warning', { taskId: this.id, error });
+        await this.#forgetCheckpoint();
+        this.#session = undefined;
+        this.#receipts.clear();
+        this.#hashState = undefined;
+        this.resumed = false;
+      }
+    }
+    this.#startHashing(plan);
+
+    if (this.#session === undefined) {
+      const needsHashFirst = adapter.digests(describe(this.file)).some((spec) => spec.when === 'before-create');
+      this.#setState(needsHashFirst ? UploadState.Hashing : UploadState.Uploading);
+      const created = await retry(() => adapter.create(ctx));
+      if (created.kind === 'done') {
+        this.result = created.result;
+        return ctx;
+      }
+      this.#session = created.session;
+      await this.#saveCheckpoint(plan);
+    }
+    return ctx;
+  }
+
+  async #loadCheckpoint(): Promise<void> {
+    const store = this.#store();
+    if (!store || !this.#fingerprint) return;
+    const { record, warning } = await store.load(this.#fingerprint);
+    if (warning) this.#env.emit('warning', { taskId: this.id, error: warning });
+    const { adapter } = this.#env;
+    if (
+      !record ||
+      record.adapterId !== adapter.id ||
+      record.target !== adapter.target ||
+      record.file.size !== this.file.size ||
+      record.file.lastModified !== this.file.lastModified
+    ) {
+      return;
+    }
+    this.#plan = record.plan;
+    this.#session = record.session;
+    this.#receipts = new Map(record.receipts.map((receipt) => [receipt.partNumber, receipt]));
+    this.#hashState = record.hashState;
+    this.resumed = true;
+  }
+
+  /** The provider's listing is the truth; a listed part of the wrong size (another plan) is sent again. */
+  #acceptListedParts(listed: PartReceipt[]): void {
+    const plan = this.#plan!;
+    this.#receipts = new Map(
+      listed
+        .filter((receipt) => receipt.partNumber >= 1 && receipt.partNumber <= plan.partCount)
+        .filter((receipt) => receipt.size === partAt(this.file, plan, receipt.partNumber).size)
+        .map((receipt) => [receipt.partNumber, receipt]),
+    );
+  }
+
+  async #saveCheckpoint(plan: PartPlan): Promise<void> {
+    const store = this.#store();
+    if (!store || !this.#fingerprint) return;
+    const now = Date.now();
+    const record: CheckpointRecord = {
+      version: 1,
+      fingerprint: this.#fingerprint,
+      adapterId: this.#env.adapter.id,
+      target: this.#env.adapter.target,
+      file: describe(this.file),
+      plan,
+      session: this.#session,
+      receipts: [...this.#receipts.values()],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#guardStorage(() => store.save(record));
+  }
+
+  async #forgetCheckpoint(): Promise<void> {
+    const store = this.#store();
+    if (!store || !this.#fingerprint) return;
+    await this.#guardStorage(() => store.remove(this.#fingerprint!));
+  }
+
+  #store(): CheckpointStore | undefined {
+    return this.#storeDisabled ? undefined : this.#env.store;
+  }
+
+  /** A full or broken IndexedDB costs resume, never the upload: warn once and go on without checkpoints. */
+  async #guardStorage(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (thrown) {
+      this.#storeDisabled = true;
+      const error = toUploadError(thrown);
+      this.#env.emit('warning', {
+        taskId: this.id,
+        error:
+          error.code === UploadErrorCode.StorageFull
+            ? error
+            : new UploadError(UploadErrorCode.StorageFull, 'Resume data could not be saved; the upload goes on without it.', {
+                cause: thrown,
+              }),
+      });
+    }
+  }
+
+  #startHashing(plan: PartPlan): void {
+    const specs = this.#env.adapter.digests(describe(this.file));
+    if (specs.length === 0 || this.#hashRun) return;
+    const run = this.#env.hashClient().start({
+      blob: this.file,
+      plan,
+      specs,
+      skipParts: this.#receipts.keys(),
+      resumeFrom: this.#hashState,
+    });
+    run.onProgress = (bytesHashed) => {
+      this.#bytesHashed = bytesHashed;
+      if (this.#state === UploadState.Hashing) this.#emitProgress();
+    };
+    // A read failure also rejects the digest the upload waits on; this handler only keeps it from going unhandled.
+    run.done.catch(() => undefined);
+    this.#hashRun = run;
+  }
+
+  #context(signal: AbortSignal, plan: PartPlan, onUploadProgress?: (loaded: number) => void): AdapterContext {
+    return {
+      file: describe(this.file),
+      blob: this.file,
+      plan,
+      signal,
+      send: (request, options) => this.#send(request, signal, options?.acceptStatus, onUploadProgress),
+      digest: (name, partNumber) => {
+        if (!this.#hashRun) {
+          return Promise.reject(new UploadError(UploadErrorCode.BadResponse, `The digest "${name}" was not declared by the adapter.`));
+        }
+        return this.#hashRun.digest(name, partNumber);
+      },
+    };
+  }
+
+  async #send(
+    request: HttpRequest,
+    signal: AbortSignal,
+    acceptStatus: number[] | undefined,
+    onUploadProgress?: (loaded: number) => void,
+  ): Promise<HttpResponse> {
+    const response = await this.#env.transport(request, { signal, onUploadProgress });
+    if ((response.status >= 200 && response.status < 300) || acceptStatus?.includes(response.status)) return response;
+    throw this.#env.adapter.parseError(response, request);
+  }
+
+  async #uploadParts(ctx: AdapterContext, signal: AbortSignal): Promise<void> {
+    const plan = this.#plan!;
+    const pending: number[] = [];
+    for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
+      if (!this.#receipts.has(partNumber)) pending.push(partNumber);
+    }
+    const sequential = this.#env.adapter.sequentialParts?.(this.#session) ?? false;
+    const lanes = sequential ? 1 : Math.min(this.#env.concurrency, pending.length);
+    // One failed part stops the file's other lanes; the failure, not their abort, is what gets reported.
+    const lanesController = new AbortController();
+    const abortLanes = () => lanesController.abort(signal.reason);
+    signal.addEventListener('abort', abortLanes, { once: true });
+    let next = 0;
+    const lane = async () => {
+      while (next < pending.length) {
+        const partNumber = pending[next++];
+        try {
+          await this.#uploadPart(ctx, partNumber, lanesController.signal);
+        } catch (thrown) {
+          if (!lanesController.signal.aborted) lanesController.abort(thrown);
+          throw thrown;
+        }
+      }
+    };
+    try {
+      const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane));
+      const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw lanesController.signal.reason ?? failure.reason;
+    } finally {
+      signal.removeEventListener('abort', abortLanes);
+    }
+  }
+
+  async #uploadPart(ctx: AdapterContext, partNumber: number, signal: AbortSignal): Promise<void> {
+    const release = await this.#env.slots.acquire(signal);
+    const plan = this.#plan!;
+    const part = partAt(this.file, plan, partNumber);
+    try {
+      const { adapter, retryPolicy, retryHooks } = this.#env;
+      const receipt = await withRetry(
+        () => {
+          this.#inFlight.set(partNumber, 0);
+          const partContext = this.#context(signal, plan, (loaded) => {
+            this.#inFlight.set(partNumber, Math.min(loaded, part.size));
+            this.#emitProgress();
+          });
+          return adapter.uploadPart({ ...partContext, digest: ctx.digest }, this.#session, part);
+        },
+        retryPolicy,
+        { ...retryHooks, signal },
+      );
+      this.#receipts.set(partNumber, receipt);
+      // Durable before counted done: a crash after this line never loses a part the bar showed as sent.
+      const store = this.#store();
+      if (store && this.#fingerprint) {
+        await this.#guardStorage(async () => {
+          await store.addReceipt(this.#fingerprint!, receipt);
+          const hashState = this.#hashRun?.savedState();
+          if (hashState && hashState.length > 0) await store.setHashState(this.#fingerprint!, hashState);
+        });
+      }
+    } finally {
+      this.#inFlight.delete(partNumber);
+      release();
+    }
+    this.#emitProgress();
+  }
+
+  #bytesSent(): number {
+    if (this.#state === UploadState.Done) return this.file.size;
+    const plan = this.#plan;
+    if (!plan) return 0;
+    let bytes = 0;
+    for (const partNumber of this.#receipts.keys()) bytes += partAt(this.file, plan, partNumber).size;
+    for (const loaded of this.#inFlight.values()) bytes += loaded;
+    return bytes;
+  }
+
+  #emitProgress(): void {
+    this.#speed.update(this.#bytesSent());
+    this.#env.emit('task-progress', { taskId: this.id, progress: this.progress });
+  }
+
+  #setState(state: UploadState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#env.emit('task-state', { taskId: this.id, state });
+  }
+}
