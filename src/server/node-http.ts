@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { ServerErrorCode } from './http-json.js';
 
 /** A Fetch-style request handler, the shape every handler in `multi-cloud-uploader/server` has. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -35,7 +36,7 @@ export function toNodeListener(
         res.destroy();
         return;
       }
-      const body = JSON.stringify({ error: { code: 'internal-error', message: 'Internal server error' } });
+      const body = JSON.stringify({ error: { code: ServerErrorCode.InternalError, message: 'Internal server error.' } });
       res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });

@@ -1,0 +1,144 @@
+/** The stable `code`s of the errors server handlers answer (S3's own codes are passed through as they are). */
+export const ServerErrorCode = {
+  /** The body is not a JSON object where one is expected. */
+  InvalidJson: 'invalid-json',
+  /** The body is larger than the route accepts. */
+  BodyTooLarge: 'body-too-large',
+  /** The object key is missing or malformed (traversal, leading slash, backslash, control characters, too long). */
+  InvalidKey: 'invalid-key',
+  /** The object key is outside the handler's `keyPrefix`. */
+  KeyOutsidePrefix: 'key-outside-prefix',
+  /** The upload id is missing or malformed. */
+  InvalidUploadId: 'invalid-upload-id',
+  /** A part number is not an integer from 1 to 10,000. */
+  InvalidPartNumber: 'invalid-part-number',
+  /** The `partNumbers` list is empty, too long, repeats a number or holds an invalid one. */
+  InvalidPartNumbers: 'invalid-part-numbers',
+  /** The `parts` of a complete call are missing, empty, out of order or carry a bad ETag or checksum. */
+  InvalidParts: 'invalid-parts',
+  /** The filename is missing, too long or holds control characters. */
+  InvalidFilename: 'invalid-filename',
+  /** The content type is not a plain `type/subtype`. */
+  InvalidType: 'invalid-type',
+  /** The metadata is not an object. */
+  InvalidMetadata: 'invalid-metadata',
+  /** The declared file size is not a non-negative integer. */
+  InvalidSize: 'invalid-size',
+  /** The declared file size is over the handler's `maxFileSize`. */
+  FileTooLarge: 'file-too-large',
+  /** A `contentMd5`, `checksumAlgorithm` or `checksum` parameter is malformed or unsupported. */
+  InvalidChecksum: 'invalid-checksum',
+  /** No route has this path. */
+  NotFound: 'not-found',
+  /** The route exists but not with this method. */
+  MethodNotAllowed: 'method-not-allowed',
+  /** The storage service answered something the handler cannot use. */
+  BadStorageResponse: 'bad-storage-response',
+  /** The storage service could not be reached or gave no HTTP answer. */
+  StorageUnreachable: 'storage-unreachable',
+  /** The handler failed unexpectedly; the details went to the server's log, not to the client. */
+  InternalError: 'internal-error',
+} as const;
+/** One of the stable error codes of {@link ServerErrorCode}. */
+export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
+
+/** The JSON body of every error a server handler answers: `{ error: { code, message } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; requestId?: string };
+}
+
+/** An error a handler turns into a JSON response with its own status and a stable code. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(status: number, code: string, message: string, extra: { requestId?: string; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = extra.requestId;
+    this.headers = extra.headers;
+  }
+
+  /** The error as `{ error: { code, message } }`, with URLs cut to origin and path so no signature can leak. */
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: redactUrls(this.message) };
+    if (this.requestId !== undefined) error.requestId = this.requestId;
+    return { error };
+  }
+}
+
+/** A JSON response; `headers` are added after the content type. */
+export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set('content-type', 'application/json; charset=utf-8');
+  responseHeaders.set('cache-control', 'no-store');
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders });
+}
+
+/** Replaces every http(s) URL in `text` by its origin and path: presigned queries carry credentials. */
+export function redactUrls(text: string): string {
+  return text.replace(/https?:\/\/[^\s"'<>]+/g, (match) => {
+    try {
+      const url = new URL(match);
+      return `${url.origin}${url.pathname}`;
+    } catch {
+      return '[url]';
+    }
+  });
+}
+
+/**
+ * Reads the request body as a JSON object, refusing more than `maxBytes` (413 `body-too-large`) and anything that is
+ * not a JSON object (400 `invalid-json`).
+ */
+export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  const text = await readText(request, maxBytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, ServerErrorCode.InvalidJson, 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError(400, ServerErrorCode.InvalidJson, 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length'));
+  if (declared > maxBytes) throw bodyTooLarge(maxBytes);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel();
+      throw bodyTooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, ServerErrorCode.InvalidJson, 'The request body is not UTF-8 text.');
+  }
+}
+
+function bodyTooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, ServerErrorCode.BodyTooLarge, `The request body is larger than ${maxBytes} bytes.`);
+}

@@ -1,0 +1,16 @@
+export { createS3Handler } from './s3-handler.js';
+export type {
+  S3CompleteResponse,
+  S3CreateResponse,
+  S3HandlerOptions,
+  S3KeyInput,
+  S3ListedPart,
+  S3PutParamsResponse,
+  S3SignBatchResponse,
+  S3SignPartResponse,
+} from './s3-handler.js';
+export { DROP_CONNECTION_HEADER, toNodeListener } from './node-http.js';
+export type { FetchHandler, NodeListenerOptions } from './node-http.js';
+export { ServerErrorCode } from './http-json.js';
+export type { ErrorBody } from './http-json.js';
+export type { AllowedOrigins } from './cors.js';
