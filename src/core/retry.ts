@@ -100,6 +100,8 @@ export async function withRetry<T>(
   let attempt = 0;
   let resigns = 0;
   for (;;) {
+    // A pause or cancel that landed between steps must stop the next one before it sends anything.
+    signal.throwIfAborted();
     let madeProgress = false;
     try {
       return await operation(() => {

@@ -355,6 +355,7 @@ export class UploadTask {
   }
 
   async #uploadParts(ctx: AdapterContext, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const plan = this.#plan!;
     const pending: number[] = [];
     for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {

@@ -1,0 +1,270 @@
+import { expect } from '@open-wc/testing';
+import { createStore, set } from 'idb-keyval';
+import { UploadManager } from '../../../src/core/upload-manager.js';
+import type { UploadManagerOptions } from '../../../src/core/upload-manager.js';
+import { CheckpointStore } from '../../../src/checkpoints/checkpoint-store.js';
+import { fingerprintFile } from '../../../src/core/fingerprint.js';
+import type { UploadError } from '../../../src/core/errors.js';
+import type { UploadManagerEventMap } from '../../../src/core/types.js';
+import { createMemoryAdapter } from '../../helpers/memory-adapter.js';
+import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-adapter.js';
+
+const KiB = 1024;
+
+function bytesOf(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
+
+function fileOf(size: number, name = 'f.bin', seed = 1): File {
+  return new File([bytesOf(size, seed)], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
+}
+
+function once<K extends keyof UploadManagerEventMap>(manager: UploadManager, type: K, test: (d: UploadManagerEventMap[K]) => boolean = () => true) {
+  return new Promise<UploadManagerEventMap[K]>((resolve) => {
+    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
+      if (!test(event.detail)) return;
+      manager.removeEventListener(type, listener);
+      resolve(event.detail);
+    };
+    manager.addEventListener(type, listener);
+  });
+}
+
+const managers: UploadManager[] = [];
+let dbName: string;
+
+function setup(adapterOptions: MemoryAdapterOptions = {}, options: Partial<UploadManagerOptions> = {}, adapter?: MemoryAdapter) {
+  const memory = adapter ?? createMemoryAdapter({ limits: { defaultPartSize: 16 * KiB }, ...adapterOptions });
+  const manager = new UploadManager({
+    adapter: memory,
+    checkpointStore: new CheckpointStore({ dbName }),
+    retryHooks: { wait: async () => {} },
+    ...options,
+  });
+  managers.push(manager);
+  return { manager, memory };
+}
+
+describe('UploadManager', () => {
+  beforeEach(() => {
+    dbName = `mcu-test-${crypto.randomUUID()}`;
+  });
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) {
+      await manager.cancel();
+      manager.dispose();
+    }
+    indexedDB.deleteDatabase(dbName);
+  });
+
+  it('uploads a file through the states queued → uploading → completing → done, bytes exact', async () => {
+    const { manager, memory } = setup();
+    const states: string[] = [];
+    manager.addEventListener('task-state', (e) => states.push(e.detail.state));
+    const file = fileOf(50 * KiB);
+    const [task] = await manager.addFiles([file]);
+    expect(task.state).to.equal('queued');
+    const complete = once(manager, 'task-complete');
+    manager.start();
+    const { result } = await complete;
+    expect(states).to.deep.equal(['uploading', 'completing', 'done']);
+    expect(result.key).to.equal('f.bin');
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(50 * KiB));
+    expect(task.progress.bytesSent).to.equal(50 * KiB);
+  });
+
+  it('keeps parts in flight across all files within the global limit', async () => {
+    const { manager, memory } = setup({ delayMs: 20 }, { concurrency: 3 });
+    await manager.addFiles([fileOf(80 * KiB, 'a'), fileOf(80 * KiB, 'b', 2), fileOf(80 * KiB, 'c', 3)]);
+    const done = once(manager, 'queue-complete');
+    manager.start();
+    await done;
+    expect(memory.concurrency.max).to.equal(3);
+    expect(memory.stored.size).to.equal(3);
+  });
+
+  it('sends parts one at a time when the provider requires order', async () => {
+    const memory = createMemoryAdapter({ delayMs: 5, limits: { defaultPartSize: 16 * KiB } });
+    memory.sequentialParts = () => true;
+    const { manager } = setup({}, { concurrency: 4 }, memory);
+    await manager.addFiles([fileOf(80 * KiB)]);
+    const done = once(manager, 'task-complete');
+    manager.start();
+    await done;
+    expect(memory.concurrency.max).to.equal(1);
+    expect(memory.attempts).to.deep.equal([1, 2, 3, 4, 5]);
+  });
+
+  it('pauses mid-upload and resumes without resending finished parts', async () => {
+    const { manager, memory } = setup({ delayMs: 30 }, { concurrency: 1 });
+    const [task] = await manager.addFiles([fileOf(80 * KiB)]);
+    manager.start();
+    await once(manager, 'task-progress', (d) => d.progress.bytesSent >= 32 * KiB);
+    manager.pause();
+    await once(manager, 'task-state', (d) => d.state === 'paused');
+    const sentBeforePause = new Set(memory.attempts);
+    const attemptsAtPause = memory.attempts.length;
+    const done = once(manager, 'task-complete');
+    manager.resume();
+    await done;
+    const afterResume = memory.attempts.slice(attemptsAtPause);
+    // The part in flight when paused is sent again; finished ones are not.
+    expect(afterResume.filter((n) => sentBeforePause.has(n)).length).to.be.at.most(1);
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(80 * KiB));
+    expect(task.state).to.equal('done');
+  });
+
+  it('cancels: aborts the provider upload and forgets the checkpoint', async () => {
+    const store = new CheckpointStore({ dbName });
+    const { manager, memory } = setup({ delayMs: 30 }, { concurrency: 1, checkpointStore: store });
+    const [task] = await manager.addFiles([fileOf(80 * KiB)]);
+    manager.start();
+    await once(manager, 'task-progress', (d) => d.progress.bytesSent > 0);
+    await manager.cancel(task.id);
+    expect(task.state).to.equal('canceled');
+    expect(memory.aborted).to.have.length(1);
+    expect(await store.list()).to.deep.equal([]);
+  });
+
+  it('retries a part that fails transiently, then completes', async () => {
+    const { manager, memory } = setup({ failPart: 2, failTimes: 2 });
+    await manager.addFiles([fileOf(50 * KiB)]);
+    const done = once(manager, 'task-complete');
+    manager.start();
+    await done;
+    expect(memory.attempts.filter((n) => n === 2)).to.have.length(3);
+  });
+
+  it('fails with the typed error on a permanent refusal, and retry() continues from the parts already sent', async () => {
+    const { manager, memory } = setup({ failPart: 3, failTimes: 1, failCode: 'provider-rejected' }, { concurrency: 1 });
+    const [task] = await manager.addFiles([fileOf(64 * KiB)]);
+    const failed = once(manager, 'task-error');
+    manager.start();
+    const { error } = await failed;
+    expect(error.code).to.equal('provider-rejected');
+    expect(error.retryable).to.equal(false);
+    expect(task.state).to.equal('failed');
+    const done = once(manager, 'task-complete');
+    manager.retry(task.id);
+    await done;
+    expect(memory.attempts).to.deep.equal([1, 2, 3, 3, 4]);
+  });
+
+  it('resumes after a reload: a new manager on the same IndexedDB sends only the missing parts', async () => {
+    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
+    const first = setup({}, { concurrency: 1 }, memory).manager;
+    const file = fileOf(96 * KiB);
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 48 * KiB);
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+    const sentBefore = memory.attempts.length;
+    const stored = [...[...memory.parts.values()][0].keys()];
+
+    const second = setup({}, { concurrency: 1 }, memory).manager;
+    const resumable = await second.findResumable();
+    expect(resumable).to.have.length(1);
+    expect(resumable[0].file.name).to.equal('f.bin');
+    const [task] = await second.addFiles([file]);
+    const done = once(second, 'task-complete');
+    second.start();
+    await done;
+    expect(task.resumed).to.equal(true);
+    const resent = memory.attempts.slice(sentBefore);
+    expect(resent.some((n) => stored.includes(n))).to.equal(false);
+    expect(resent.length).to.equal(6 - stored.length);
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(96 * KiB));
+  });
+
+  it('lets only one of two tabs upload the same file', async () => {
+    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
+    const a = setup({}, {}, memory).manager;
+    const b = setup({}, {}, memory).manager;
+    const file = fileOf(64 * KiB);
+    await a.addFiles([file]);
+    await b.addFiles([file]);
+    const aDone = once(a, 'task-complete');
+    a.start();
+    await once(a, 'task-state', (d) => d.state === 'uploading');
+    const bError = once(b, 'task-error');
+    b.start();
+    expect((await bError).error.code).to.equal('in-use');
+    await aDone;
+  });
+
+  it('refuses files over max-file-size or outside accept before any request', async () => {
+    const { manager, memory } = setup({}, { maxFileSize: 10, accept: 'image/*,.txt' });
+    const rejected: UploadError[] = [];
+    manager.addEventListener('task-rejected', (e) => rejected.push(e.detail.error));
+    const added = await manager.addFiles([
+      new File(['x'.repeat(11)], 'big.txt', { type: 'text/plain' }),
+      new File(['x'], 'a.pdf', { type: 'application/pdf' }),
+      new File(['x'], 'ok.txt', { type: 'text/plain' }),
+      new File(['x'], 'p.png', { type: 'image/png' }),
+    ]);
+    expect(rejected.map((e) => e.code)).to.deep.equal(['file-too-large', 'file-type-rejected']);
+    expect(added.map((t) => t.file.name)).to.deep.equal(['ok.txt', 'p.png']);
+    expect(memory.attempts).to.deep.equal([]);
+  });
+
+  it('uploads a 0-byte file as an empty object', async () => {
+    const { manager, memory } = setup();
+    await manager.addFiles([new File([], 'empty.txt')]);
+    const done = once(manager, 'task-complete');
+    manager.start();
+    await done;
+    expect(memory.stored.get('empty.txt')).to.deep.equal(new Uint8Array(0));
+  });
+
+  it('discards a corrupt checkpoint with a warning and starts fresh', async () => {
+    const { manager, memory } = setup();
+    const file = fileOf(40 * KiB);
+    const fingerprint = await fingerprintFile(file, `${memory.id}|${memory.target}`);
+    await set(fingerprint, { version: 1, fingerprint, plan: 'garbage' }, createStore(dbName, 'checkpoints'));
+    const warning = once(manager, 'warning');
+    const done = once(manager, 'task-complete');
+    await manager.addFiles([file]);
+    manager.start();
+    expect((await warning).error.code).to.equal('checkpoint-corrupt');
+    await done;
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(40 * KiB));
+  });
+
+  it('goes on without resume when IndexedDB is full, and says so', async () => {
+    const base = createStore(`${dbName}-full`, 'checkpoints');
+    const full = new CheckpointStore({
+      customStore: (mode, callback) =>
+        mode === 'readwrite' ? Promise.reject(new DOMException('full', 'QuotaExceededError')) : base(mode, callback),
+    });
+    const { manager, memory } = setup({}, { checkpointStore: full });
+    const warning = once(manager, 'warning');
+    const done = once(manager, 'task-complete');
+    await manager.addFiles([fileOf(40 * KiB)]);
+    manager.start();
+    expect((await warning).error.code).to.equal('storage-full');
+    await done;
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(40 * KiB));
+    indexedDB.deleteDatabase(`${dbName}-full`);
+  });
+
+  it('pauses when the browser goes offline and continues by itself when it is back', async () => {
+    const { manager } = setup({ delayMs: 30 }, { concurrency: 1 });
+    const [task] = await manager.addFiles([fileOf(80 * KiB)]);
+    manager.start();
+    await once(manager, 'task-state', (d) => d.state === 'uploading');
+    window.dispatchEvent(new Event('offline'));
+    await once(manager, 'task-state', (d) => d.state === 'paused');
+    const done = once(manager, 'task-complete');
+    window.dispatchEvent(new Event('online'));
+    await done;
+    expect(task.state).to.equal('done');
+  });
+});
