@@ -1,0 +1,110 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { UploadErrorCode } from '../core/errors.js';
+import type { UploadState } from '../core/types.js';
+import { en } from './translations/en.js';
+import { zhCn } from './translations/zh-cn.js';
+
+/** Every string the element shows. Terms that depend on a number are functions, so each language words them itself. */
+export interface Translation {
+  /** The BCP 47 code, also used to format numbers. */
+  $code: string;
+  /** The language's own name. */
+  $name: string;
+  dropLabel: string;
+  browse: string;
+  pasteHint: string;
+  maxFileSize: (bytes: number) => string;
+  maxFiles: (count: number) => string;
+  tooManyFiles: (count: number) => string;
+  emptyList: string;
+  fileList: string;
+  size: (bytes: number) => string;
+  progress: (bytesSent: number, bytesTotal: number) => string;
+  percent: (fraction: number) => string;
+  speed: (bytesPerSecond: number) => string;
+  eta: (seconds: number) => string;
+  states: Record<UploadState, string>;
+  resumed: string;
+  start: string;
+  pause: string;
+  resume: string;
+  retry: string;
+  cancel: string;
+  remove: string;
+  pauseFile: (name: string) => string;
+  resumeFile: (name: string) => string;
+  retryFile: (name: string) => string;
+  cancelFile: (name: string) => string;
+  removeFile: (name: string) => string;
+  pauseAll: string;
+  resumeAll: string;
+  cancelAll: string;
+  clearFinished: string;
+  interrupted: string;
+  interruptedHint: string;
+  dismiss: string;
+  dismissFile: (name: string) => string;
+  errors: Record<UploadErrorCode, string>;
+  announceAdded: (name: string) => string;
+  announceComplete: (name: string) => string;
+  announceFailed: (name: string, reason: string) => string;
+  announceRejected: (name: string, reason: string) => string;
+  announcePaused: (name: string) => string;
+  announceQueueComplete: string;
+}
+
+const translations = new Map<string, Translation>();
+
+/** Makes a language available to every uploader on the page; its `$code` is matched against `lang`. */
+export function registerTranslation(...added: Translation[]): void {
+  for (const translation of added) translations.set(translation.$code.toLowerCase(), translation);
+}
+
+registerTranslation(en, zhCn);
+
+/** The translation for a `lang` value: the exact code, then its language alone ("zh-Hans" → "zh-cn"), then English. */
+export function resolveTranslation(lang: string): Translation {
+  const code = lang.toLowerCase();
+  const exact = translations.get(code);
+  if (exact) return exact;
+  const language = code.split('-')[0];
+  for (const [key, translation] of translations) {
+    if (key === language || key.split('-')[0] === language) return translation;
+  }
+  return en;
+}
+
+/** Follows the `lang` of the host, its ancestors and the document, and re-renders the host when it changes. */
+export class LocalizeController implements ReactiveController {
+  readonly #host: ReactiveControllerHost & HTMLElement;
+  #observer?: MutationObserver;
+
+  constructor(host: ReactiveControllerHost & HTMLElement) {
+    this.#host = host;
+    host.addController(this);
+  }
+
+  /** The `lang` in effect for the host. */
+  get lang(): string {
+    return this.#host.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
+  }
+
+  /** The strings for the current `lang`, with `overrides` on top. */
+  terms(overrides?: Partial<Translation>): Translation {
+    const base = resolveTranslation(this.lang);
+    return overrides ? { ...base, ...overrides } : base;
+  }
+
+  hostConnected(): void {
+    // Only the host and the document are watched; a lang changed on an ancestor in between shows at the next render.
+    this.#observer = new MutationObserver(() => this.#host.requestUpdate());
+    const options = { attributes: true, attributeFilter: ['lang'] };
+    this.#observer.observe(this.#host, options);
+    this.#observer.observe(document.documentElement, options);
+  }
+
+  hostDisconnected(): void {
+    this.#observer?.disconnect();
+    this.#observer = undefined;
+  }
+}

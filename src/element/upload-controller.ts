@@ -1,0 +1,174 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { UploadError } from '../core/errors.js';
+import type { UploadManager } from '../core/upload-manager.js';
+import type { CheckpointRecord, UploadManagerEventMap } from '../core/types.js';
+import { UploadState } from '../core/types.js';
+import { McuCompleteEvent, McuErrorEvent, McuFileAddedEvent, McuProgressEvent, McuWarningEvent } from './events.js';
+import type { McuFileProgress } from './events.js';
+
+/** Something worth telling a screen-reader user; the element words it in the current language. */
+export type Announcement =
+  | { kind: 'added' | 'complete' | 'paused'; name: string }
+  | { kind: 'failed' | 'rejected'; name: string; error: UploadError }
+  | { kind: 'too-many-files'; name: string; max: number }
+  | { kind: 'queue-complete' };
+
+/** The part of a file that identifies it to people and to a checkpoint record. */
+type FileIdentity = Pick<File, 'name' | 'size' | 'lastModified'>;
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.name === b.name && a.size === b.size && a.lastModified === b.lastModified;
+}
+
+/**
+ * The element's one link to its `UploadManager`: turns manager events into `mcu-*` DOM events and re-renders, at most
+ * once per animation frame for progress; keeps the list of interrupted uploads offered for resume.
+ */
+export class UploadController implements ReactiveController {
+  readonly #host: ReactiveControllerHost & HTMLElement;
+  #manager?: UploadManager;
+  #subscription?: AbortController;
+  #movedTasks = new Set<string>();
+  #frame = 0;
+  #progressDue = false;
+  #resumableRun = 0;
+  #resumable: readonly CheckpointRecord[] = [];
+  #announcement?: Announcement;
+
+  constructor(host: ReactiveControllerHost & HTMLElement) {
+    this.#host = host;
+    host.addController(this);
+  }
+
+  /** Unfinished uploads found in storage and not yet dismissed or continued. */
+  get resumable(): readonly CheckpointRecord[] {
+    return this.#resumable;
+  }
+
+  /** The latest thing to announce in the live region. */
+  get announcement(): Announcement | undefined {
+    return this.#announcement;
+  }
+
+  /** Follows a new manager (or none); the old one's events are no longer heard. */
+  setManager(manager: UploadManager | undefined): void {
+    if (manager === this.#manager) return;
+    this.#unsubscribe();
+    this.#manager = manager;
+    this.#resumable = [];
+    if (this.#host.isConnected) this.#subscribe();
+    this.#host.requestUpdate();
+  }
+
+  /** Asks the manager which uploads were interrupted; a newer call wins over a slower older one. */
+  async findResumable(): Promise<void> {
+    const manager = this.#manager;
+    if (!manager) return;
+    const run = ++this.#resumableRun;
+    const records = await manager.findResumable();
+    if (run !== this.#resumableRun || manager !== this.#manager) return;
+    this.#resumable = records.filter((record) => !manager.tasks.some((task) => sameFile(task.file, record.file)));
+    this.#host.requestUpdate();
+  }
+
+  /** Hides an interrupted upload from the list; its checkpoint stays until it expires or the file is chosen again. */
+  dismiss(fingerprint: string): void {
+    this.#resumable = this.#resumable.filter((record) => record.fingerprint !== fingerprint);
+    this.#host.requestUpdate();
+  }
+
+  /** Sets what the live region says. */
+  announce(announcement: Announcement): void {
+    this.#announcement = announcement;
+    this.#host.requestUpdate();
+  }
+
+  hostConnected(): void {
+    this.#subscribe();
+  }
+
+  hostDisconnected(): void {
+    this.#unsubscribe();
+  }
+
+  #subscribe(): void {
+    const manager = this.#manager;
+    if (!manager || this.#subscription) return;
+    this.#subscription = new AbortController();
+    const { signal } = this.#subscription;
+    const on = <K extends keyof UploadManagerEventMap>(type: K, handle: (detail: UploadManagerEventMap[K]) => void) =>
+      manager.addEventListener(type, (event) => handle(event.detail), { signal });
+
+    on('task-added', ({ taskId }) => {
+      const task = manager.getTask(taskId);
+      if (!task) return;
+      this.#resumable = this.#resumable.filter((record) => !sameFile(task.file, record.file));
+      this.announce({ kind: 'added', name: task.file.name });
+      this.#host.dispatchEvent(new McuFileAddedEvent({ taskId, file: task.file }));
+    });
+    on('task-rejected', ({ file, error }) => {
+      this.announce({ kind: 'rejected', name: file.name, error });
+      this.#host.dispatchEvent(new McuErrorEvent({ file, error }));
+    });
+    on('task-state', ({ taskId, state }) => {
+      const task = manager.getTask(taskId);
+      if (task && state === UploadState.Paused) this.announce({ kind: 'paused', name: task.file.name });
+      else this.#host.requestUpdate();
+    });
+    on('task-progress', ({ taskId }) => {
+      this.#movedTasks.add(taskId);
+      this.#scheduleProgress();
+    });
+    on('progress', () => this.#scheduleProgress());
+    on('task-complete', ({ taskId, result }) => {
+      const task = manager.getTask(taskId);
+      if (!task) return;
+      this.announce({ kind: 'complete', name: task.file.name });
+      this.#host.dispatchEvent(new McuCompleteEvent({ taskId, file: task.file, result }));
+    });
+    on('task-error', ({ taskId, error }) => {
+      const task = manager.getTask(taskId);
+      if (!task) return;
+      this.announce({ kind: 'failed', name: task.file.name, error });
+      this.#host.dispatchEvent(new McuErrorEvent({ taskId, file: task.file, error }));
+    });
+    on('warning', ({ taskId, error }) => {
+      const file = taskId === undefined ? undefined : manager.getTask(taskId)?.file;
+      this.#host.dispatchEvent(new McuWarningEvent({ taskId, file, error }));
+    });
+    on('queue-complete', () => this.announce({ kind: 'queue-complete' }));
+  }
+
+  #unsubscribe(): void {
+    this.#subscription?.abort();
+    this.#subscription = undefined;
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    this.#progressDue = false;
+    this.#movedTasks.clear();
+  }
+
+  // Progress arrives per XHR progress callback, far more often than a screen can show it: coalesce to one frame.
+  #scheduleProgress(): void {
+    this.#progressDue = true;
+    if (this.#frame) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.#flushProgress();
+    });
+  }
+
+  #flushProgress(): void {
+    const manager = this.#manager;
+    if (!manager || !this.#progressDue) return;
+    this.#progressDue = false;
+    const files: McuFileProgress[] = [];
+    for (const taskId of this.#movedTasks) {
+      const task = manager.getTask(taskId);
+      if (task) files.push({ taskId, file: task.file, progress: task.progress });
+    }
+    this.#movedTasks.clear();
+    this.#host.requestUpdate();
+    this.#host.dispatchEvent(new McuProgressEvent({ overall: manager.progress, files }));
+  }
+}
