@@ -294,6 +294,8 @@ export class UploadTask {
     try {
       await write();
     } catch (thrown) {
+      // The store refuses a record holding a URL or token with a TypeError: an adapter bug, never to be hidden.
+      if (thrown instanceof TypeError) throw thrown;
       this.#storeDisabled = true;
       const error = toUploadError(thrown);
       this.#env.emit('warning', {

@@ -1,0 +1,30 @@
+import type { ProviderAdapter } from './adapter.js';
+import { createS3Adapter } from './s3.js';
+import type { S3AdapterOptions } from './s3.js';
+
+/** Options every adapter takes from the element's attributes, plus provider-specific ones. */
+export interface AdapterOptions {
+  endpoint?: string;
+  [option: string]: unknown;
+}
+
+type Factory = (options: AdapterOptions) => ProviderAdapter;
+
+const factories = new Map<string, Factory>([['s3', (options) => createS3Adapter(options as S3AdapterOptions)]]);
+
+/** Builds the adapter registered under `name`. */
+export function createAdapter(name: string, options: AdapterOptions = {}): ProviderAdapter {
+  const factory = factories.get(name);
+  if (!factory) throw new Error(`Unknown provider "${name}". Known: ${providerNames().join(', ')}.`);
+  return factory(options);
+}
+
+/** The names `createAdapter` knows. */
+export function providerNames(): string[] {
+  return [...factories.keys()];
+}
+
+/** Adds a provider under a name; a user's own adapter can be registered too. */
+export function registerProvider(name: string, factory: Factory): void {
+  factories.set(name, factory);
+}

@@ -1,0 +1,352 @@
+import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { parseJson } from '../core/http.js';
+import type { HttpRequest, HttpResponse } from '../core/http.js';
+import { planParts } from '../core/part-plan.js';
+import type {
+  AdapterContext,
+  DigestSpec,
+  FileDescription,
+  HashAlgorithm,
+  PartLimits,
+  PartReceipt,
+  ProviderAdapter,
+  UploadResult,
+} from './adapter.js';
+
+const MiB = 1024 * 1024;
+
+/** AWS S3's multipart limits, which S3-compatible stores share. */
+export const S3_LIMITS: PartLimits = {
+  minPartSize: 5 * MiB,
+  maxPartSize: 5 * 1024 * MiB,
+  maxParts: 10_000,
+  maxFileSize: 5 * 1024 * 1024 * MiB,
+  defaultPartSize: 8 * MiB,
+  allowsEmptyFile: true,
+};
+
+/** Per-part integrity: `md5` sends Content-MD5; the others send `x-amz-checksum-<name>`, which the backend must sign. */
+export type S3Checksum = 'md5' | 'crc32' | 'crc32c' | 'sha1' | 'sha256' | 'crc64nvme' | 'none';
+
+const CHECKSUM_ALGORITHM: Record<Exclude<S3Checksum, 'none'>, HashAlgorithm> = {
+  md5: 'md5',
+  crc32: 'crc32',
+  crc32c: 'crc32c',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  crc64nvme: 'crc64nvme',
+};
+
+/** What the adapter asks of the user's backend: the Companion routes, or the `backend` callback in their place. */
+export type S3BackendRequest =
+  | { kind: 'create'; filename: string; type: string; size: number; metadata: Record<string, string> }
+  | { kind: 'sign-part'; key: string; uploadId: string; partNumber: number; checksum?: { algorithm: string; value: string } }
+  | { kind: 'list-parts'; key: string; uploadId: string }
+  | { kind: 'complete'; key: string; uploadId: string; parts: Array<{ PartNumber: number; ETag: string }> }
+  | { kind: 'abort'; key: string; uploadId: string }
+  | { kind: 'single'; filename: string; type: string; size: number; checksum?: { algorithm: string; value: string } };
+
+/** The backend's answers, by request kind (Companion's JSON shapes). */
+export interface S3BackendResponses {
+  create: { key: string; uploadId: string };
+  'sign-part': { url: string; headers?: Record<string, string> };
+  'list-parts': Array<{ PartNumber: number; Size: number; ETag: string }>;
+  complete: { location?: string; key?: string };
+  abort: unknown;
+  single: { method?: string; url: string; headers?: Record<string, string>; key?: string };
+}
+
+export interface S3AdapterOptions {
+  /** Base URL of the backend serving the Companion-compatible routes (`{endpoint}/s3/multipart`, …). */
+  endpoint?: string;
+  /** Replaces the routes: answers each backend request itself (user callbacks, as Uppy's options do). */
+  backend?: <K extends S3BackendRequest['kind']>(
+    request: Extract<S3BackendRequest, { kind: K }>,
+  ) => Promise<S3BackendResponses[K]>;
+  /** Headers for the backend routes (a session cookie travels by itself; a bearer token goes here). */
+  headers?: Record<string, string>;
+  /** Per-part integrity; default `md5`. */
+  checksum?: S3Checksum;
+  /** Files up to this size go up in one PUT; default: the planned part size. */
+  multipartThreshold?: number;
+  metadata?: Record<string, string>;
+}
+
+/** Where the upload stands on the provider. Holds no URL and no credential. */
+export type S3Session = { mode: 'multipart'; key: string; uploadId: string } | { mode: 'single' };
+
+const ERROR_MESSAGES: Record<string, [UploadErrorCode, string]> = {
+  AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused access. The backend may be signing for the wrong bucket or key.'],
+  SignatureDoesNotMatch: [UploadErrorCode.AuthFailed, 'The storage refused the upload signature. Check the backend\'s credentials and region.'],
+  InvalidAccessKeyId: [UploadErrorCode.AuthFailed, 'The storage does not know the backend\'s access key.'],
+  ExpiredToken: [UploadErrorCode.UrlExpired, 'The backend\'s temporary credentials expired.'],
+  AuthorizationQueryParametersError: [UploadErrorCode.ProviderRejected, 'The signed URL is malformed (for example its lifetime is longer than 7 days).'],
+  BadDigest: [UploadErrorCode.HashMismatch, 'A part arrived damaged: its checksum did not match. It will be sent again.'],
+  InvalidDigest: [UploadErrorCode.HashMismatch, 'A part\'s checksum header was malformed.'],
+  XAmzContentSHA256Mismatch: [UploadErrorCode.HashMismatch, 'A part\'s SHA-256 did not match what arrived.'],
+  EntityTooSmall: [UploadErrorCode.LimitExceeded, 'A part is smaller than the 5 MiB the storage requires for all but the last part.'],
+  EntityTooLarge: [UploadErrorCode.LimitExceeded, 'A part or the file is larger than the storage accepts.'],
+  InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused a request argument (such as a part number outside 1–10,000).'],
+  InvalidPart: [UploadErrorCode.ProviderRejected, 'A part the upload lists is not on the storage, or its ETag differs.'],
+  InvalidPartOrder: [UploadErrorCode.ProviderRejected, 'The parts were listed out of order when completing.'],
+  NoSuchUpload: [UploadErrorCode.NotFound, 'The storage no longer has this upload (it was completed, aborted or expired).'],
+  NoSuchKey: [UploadErrorCode.NotFound, 'The object does not exist on the storage.'],
+  NoSuchBucket: [UploadErrorCode.NotFound, 'The bucket does not exist.'],
+  SlowDown: [UploadErrorCode.RateLimited, 'The storage asked to slow down; the upload will retry.'],
+  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the upload will retry.'],
+  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the upload will retry.'],
+  RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for data; the part will be sent again.'],
+};
+
+/** Reads S3's XML error, or the backend's JSON error (`{error:{code,message}}` or Companion's `{message}`). */
+function readProviderError(response: HttpResponse): { code?: string; message?: string; requestId?: string } {
+  const xmlCode = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
+  if (xmlCode) {
+    return {
+      code: xmlCode,
+      message: /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1],
+      requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(response.text)?.[1],
+    };
+  }
+  const json = parseJson<{ error?: { code?: string; message?: string } | string; message?: string }>(response);
+  if (json && typeof json === 'object') {
+    if (typeof json.error === 'object' && json.error) return { code: json.error.code, message: json.error.message };
+    return { message: typeof json.error === 'string' ? json.error : json.message };
+  }
+  return {};
+}
+
+/** Turns an S3 or backend error answer into an UploadError with a message a person can act on. */
+export function parseS3Error(response: HttpResponse): UploadError {
+  const detail = readProviderError(response);
+  const init = {
+    status: response.status,
+    retryAfter: response.headers.get('Retry-After'),
+    provider: { id: 's3', ...detail },
+  };
+  if (detail.code === 'AccessDenied' && /expired/i.test(detail.message ?? '')) {
+    return new UploadError(UploadErrorCode.UrlExpired, 'The signed upload URL expired; it will be signed again.', init);
+  }
+  const known = detail.code ? ERROR_MESSAGES[detail.code] : undefined;
+  // A bad digest means the bytes were damaged on the way; sending the part again is the cure.
+  if (known) return new UploadError(known[0], known[1], { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
+  const code = codeForStatus(response.status);
+  const where = redactUrl(response.url);
+  const message =
+    code === UploadErrorCode.ServerError
+      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
+      : `The request to ${where} was refused (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
+  return new UploadError(code, message, init);
+}
+
+function checksumHeader(checksum: Exclude<S3Checksum, 'none'>, value: string): Record<string, string> {
+  return checksum === 'md5' ? { 'Content-MD5': value } : { [`x-amz-checksum-${checksum}`]: value };
+}
+
+/**
+ * S3-compatible multipart upload (AWS S3, OSS, COS, OBS, R2, MinIO) through a backend that presigns: Uppy
+ * Companion's routes or a `backend` callback. One PUT below the multipart threshold.
+ */
+export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter<S3Session> {
+  const checksum = options.checksum ?? 'md5';
+  const endpoint = options.endpoint?.replace(/\/+$/, '');
+  if (!endpoint && !options.backend) throw new Error('The S3 adapter needs an `endpoint` (the backend\'s base URL) or a `backend` callback.');
+
+  const route = (path: string, query: Record<string, string> = {}) => {
+    const search = new URLSearchParams(query).toString();
+    return `${endpoint}${path}${search ? `?${search}` : ''}`;
+  };
+
+  /** Asks the backend through the engine's transport (so it gets abort and timeouts), or through the callback. */
+  async function ask<K extends S3BackendRequest['kind']>(
+    ctx: AdapterContext,
+    request: Extract<S3BackendRequest, { kind: K }>,
+  ): Promise<S3BackendResponses[K]> {
+    if (options.backend) return options.backend(request);
+    const response = await ctx.send(toHttp(request));
+    if (request.kind === 'abort') return {} as S3BackendResponses[K];
+    const body = parseJson<S3BackendResponses[K]>(response);
+    if (body === undefined || body === null) {
+      throw new UploadError(UploadErrorCode.BadResponse, `The backend at ${redactUrl(response.url)} did not answer with JSON.`, {
+        status: response.status,
+      });
+    }
+    return body;
+  }
+
+  function toHttp(request: S3BackendRequest): HttpRequest {
+    const headers = { ...options.headers };
+    const json = { ...headers, 'Content-Type': 'application/json' };
+    const id = (r: { uploadId: string }) => encodeURIComponent(r.uploadId);
+    switch (request.kind) {
+      case 'create':
+        return {
+          method: 'POST',
+          url: route('/s3/multipart'),
+          headers: json,
+          body: JSON.stringify({ filename: request.filename, type: request.type, metadata: request.metadata, size: request.size }),
+        };
+      case 'sign-part':
+        return {
+          method: 'GET',
+          url: route(`/s3/multipart/${id(request)}/${request.partNumber}`, {
+            key: request.key,
+            ...(request.checksum?.algorithm === 'md5' ? { contentMd5: request.checksum.value } : {}),
+            ...(request.checksum && request.checksum.algorithm !== 'md5'
+              ? { checksumAlgorithm: request.checksum.algorithm, checksum: request.checksum.value }
+              : {}),
+          }),
+          headers,
+        };
+      case 'list-parts':
+        return { method: 'GET', url: route(`/s3/multipart/${id(request)}`, { key: request.key }), headers };
+      case 'complete':
+        return {
+          method: 'POST',
+          url: route(`/s3/multipart/${id(request)}/complete`, { key: request.key }),
+          headers: json,
+          body: JSON.stringify({ parts: request.parts }),
+        };
+      case 'abort':
+        return { method: 'DELETE', url: route(`/s3/multipart/${id(request)}`, { key: request.key }), headers };
+      case 'single':
+        return {
+          method: 'GET',
+          url: route('/s3/params', {
+            filename: request.filename,
+            type: request.type,
+            size: String(request.size),
+            ...(request.checksum?.algorithm === 'md5' ? { contentMd5: request.checksum.value } : {}),
+          }),
+          headers,
+        };
+    }
+  }
+
+  async function partChecksum(ctx: AdapterContext, partNumber: number) {
+    if (checksum === 'none') return undefined;
+    const value = (await ctx.digest('part-checksum', partNumber)) as string;
+    return { algorithm: checksum, value };
+  }
+
+  function requireEtag(response: HttpResponse, partNumber: number): string {
+    const etag = response.headers.get('ETag');
+    if (!etag) {
+      throw new UploadError(
+        UploadErrorCode.CorsBlocked,
+        `Part ${partNumber} was stored, but its ETag header is not readable by the page. Add "ETag" to the bucket's CORS ExposeHeaders.`,
+        { retryable: false, status: response.status },
+      );
+    }
+    return etag;
+  }
+
+  const threshold = (file: FileDescription, partSize: number) => options.multipartThreshold ?? partSize;
+
+  return {
+    id: 's3',
+    target: endpoint ?? 'callbacks',
+    limits: S3_LIMITS,
+
+    digests(): DigestSpec[] {
+      if (checksum === 'none') return [];
+      return [{ name: 'part-checksum', algorithm: CHECKSUM_ALGORITHM[checksum], encoding: 'base64', scope: 'part', when: 'before-part' }];
+    },
+
+    planParts(file, requestedPartSize) {
+      const plan = planParts(file.size, S3_LIMITS, requestedPartSize);
+      // One PUT for a small file: a 0-byte or sub-part file cannot be a multipart upload of ≥ 5 MiB parts anyway.
+      if (file.size <= threshold(file, plan.partSize) && file.size <= S3_LIMITS.maxPartSize) {
+        return { partSize: Math.max(file.size, 1), partCount: 1 };
+      }
+      return plan;
+    },
+
+    async create(ctx) {
+      if (ctx.plan.partCount === 1 && ctx.file.size <= threshold(ctx.file, ctx.plan.partSize)) {
+        return { kind: 'session', session: { mode: 'single' } };
+      }
+      const created = await ask(ctx, {
+        kind: 'create',
+        filename: ctx.file.name,
+        type: ctx.file.type || 'application/octet-stream',
+        size: ctx.file.size,
+        metadata: { name: ctx.file.name, type: ctx.file.type, ...options.metadata },
+      });
+      if (typeof created.key !== 'string' || typeof created.uploadId !== 'string') {
+        throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s create answer lacks `key` or `uploadId`.');
+      }
+      return { kind: 'session', session: { mode: 'multipart', key: created.key, uploadId: created.uploadId } };
+    },
+
+    async listParts(ctx, session) {
+      if (session.mode === 'single') return [];
+      const listed = await ask(ctx, { kind: 'list-parts', key: session.key, uploadId: session.uploadId });
+      if (!Array.isArray(listed)) throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s part list is not an array.');
+      return listed.map((part): PartReceipt => ({ partNumber: Number(part.PartNumber), size: Number(part.Size), etag: part.ETag }));
+    },
+
+    async uploadPart(ctx, session, part) {
+      const check = await partChecksum(ctx, part.partNumber);
+      const extraHeaders = check ? checksumHeader(checksum as Exclude<S3Checksum, 'none'>, check.value) : {};
+      if (session.mode === 'single') {
+        const params = await ask(ctx, {
+          kind: 'single',
+          filename: ctx.file.name,
+          type: ctx.file.type || 'application/octet-stream',
+          size: ctx.file.size,
+          checksum: check,
+        });
+        const response = await ctx.send({
+          method: 'PUT',
+          url: params.url,
+          headers: { ...params.headers, ...extraHeaders },
+          body: part.blob,
+        });
+        return {
+          partNumber: 1,
+          size: part.size,
+          etag: response.headers.get('ETag') ?? undefined,
+          location: redactUrl(params.url),
+          ...(params.key ? { key: params.key } : {}),
+        };
+      }
+      const signed = await ask(ctx, {
+        kind: 'sign-part',
+        key: session.key,
+        uploadId: session.uploadId,
+        partNumber: part.partNumber,
+        checksum: check,
+      });
+      if (typeof signed.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s sign answer lacks `url`.');
+      const response = await ctx.send({
+        method: 'PUT',
+        url: signed.url,
+        headers: { ...signed.headers, ...extraHeaders },
+        body: part.blob,
+      });
+      return { partNumber: part.partNumber, size: part.size, etag: requireEtag(response, part.partNumber) };
+    },
+
+    async complete(ctx, session, receipts): Promise<UploadResult> {
+      if (session.mode === 'single') {
+        const [receipt] = receipts;
+        return { location: receipt?.location as string | undefined, key: receipt?.key as string | undefined, etag: receipt?.etag };
+      }
+      const done = await ask(ctx, {
+        kind: 'complete',
+        key: session.key,
+        uploadId: session.uploadId,
+        parts: receipts.map((receipt) => ({ PartNumber: receipt.partNumber, ETag: receipt.etag ?? '' })),
+      });
+      return { key: session.key, ...(done.location ? { location: redactUrl(done.location) } : {}) };
+    },
+
+    async abort(ctx, session) {
+      if (session.mode === 'single') return;
+      await ask(ctx, { kind: 'abort', key: session.key, uploadId: session.uploadId });
+    },
+
+    parseError: parseS3Error,
+  };
+}
