@@ -18,10 +18,16 @@ export function corsHeaders(request: Request, allowedOrigins: AllowedOrigins): H
   return headers;
 }
 
-/** The answer to a CORS preflight: 204 with the methods the routes use and the headers the page asked to send. */
-export function preflightResponse(request: Request, allowedOrigins: AllowedOrigins, methods: string): Response {
+/**
+ * The answer to a CORS preflight: 204 allowing the route's `methods` and whatever method and headers the page asked
+ * for. Allowing the asked method lets a wrong one reach the route and get a readable 405 JSON instead of an opaque
+ * CORS failure; CORS is not what protects the routes.
+ */
+export function preflightResponse(request: Request, allowedOrigins: AllowedOrigins, methods: string[]): Response {
   const headers = corsHeaders(request, allowedOrigins);
-  headers.set('access-control-allow-methods', methods);
+  const requestedMethod = request.headers.get('access-control-request-method')?.toUpperCase();
+  const allowed = requestedMethod && !methods.includes(requestedMethod) ? [...methods, requestedMethod] : methods;
+  headers.set('access-control-allow-methods', allowed.join(', '));
   const requested = request.headers.get('access-control-request-headers');
   headers.set('access-control-allow-headers', requested ?? 'content-type');
   if (requested !== null) headers.append('vary', 'Access-Control-Request-Headers');

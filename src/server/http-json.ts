@@ -36,6 +36,8 @@ export const ServerErrorCode = {
   BadStorageResponse: 'bad-storage-response',
   /** The storage service could not be reached or gave no HTTP answer. */
   StorageUnreachable: 'storage-unreachable',
+  /** The client went away before the answer was ready. */
+  ClientClosed: 'client-closed',
   /** The handler failed unexpectedly; the details went to the server's log, not to the client. */
   InternalError: 'internal-error',
 } as const;

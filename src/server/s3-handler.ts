@@ -12,6 +12,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { corsHeaders, preflightResponse } from './cors.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, jsonResponse, readJsonObject, ServerErrorCode } from './http-json.js';
+import { errorResponse } from './s3-errors.js';
 import {
   checkDeclaredSize,
   checkKeyShape,
@@ -169,16 +170,16 @@ export function createS3Handler(options: S3HandlerOptions): (request: Request) =
     const methods = matchRoute(routes, config.basePath, url.pathname);
     if (request.method === 'OPTIONS') {
       const allowed = methods ? Object.keys(methods) : ['GET', 'POST', 'DELETE'];
-      return preflightResponse(request, config.allowedOrigins, [...allowed, 'OPTIONS'].join(', '));
+      return preflightResponse(request, config.allowedOrigins, [...allowed, 'OPTIONS']);
     }
     let response: Response;
     try {
       if (!methods) throw new HttpError(404, ServerErrorCode.NotFound, 'No route matches this path.');
-      const handle = methods[request.method as keyof RouteMethods];
+      const handle = Object.hasOwn(methods, request.method) ? methods[request.method as keyof RouteMethods] : undefined;
       if (!handle) throw methodNotAllowed(methods);
       response = await handle(request, url);
     } catch (error) {
-      response = errorResponse(error, config.onError);
+      response = errorResponse(error, request.signal.aborted, config.onError);
     }
     for (const [name, value] of corsHeaders(request, config.allowedOrigins)) response.headers.set(name, value);
     return response;
@@ -454,49 +455,3 @@ function methodNotAllowed(methods: RouteMethods): HttpError {
 function badStorageResponse(message: string): HttpError {
   return new HttpError(502, ServerErrorCode.BadStorageResponse, message);
 }
-
-interface SdkErrorShape {
-  name?: unknown;
-  message?: unknown;
-  $metadata?: { httpStatusCode?: number; requestId?: string };
-}
-
-function errorResponse(error: unknown, onError: (error: unknown) => void): Response {
-  const httpError = toHttpError(error);
-  if (!httpError) {
-    onError(error);
-    return jsonResponse(new HttpError(500, ServerErrorCode.InternalError, 'Internal server error.').toBody(), 500);
-  }
-  return jsonResponse(httpError.toBody(), httpError.status, httpError.headers);
-}
-
-function toHttpError(error: unknown): HttpError | undefined {
-  if (error instanceof HttpError) return error;
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { name, message, $metadata } = error as SdkErrorShape;
-  const status = $metadata?.httpStatusCode;
-  if (typeof status === 'number' && status >= 400) {
-    const code = typeof name === 'string' && name !== '' ? name : `Http${status}`;
-    const text = typeof message === 'string' && message !== '' && message !== 'UnknownError' ? message : code;
-    return new HttpError(s3Status(code, status), code, text.slice(0, 1000), {
-      ...($metadata?.requestId !== undefined && { requestId: $metadata.requestId }),
-    });
-  }
-  if ($metadata !== undefined || isNetworkError(error)) {
-    return new HttpError(502, ServerErrorCode.StorageUnreachable, 'The storage service could not be reached.');
-  }
-  return undefined;
-}
-
-/** S3's own status for 4xx (the page's adapter maps them), 502 for anything the storage itself failed at. */
-function s3Status(code: string, status: number): number {
-  if (code === 'NoSuchUpload' || code === 'NoSuchKey') return 404;
-  if (code === 'AccessDenied') return 403;
-  return status >= 500 ? 502 : status;
-}
-
-function isNetworkError(error: object): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(code);
-}
-

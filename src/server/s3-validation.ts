@@ -47,7 +47,10 @@ export function checkKeyShape(key: string): void {
   }
 }
 
-/** Checks an upload id taken from the path: printable ASCII without spaces, as S3 issues them. */
+/**
+ * Checks an upload id taken from the path. S3 and the compatible stores issue base64, base64url, hex or UUID-like
+ * ids; anything with URL syntax (`?`, `&`, `#`, `%`) or spaces is refused.
+ */
 export function validateUploadId(raw: string): string {
   let uploadId: string;
   try {
@@ -55,7 +58,7 @@ export function validateUploadId(raw: string): string {
   } catch {
     throw invalid(ServerErrorCode.InvalidUploadId, 'The upload id is not valid percent-encoding.');
   }
-  if (!/^[\x21-\x7e]{1,1024}$/.test(uploadId)) {
+  if (!/^[A-Za-z0-9._~+=/:-]{1,1024}$/.test(uploadId)) {
     throw invalid(ServerErrorCode.InvalidUploadId, 'The upload id is empty or holds unexpected characters.');
   }
   return uploadId;
