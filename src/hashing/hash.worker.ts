@@ -1,0 +1,285 @@
+/**
+ * The hashing worker: reads a Blob in chunks, reading the next chunk while the current one is hashed, and feeds each
+ * chunk to every hasher the job needs (whole-file, per-part, prefix), posting each digest as soon as it is known.
+ */
+import type { SavedHashState } from '../core/types.js';
+import type { DigestSpec, HashAlgorithm } from '../providers/adapter.js';
+import type { ClientMessage, StartJobMessage, WorkerMessage } from './hash-protocol.js';
+import { createHasher, encodeDigest, encodeState, loadStateWords, readStateWords, type Hasher } from './hashers.js';
+import { ALGORITHM_TRAITS, JobLayout, isStateScope, type ByteRange } from './job-layout.js';
+
+/** The two members of a dedicated worker's global scope used here; tsconfig loads only the DOM lib. */
+interface WorkerScope {
+  postMessage(message: WorkerMessage): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<ClientMessage>) => void): void;
+}
+
+/** Where consumers report what they computed. */
+interface Sink {
+  digest(name: string, partNumber: number | undefined, value: string | number[]): void;
+  state(state: SavedHashState): void;
+}
+
+/** A hasher together with the window of the file it takes bytes from. */
+interface Consumer {
+  /** Takes the part of `bytes` (which start at file offset `offset`) that lies in this consumer's window. */
+  update(bytes: Uint8Array, offset: number): void;
+  /** Emits whatever is still owed once every byte has been read. */
+  finish(): void;
+}
+
+const scope = self as unknown as WorkerScope;
+const running = new Map<number, { canceled: boolean }>();
+
+scope.addEventListener('message', ({ data: message }) => {
+  if (message.type === 'cancel') {
+    const job = running.get(message.jobId);
+    if (job) job.canceled = true;
+    return;
+  }
+  void runJob(message);
+});
+
+async function runJob(message: StartJobMessage): Promise<void> {
+  const { jobId, blob, chunkSize } = message;
+  const job = { canceled: false };
+  running.set(jobId, job);
+  const sink: Sink = {
+    digest: (name, partNumber, value) => scope.postMessage({ type: 'digest', jobId, name, partNumber, value }),
+    state: (state) => scope.postMessage({ type: 'state', jobId, state }),
+  };
+  try {
+    const layout = new JobLayout(blob.size, message.plan, message.specs, message.skipParts);
+    const { consumers, wholeFileStart } = await buildConsumers(layout, message.resumeFrom, sink);
+    const chunks = splitRanges(layout.rangesToRead(wholeFileStart), chunkSize);
+    const bytesTotal = chunks.reduce((sum, [start, end]) => sum + end - start, 0);
+    const read = ([start, end]: ByteRange): Promise<ArrayBuffer> => {
+      const pending = blob.slice(start, end).arrayBuffer();
+      // A prefetch may fail after the job has already stopped; it is awaited (and reported) only if reached.
+      pending.catch(() => undefined);
+      return pending;
+    };
+    let bytesHashed = 0;
+    let next = chunks[0] && read(chunks[0]);
+    for (let i = 0; i < chunks.length; i++) {
+      const [start, end] = chunks[i]!;
+      const buffer = await next!;
+      if (job.canceled) return;
+      if (buffer.byteLength !== end - start) throw new DOMException('The file is shorter than when the upload began.', 'NotReadableError');
+      next = chunks[i + 1] && read(chunks[i + 1]!);
+      const bytes = new Uint8Array(buffer);
+      for (const consumer of consumers) consumer.update(bytes, start);
+      bytesHashed += bytes.length;
+      scope.postMessage({ type: 'progress', jobId, bytesHashed, bytesTotal });
+    }
+    if (job.canceled) return;
+    for (const consumer of consumers) consumer.finish();
+    scope.postMessage({ type: 'done', jobId });
+  } catch (error) {
+    if (job.canceled) return;
+    const name = error instanceof Error || error instanceof DOMException ? error.name : 'Error';
+    scope.postMessage({ type: 'failed', jobId, error: { name, message: error instanceof Error ? error.message : String(error) } });
+  } finally {
+    running.delete(jobId);
+  }
+}
+
+function splitRanges(ranges: readonly ByteRange[], chunkSize: number): ByteRange[] {
+  const chunks: ByteRange[] = [];
+  for (const [start, end] of ranges) {
+    for (let offset = start; offset < end; offset += chunkSize) chunks.push([offset, Math.min(offset + chunkSize, end)]);
+  }
+  return chunks;
+}
+
+function groupBy<K>(specs: Iterable<DigestSpec>, keyOf: (spec: DigestSpec) => K | undefined): Map<K, DigestSpec[]> {
+  const groups = new Map<K, DigestSpec[]>();
+  for (const spec of specs) {
+    const key = keyOf(spec);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(spec);
+    else groups.set(key, [spec]);
+  }
+  return groups;
+}
+
+async function buildConsumers(
+  layout: JobLayout,
+  resumeFrom: readonly SavedHashState[],
+  sink: Sink,
+): Promise<{ consumers: Consumer[]; wholeFileStart: number | undefined }> {
+  const specs = [...layout.specs.values()];
+  const consumers: Consumer[] = [];
+  let wholeFileStart: number | undefined;
+  const wholeFile = groupBy(specs, (spec) => (spec.scope === 'file' || isStateScope(spec.scope) ? spec.algorithm : undefined));
+  for (const [algorithm, group] of wholeFile) {
+    const hasher = await createHasher(algorithm);
+    const resume = layout.resumePoint(algorithm, resumeFrom);
+    if (resume) {
+      loadStateWords(hasher, resume);
+      sink.state({ algorithm, bytes: resume.bytes, words: [...resume.words] });
+    }
+    const start = resume?.bytes ?? 0;
+    wholeFileStart = Math.min(wholeFileStart ?? start, start);
+    consumers.push(new WholeFileConsumer(layout, algorithm, hasher, group, start, sink));
+  }
+  const prefixes = groupBy(specs, (spec) => (spec.scope === 'prefix' ? `${spec.algorithm}:${spec.prefixLength}` : undefined));
+  for (const group of prefixes.values()) {
+    const { algorithm, prefixLength = 0 } = group[0]!;
+    consumers.push(new PrefixConsumer(await createHasher(algorithm), group, Math.min(prefixLength, layout.size), sink));
+  }
+  const perPart = groupBy(specs, (spec) => (spec.scope === 'part' ? spec.algorithm : undefined));
+  for (const [algorithm, group] of perPart) consumers.push(new PartConsumer(layout, await createHasher(algorithm), group, sink));
+  return { consumers, wholeFileStart };
+}
+
+/** The whole-file hasher of one algorithm: the `file` digest, and the states at part boundaries. */
+class WholeFileConsumer implements Consumer {
+  readonly #layout: JobLayout;
+  readonly #algorithm: HashAlgorithm;
+  readonly #hasher: Hasher;
+  readonly #specs: readonly DigestSpec[];
+  readonly #sink: Sink;
+  #position: number;
+  /** The part whose end is the next boundary to report. */
+  #nextPart = 1;
+
+  constructor(layout: JobLayout, algorithm: HashAlgorithm, hasher: Hasher, specs: readonly DigestSpec[], start: number, sink: Sink) {
+    this.#layout = layout;
+    this.#algorithm = algorithm;
+    this.#hasher = hasher;
+    this.#specs = specs;
+    this.#sink = sink;
+    this.#position = start;
+    // Part 1 has no bytes before it; Aliyun PDS's SDK sends `h: []` for it, so the empty state is reported as such.
+    for (const spec of specs) {
+      if (spec.scope === 'state-before-part' && layout.unavailable(spec.name, 1) === undefined) sink.digest(spec.name, 1, encodeState([], spec.encoding));
+    }
+    while (this.#nextPart <= layout.partCount && layout.partEnd(this.#nextPart) < start) this.#nextPart++;
+    this.#reportBoundaries();
+  }
+
+  update(bytes: Uint8Array, offset: number): void {
+    const end = offset + bytes.length;
+    if (end <= this.#position) return;
+    if (offset > this.#position) throw new Error(`The whole-file ${this.#algorithm} hasher missed bytes ${this.#position}–${offset}.`);
+    let rest = bytes.subarray(this.#position - offset);
+    while (rest.length > 0) {
+      const boundary = this.#nextPart <= this.#layout.partCount ? this.#layout.partEnd(this.#nextPart) : this.#layout.size;
+      const take = Math.min(rest.length, boundary - this.#position);
+      if (take <= 0) throw new Error(`The whole-file ${this.#algorithm} hasher got bytes past the end of the file.`);
+      this.#hasher.update(rest.subarray(0, take));
+      this.#position += take;
+      rest = rest.subarray(take);
+      this.#reportBoundaries();
+    }
+  }
+
+  finish(): void {
+    if (this.#position !== this.#layout.size) throw new Error(`The whole-file ${this.#algorithm} hasher stopped at byte ${this.#position}.`);
+    const digest = this.#hasher.digest('binary');
+    for (const spec of this.#specs) if (spec.scope === 'file') this.#sink.digest(spec.name, undefined, encodeDigest(digest, spec.encoding));
+  }
+
+  #reportBoundaries(): void {
+    const layout = this.#layout;
+    while (this.#nextPart <= layout.partCount && layout.partEnd(this.#nextPart) === this.#position) {
+      const partNumber = this.#nextPart++;
+      if (this.#position % ALGORITHM_TRAITS[this.#algorithm].blockSize !== 0) continue;
+      const words = readStateWords(this.#algorithm, this.#hasher);
+      this.#sink.state({ algorithm: this.#algorithm, bytes: this.#position, words });
+      for (const spec of this.#specs) {
+        const target = spec.scope === 'state-after-part' ? partNumber : spec.scope === 'state-before-part' ? partNumber + 1 : 0;
+        if (target >= 1 && target <= layout.partCount && layout.unavailable(spec.name, target) === undefined) {
+          this.#sink.digest(spec.name, target, encodeState(words, spec.encoding));
+        }
+      }
+    }
+  }
+}
+
+/** One algorithm over the first `end` bytes. */
+class PrefixConsumer implements Consumer {
+  readonly #hasher: Hasher;
+  readonly #specs: readonly DigestSpec[];
+  readonly #end: number;
+  readonly #sink: Sink;
+  #position = 0;
+  #done = false;
+
+  constructor(hasher: Hasher, specs: readonly DigestSpec[], end: number, sink: Sink) {
+    this.#hasher = hasher;
+    this.#specs = specs;
+    this.#end = end;
+    this.#sink = sink;
+  }
+
+  update(bytes: Uint8Array, offset: number): void {
+    if (this.#done || offset > this.#position || offset + bytes.length <= this.#position) return;
+    const take = bytes.subarray(this.#position - offset, Math.min(bytes.length, this.#end - offset));
+    this.#hasher.update(take);
+    this.#position += take.length;
+    if (this.#position === this.#end) this.finish();
+  }
+
+  finish(): void {
+    if (this.#done) return;
+    if (this.#position !== this.#end) throw new Error(`The prefix hasher stopped at byte ${this.#position} of ${this.#end}.`);
+    this.#done = true;
+    const digest = this.#hasher.digest('binary');
+    for (const spec of this.#specs) this.#sink.digest(spec.name, undefined, encodeDigest(digest, spec.encoding));
+  }
+}
+
+/** One algorithm over each part on its own, for the parts not skipped. */
+class PartConsumer implements Consumer {
+  readonly #layout: JobLayout;
+  readonly #hasher: Hasher;
+  readonly #specs: readonly DigestSpec[];
+  readonly #sink: Sink;
+  readonly #pending: Set<number>;
+  #current: number | undefined;
+
+  constructor(layout: JobLayout, hasher: Hasher, specs: readonly DigestSpec[], sink: Sink) {
+    this.#layout = layout;
+    this.#hasher = hasher;
+    this.#specs = specs;
+    this.#sink = sink;
+    // Skipping is per part, not per name, so every spec of the group covers the same parts.
+    this.#pending = new Set(layout.partsFor(specs[0]!));
+  }
+
+  update(bytes: Uint8Array, offset: number): void {
+    const layout = this.#layout;
+    const end = offset + bytes.length;
+    for (let partNumber = Math.floor(offset / layout.partSize) + 1; partNumber <= layout.partCount && layout.partStart(partNumber) < end; partNumber++) {
+      if (!this.#pending.has(partNumber)) continue;
+      const from = Math.max(offset, layout.partStart(partNumber));
+      const to = Math.min(end, layout.partEnd(partNumber));
+      if (this.#current !== partNumber) {
+        if (from !== layout.partStart(partNumber)) throw new Error(`Part ${partNumber} was not read from its start.`);
+        this.#hasher.init();
+        this.#current = partNumber;
+      }
+      this.#hasher.update(bytes.subarray(from - offset, to - offset));
+      if (to === layout.partEnd(partNumber)) this.#emit(partNumber);
+    }
+  }
+
+  finish(): void {
+    // Only an empty part (the one part of an empty file) is still pending here.
+    for (const partNumber of this.#pending) {
+      if (this.#layout.partEnd(partNumber) > this.#layout.partStart(partNumber)) throw new Error(`Part ${partNumber} was never read.`);
+      this.#hasher.init();
+      this.#emit(partNumber);
+    }
+  }
+
+  #emit(partNumber: number): void {
+    const digest = this.#hasher.digest('binary');
+    this.#pending.delete(partNumber);
+    this.#current = undefined;
+    for (const spec of this.#specs) this.#sink.digest(spec.name, partNumber, encodeDigest(digest, spec.encoding));
+  }
+}
