@@ -75,7 +75,7 @@ export function fileRow(task: UploadTask, t: Translation, onAction: RowActionHan
   return html`<li part="file" class="file" data-state=${state}>
     <span part="file-name" class="file-name" title=${file.name}>${file.name}</span>
     <span part="file-size" class="file-size">${t.size(file.size)}</span>
-    ${progressBar(file.name, fraction, t.progress(progress.bytesSent, progress.bytesTotal))}
+    ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(progress.bytesSent, progress.bytesTotal)}`)}
     <span part="file-status" class="file-status">${statusText(task, t)}</span>
     <span part="file-actions" class="file-actions">
       ${ACTIONS_BY_STATE[state].map(
@@ -107,7 +107,7 @@ export function resumableRow(
   return html`<li part="file" class="file" data-state="interrupted">
     <span part="file-name" class="file-name" title=${name}>${name}</span>
     <span part="file-size" class="file-size">${t.size(size)}</span>
-    ${progressBar(name, fraction, t.progress(bytesDone, size))}
+    ${progressBar(name, fraction, `${t.percent(fraction)}, ${t.progress(bytesDone, size)}`)}
     <span part="file-status" class="file-status">${t.interrupted} · ${t.percent(fraction)} · ${t.interruptedHint}</span>
     <span part="file-actions" class="file-actions">
       <button
