@@ -3,6 +3,7 @@ import type { UploadErrorCode } from '../core/errors.js';
 import type { UploadState } from '../core/types.js';
 import { en } from './translations/en.js';
 import { zhCn } from './translations/zh-cn.js';
+import type { Announcement } from './upload-controller.js';
 
 /** Every string the element shows. Terms that depend on a number are functions, so each language words them itself. */
 export interface Translation {
@@ -106,5 +107,27 @@ export class LocalizeController implements ReactiveController {
   hostDisconnected(): void {
     this.#observer?.disconnect();
     this.#observer = undefined;
+  }
+}
+
+/** Words an announcement for the live region. */
+export function announcementText(announcement: Announcement | undefined, t: Translation): string {
+  switch (announcement?.kind) {
+    case undefined:
+      return '';
+    case 'added':
+      return t.announceAdded(announcement.name);
+    case 'complete':
+      return t.announceComplete(announcement.name);
+    case 'paused':
+      return t.announcePaused(announcement.name);
+    case 'failed':
+      return t.announceFailed(announcement.name, t.errors[announcement.error.code]);
+    case 'rejected':
+      return t.announceRejected(announcement.name, t.errors[announcement.error.code]);
+    case 'too-many-files':
+      return t.announceRejected(announcement.name, t.tooManyFiles(announcement.max));
+    case 'queue-complete':
+      return t.announceQueueComplete;
   }
 }

@@ -13,11 +13,11 @@ import type { AdapterOptions } from '../providers/registry.js';
 import { McuErrorEvent } from './events.js';
 import { fileRow, resumableRow } from './file-row.js';
 import type { RowAction } from './file-row.js';
-import { LocalizeController } from './localize.js';
+import { DropTarget } from './drop-target.js';
+import { LocalizeController, announcementText } from './localize.js';
 import type { Translation } from './localize.js';
 import { styles } from './multi-cloud-uploader.styles.js';
 import { UploadController } from './upload-controller.js';
-import type { Announcement } from './upload-controller.js';
 
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume'] as const;
@@ -107,7 +107,11 @@ export class MultiCloudUploader extends LitElement {
   private readonly uploads = new UploadController(this);
   private currentManager?: UploadManager;
   private adapterSource: readonly unknown[] = [];
-  private dragDepth = 0;
+  private readonly drop = new DropTarget({
+    enabled: () => !this.disabled && !this.noDrop,
+    onDragChange: (over) => this.toggleState('dragover', over),
+    onFiles: (files) => void this.addFiles(files),
+  });
 
   constructor() {
     super();
@@ -230,10 +234,10 @@ export class MultiCloudUploader extends LitElement {
       <div
         part="drop-zone"
         class="drop-zone"
-        @dragenter=${this.onDragEnter}
-        @dragover=${this.onDragOver}
-        @dragleave=${this.onDragLeave}
-        @drop=${this.onDrop}
+        @dragenter=${this.drop.onDragEnter}
+        @dragover=${this.drop.onDragOver}
+        @dragleave=${this.drop.onDragLeave}
+        @drop=${this.drop.onDrop}
       >
         <p class="drop-label"><slot>${t.dropLabel}</slot></p>
         <button part="browse-button" class="browse-button" type="button" ?disabled=${this.disabled} @click=${this.openPicker}>
@@ -259,7 +263,7 @@ export class MultiCloudUploader extends LitElement {
         )}
       </ul>
       <div class="empty" ?hidden=${!empty}><slot name="empty">${t.emptyList}</slot></div>
-      <div class="visually-hidden" role="status" aria-live="polite">${this.announcementText(t)}</div>
+      <div class="visually-hidden" role="status" aria-live="polite">${announcementText(this.uploads.announcement, t)}</div>
     </div>`;
   }
 
@@ -285,34 +289,12 @@ export class MultiCloudUploader extends LitElement {
   }
 
   private hintText(t: Translation): string {
-    const hints = [this.noDrop ? '' : t.pasteHint];
+    const hints = [t.pasteHint];
     const maxFileSize = positive(this.maxFileSize);
     if (maxFileSize !== undefined) hints.push(t.maxFileSize(maxFileSize));
     const maxFiles = positive(this.maxFiles);
     if (maxFiles !== undefined) hints.push(t.maxFiles(maxFiles));
-    return hints.filter(Boolean).join(' ');
-  }
-
-  private announcementText(t: Translation): string {
-    const announcement: Announcement | undefined = this.uploads.announcement;
-    switch (announcement?.kind) {
-      case undefined:
-        return '';
-      case 'added':
-        return t.announceAdded(announcement.name);
-      case 'complete':
-        return t.announceComplete(announcement.name);
-      case 'paused':
-        return t.announcePaused(announcement.name);
-      case 'failed':
-        return t.announceFailed(announcement.name, t.errors[announcement.error.code]);
-      case 'rejected':
-        return t.announceRejected(announcement.name, t.errors[announcement.error.code]);
-      case 'too-many-files':
-        return t.announceRejected(announcement.name, t.tooManyFiles(announcement.max));
-      case 'queue-complete':
-        return t.announceQueueComplete;
-    }
+    return hints.join(' ');
   }
 
   /** Builds the manager, or a new one when the adapter's source changed; the old one's files are paused, not lost. */
@@ -354,39 +336,6 @@ export class MultiCloudUploader extends LitElement {
     if (on) this.internals.states.add(state);
     else this.internals.states.delete(state);
   }
-
-  private acceptsDrag(event: DragEvent): boolean {
-    return !this.disabled && !this.noDrop && (event.dataTransfer?.types.includes('Files') ?? false);
-  }
-
-  private onDragEnter = (event: DragEvent): void => {
-    if (!this.acceptsDrag(event)) return;
-    event.preventDefault();
-    // dragenter/dragleave fire for every child crossed, so only the outermost pair toggles the state.
-    this.dragDepth++;
-    this.toggleState('dragover', true);
-  };
-
-  private onDragOver = (event: DragEvent): void => {
-    if (!this.acceptsDrag(event)) return;
-    event.preventDefault();
-    event.dataTransfer!.dropEffect = 'copy';
-  };
-
-  private onDragLeave = (): void => {
-    if (this.dragDepth === 0) return;
-    this.dragDepth--;
-    if (this.dragDepth === 0) this.toggleState('dragover', false);
-  };
-
-  private onDrop = (event: DragEvent): void => {
-    this.dragDepth = 0;
-    this.toggleState('dragover', false);
-    if (!this.acceptsDrag(event)) return;
-    event.preventDefault();
-    const files = [...(event.dataTransfer?.files ?? [])];
-    if (files.length > 0) void this.addFiles(files);
-  };
 
   private onPaste = (event: ClipboardEvent): void => {
     const files = [...(event.clipboardData?.files ?? [])];
