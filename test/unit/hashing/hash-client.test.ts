@@ -452,6 +452,49 @@ describe('HashClient', () => {
       }
     });
 
+    it('rejects with file-unreadable when the file changes while it is being read', async () => {
+      client = new HashClient({ chunkSize: 64 * KiB });
+      const size = 64 * MiB;
+      const root = await navigator.storage.getDirectory();
+      const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
+      const handle = await root.getFileHandle(name, { create: true });
+      try {
+        const writable = await handle.createWritable();
+        await writable.write(makeBlob(size, 1));
+        await writable.close();
+        const run = client.start({ blob: await handle.getFile(), plan: { partSize: size, partCount: 1 }, specs: [spec('s', 'sha256')] });
+        let hashed = 0;
+        let rewrite: Promise<void> | undefined;
+        run.onProgress = (bytesHashed) => {
+          hashed = bytesHashed;
+          rewrite ??= (async () => {
+            const patch = await handle.createWritable({ keepExistingData: true });
+            await patch.write({ type: 'write', position: 0, data: new Uint8Array([1, 2, 3]) });
+            await patch.close();
+          })();
+        };
+        await expectUploadError(run.done, 'file-unreadable');
+        await rewrite;
+        expect(hashed).to.be.below(size);
+      } finally {
+        await root.removeEntry(name);
+      }
+    });
+
+    it('rejects with file-unreadable when the file was deleted', async () => {
+      client = new HashClient();
+      const root = await navigator.storage.getDirectory();
+      const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
+      const handle = await root.getFileHandle(name, { create: true });
+      const writable = await handle.createWritable();
+      await writable.write(makeBytes(64 * KiB, 1));
+      await writable.close();
+      const file = await handle.getFile();
+      await root.removeEntry(name);
+      const run = client.start({ blob: file, plan: { partSize: 64 * KiB, partCount: 1 }, specs: [spec('s', 'sha1')] });
+      await expectUploadError(run.done, 'file-unreadable');
+    });
+
     it('rejects with an UploadError instead of hanging when the worker cannot start', async () => {
       const broken = URL.createObjectURL(new Blob(['this is not JavaScript'], { type: 'text/javascript' }));
       client = new HashClient({ createWorker: () => new Worker(broken, { type: 'module' }) });
