@@ -1,0 +1,7 @@
+export { S3Emulator, S3Operation } from './s3-emulator.js';
+export type { S3EmulatorOptions, S3EmulatorStats, S3PendingUpload, S3PresignRequest } from './s3-emulator.js';
+export { FaultInjector, FaultKind } from './faults.js';
+export type { CountedMatch, DropOptions, FailOptions, Fault, FaultMatch, FaultTarget } from './faults.js';
+export { s3EmulatorHandlers } from './msw.js';
+export { presignUrl, verifySigV4 } from './sigv4.js';
+export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';

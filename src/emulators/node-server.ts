@@ -1,0 +1,316 @@
+import { readFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, resolve, sep } from 'node:path';
+import { DROP_CONNECTION_HEADER, toNodeListener, type FetchHandler } from '../server/node-http.js';
+import { createS3Handler } from '../server/s3-handler.js';
+import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
+import { S3Emulator } from './s3-emulator.js';
+import { xmlDocument } from './xml.js';
+
+/** Where the S3 emulator is mounted on the emulator server. */
+export const EMULATOR_S3_BASE_PATH = '/emulator/s3';
+/** The emulated bucket. */
+export const EMULATOR_S3_BUCKET = 'mcu-bucket';
+/** The emulated region. */
+export const EMULATOR_S3_REGION = 'us-east-1';
+/** The test key pair the S3 emulator accepts; not a secret. */
+export const EMULATOR_S3_CREDENTIALS = {
+  accessKeyId: 'AKIDEMULATOR000000',
+  secretAccessKey: 'emulator-secret-key-not-a-secret',
+} as const;
+/** Where the shipped S3 backend handler (Companion routes) is mounted, talking to the emulator. */
+export const EMULATOR_API_BASE_PATH = '/api';
+/** Where the test-only admin routes of the S3 emulator live. */
+export const EMULATOR_S3_ADMIN_PATH = '/__admin/s3';
+
+/** An extra Fetch handler served under `path` (and everything below it). */
+export interface EmulatorMount {
+  path: string;
+  handler: FetchHandler;
+}
+
+/** Options of {@link startEmulatorServer}. */
+export interface EmulatorServerOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Defaults to `127.0.0.1`. */
+  host?: string;
+  /** Serves the files of this directory for GET/HEAD paths no route claims (the demo page). */
+  staticDir?: string;
+  /** More handlers, such as other providers' backends; they get CORS headers when they set none. */
+  mounts?: EmulatorMount[];
+}
+
+/** A running emulator server. */
+export interface EmulatorServer {
+  /** The origin, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  close(): Promise<void>;
+  s3: S3Emulator;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function corsHeaders(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD, OPTIONS',
+    'access-control-expose-headers': 'ETag, Content-Length',
+  };
+  const requested = request.headers.get('access-control-request-headers');
+  if (requested) headers['access-control-allow-headers'] = requested;
+  return headers;
+}
+
+function withCors(response: Response, request: Request): Response {
+  if (response.type === 'error' || response.headers.has('access-control-allow-origin')) return response;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+function jsonError(status: number, code: string, message: string): Response {
+  return json({ error: { code, message } }, status);
+}
+
+function under(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+}
+
+/**
+ * The emulator answers a dropped connection with `Response.error()` (what msw needs); over real HTTP that becomes a
+ * response the Node listener cuts off mid-body. It carries a 500 so that even a client that never reads the body
+ * cannot mistake it for success.
+ */
+function overNode(response: Response): Response {
+  if (response.type !== 'error') return response;
+  const body = xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null);
+  return new Response(body, {
+    status: 500,
+    headers: { 'content-type': 'application/xml', [DROP_CONNECTION_HEADER]: '1' },
+  });
+}
+
+function numberField(source: Record<string, unknown>, name: string): number | undefined {
+  const value = source[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${name} must be a number`);
+  return value;
+}
+
+function stringField(source: Record<string, unknown>, name: string): string | undefined {
+  const value = source[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  return value;
+}
+
+/** Arms a fault from the admin route's JSON: `{ kind, operation?, partNumber?, key?, times?, status?, … }`. */
+function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
+  const match: FaultMatch = {};
+  const operation = stringField(spec, 'operation');
+  const partNumber = numberField(spec, 'partNumber');
+  const key = stringField(spec, 'key');
+  if (operation !== undefined) match.operation = operation;
+  if (partNumber !== undefined) match.partNumber = partNumber;
+  if (key !== undefined) match.key = key;
+  const times = numberField(spec, 'times');
+  const counted = times === undefined ? match : { ...match, times };
+  // A part number alone means an UploadPart, as in failPart()/dropConnection(n).
+  const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: 'UploadPart' } : match;
+  switch (spec['kind']) {
+    case FaultKind.Fail: {
+      const status = numberField(spec, 'status');
+      if (status === undefined) throw new TypeError('status is required for a fail fault');
+      const retryAfter = stringField(spec, 'retryAfter');
+      return faults.failRequest(partMatch, {
+        status,
+        ...(times !== undefined && { times }),
+        ...(retryAfter !== undefined && { retryAfter }),
+      });
+    }
+    case FaultKind.Drop: {
+      const afterBytes = numberField(spec, 'afterBytes');
+      return faults.dropConnection(partMatch, {
+        ...(times !== undefined && { times }),
+        ...(afterBytes !== undefined && { afterBytes }),
+      });
+    }
+    case FaultKind.Delay: {
+      const ms = numberField(spec, 'ms');
+      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
+      return faults.delay(ms, counted);
+    }
+    case FaultKind.Expire:
+      return faults.expireUrls(counted);
+    default:
+      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
+  }
+}
+
+/**
+ * Test-only control of the S3 emulator over HTTP: `GET objects/{key}` (the stored bytes), `GET stats`,
+ * `GET uploads`, `GET|POST|DELETE faults` (list, arm from JSON, clear) and `POST reset`.
+ */
+function adminHandler(s3: S3Emulator): FetchHandler {
+  return async (request) => {
+    const url = new URL(request.url);
+    const route = url.pathname.slice(EMULATOR_S3_ADMIN_PATH.length + 1);
+    const method = request.method;
+    if (route.startsWith('objects/') && method === 'GET') {
+      const key = decodeURIComponent(route.slice('objects/'.length));
+      const bytes = s3.getObject(key);
+      if (!bytes) return jsonError(404, 'not-found', `No object under ${key}`);
+      return new Response(bytes, {
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
+      });
+    }
+    if (route === 'stats' && method === 'GET') return json(s3.stats);
+    if (route === 'uploads' && method === 'GET') return json(s3.listUploads());
+    if (route === 'faults' && method === 'GET') return json(s3.faults.list());
+    if (route === 'faults' && method === 'DELETE') {
+      s3.faults.clear();
+      return new Response(null, { status: 204 });
+    }
+    if (route === 'faults' && method === 'POST') {
+      let spec: unknown;
+      try {
+        spec = await request.json();
+      } catch {
+        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+      }
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+      }
+      try {
+        return json(armFault(s3.faults, spec as Record<string, unknown>), 201);
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
+        throw error;
+      }
+    }
+    if (route === 'reset' && method === 'POST') {
+      s3.reset();
+      return new Response(null, { status: 204 });
+    }
+    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
+  };
+}
+
+function staticHandler(directory: string): FetchHandler {
+  const root = resolve(directory);
+  return async (request) => {
+    const url = new URL(request.url);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      return jsonError(400, 'bad-path', 'The path is not valid percent-encoded UTF-8');
+    }
+    let file = resolve(join(root, pathname));
+    if (file !== root && !file.startsWith(root + sep)) return jsonError(404, 'not-found', 'Not found');
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const bytes = await readFile(file);
+      const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+      const body = request.method === 'HEAD' ? null : new Uint8Array(bytes);
+      return new Response(body, { headers: { 'content-type': type, 'content-length': String(bytes.byteLength) } });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return jsonError(404, 'not-found', 'Not found');
+      throw error;
+    }
+  };
+}
+
+function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolvePromise(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Starts a `node:http` server with the S3 emulator at `/emulator/s3` (bucket `mcu-bucket`, the test key pair), the
+ * shipped S3 backend handler at `/api` pointed at that emulator, the admin routes at `/__admin/s3/…`, any extra
+ * mounts, and optionally a static directory. Every route answers CORS, so pages on other origins can use it.
+ */
+export async function startEmulatorServer(options: EmulatorServerOptions = {}): Promise<EmulatorServer> {
+  const host = options.host ?? '127.0.0.1';
+  let route: FetchHandler = async () => jsonError(503, 'starting', 'The emulator server is starting');
+  const server = createServer(toNodeListener((request) => route(request)));
+  const address = await listen(server, options.port ?? 0, host);
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${address.port}`;
+
+  const s3 = new S3Emulator({
+    basePath: EMULATOR_S3_BASE_PATH,
+    bucket: EMULATOR_S3_BUCKET,
+    region: EMULATOR_S3_REGION,
+    credentials: { ...EMULATOR_S3_CREDENTIALS },
+    origin: url,
+  });
+  const mounts: EmulatorMount[] = [
+    { path: EMULATOR_S3_ADMIN_PATH, handler: adminHandler(s3) },
+    {
+      path: EMULATOR_API_BASE_PATH,
+      handler: createS3Handler({
+        bucket: EMULATOR_S3_BUCKET,
+        region: EMULATOR_S3_REGION,
+        endpoint: `${url}${EMULATOR_S3_BASE_PATH}`,
+        forcePathStyle: true,
+        credentials: { ...EMULATOR_S3_CREDENTIALS },
+        keyPrefix: 'uploads/',
+        basePath: EMULATOR_API_BASE_PATH,
+      }),
+    },
+    ...(options.mounts ?? []),
+  ];
+  const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);
+
+  route = async (request) => {
+    const { pathname } = new URL(request.url);
+    if (under(pathname, EMULATOR_S3_BASE_PATH)) return overNode(await s3.handle(request));
+    const mount = mounts.find((candidate) => under(pathname, candidate.path));
+    if (mount) {
+      const response = await mount.handler(request);
+      // A mount that does not answer preflights itself still has to let cross-origin pages in.
+      if (request.method === 'OPTIONS' && !response.ok) return withCors(new Response(null, { status: 204 }), request);
+      return withCors(response, request);
+    }
+    if (serveStatic && (request.method === 'GET' || request.method === 'HEAD')) {
+      return withCors(await serveStatic(request), request);
+    }
+    return withCors(jsonError(404, 'not-found', `Nothing is served at ${pathname}`), request);
+  };
+
+  return {
+    url,
+    s3,
+    close: () =>
+      new Promise<void>((resolvePromise, reject) => {
+        server.close((error) => (error ? reject(error) : resolvePromise()));
+        // Browsers keep connections alive; without this close() waits for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}

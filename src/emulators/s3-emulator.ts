@@ -1,0 +1,797 @@
+import {
+  base64ToBytes,
+  hexToBytes,
+  md5Hex,
+  S3_CHECKSUM_ALGORITHMS,
+  S3_CHECKSUM_BYTES,
+  S3_CHECKSUM_NAMES,
+  s3Checksum,
+  type S3ChecksumAlgorithm,
+} from './checksums.js';
+import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
+import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
+
+/** Options of {@link S3Emulator}. */
+export interface S3EmulatorOptions {
+  /** Where the emulator is mounted on its origin, e.g. `/emulator/s3`; URLs are `{origin}{basePath}/{bucket}/{key}`. */
+  basePath: string;
+  bucket: string;
+  /** The one key pair the emulator accepts. */
+  credentials: SigV4Credentials;
+  /** Defaults to `us-east-1`. */
+  region?: string;
+  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
+  now?: () => number;
+  /** The origin `presign()` writes into URLs; defaults to the page's `location.origin`. */
+  origin?: string;
+  /** `false` emulates a bucket whose CORS rule forgets to expose `ETag`. Defaults to `true`. */
+  exposeETag?: boolean;
+  /** The smallest non-last part Complete accepts; AWS's 5 MiB unless a test needs smaller. */
+  minPartSize?: number;
+  /** The largest part or PutObject body; AWS's 5 GiB unless a test needs smaller. */
+  maxPartSize?: number;
+}
+
+/** The operations the emulator serves, named as in the S3 API. */
+export const S3Operation = {
+  CreateMultipartUpload: 'CreateMultipartUpload',
+  UploadPart: 'UploadPart',
+  PutObject: 'PutObject',
+  ListParts: 'ListParts',
+  CompleteMultipartUpload: 'CompleteMultipartUpload',
+  AbortMultipartUpload: 'AbortMultipartUpload',
+  GetObject: 'GetObject',
+  HeadObject: 'HeadObject',
+  DeleteObject: 'DeleteObject',
+} as const;
+
+/** One of {@link S3Operation}. */
+export type S3Operation = (typeof S3Operation)[keyof typeof S3Operation];
+
+/** Counts of successful operations since the last reset. */
+export interface S3EmulatorStats {
+  uploadPart: number;
+  putObject: number;
+  create: number;
+  complete: number;
+  abort: number;
+  listParts: number;
+  /** Part numbers of every stored part, in arrival order (a re-sent part appears again). */
+  partNumbersReceived: number[];
+}
+
+/** An upload in progress, as tests see it. */
+export interface S3PendingUpload {
+  uploadId: string;
+  key: string;
+  partNumbers: number[];
+}
+
+/** What {@link S3Emulator.presign} signs. */
+export interface S3PresignRequest {
+  method: string;
+  key: string;
+  /** Operation parameters (`uploads: ''`, `partNumber`, `uploadId`, …); `x-id` is added as the AWS SDK adds it. */
+  query?: Record<string, string>;
+  /** Seconds. */
+  expiresIn: number;
+  /** Headers to sign besides `host`; the client must send them with these exact values. */
+  headers?: Record<string, string>;
+}
+
+/** AWS limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+const MAX_PART_NUMBER = 10_000;
+const MAX_LIST_PARTS = 1000;
+const MAX_KEY_BYTES = 1024;
+
+/** HTTP status of each S3 error code the emulator sends. */
+const ERROR_STATUS: Record<string, number> = {
+  AccessDenied: 403,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  InvalidAccessKeyId: 403,
+  RequestTimeTooSkewed: 403,
+  SignatureDoesNotMatch: 403,
+  BadDigest: 400,
+  EntityTooLarge: 400,
+  EntityTooSmall: 400,
+  InternalError: 500,
+  InvalidArgument: 400,
+  InvalidDigest: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  InvalidRange: 416,
+  InvalidRequest: 400,
+  KeyTooLongError: 400,
+  MalformedXML: 400,
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchUpload: 404,
+  NotImplemented: 501,
+  SlowDown: 503,
+  XAmzContentSHA256Mismatch: 400,
+};
+
+const NO_SUCH_UPLOAD_MESSAGE =
+  'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.';
+
+/** Operations for which the AWS SDK puts `x-id=<Operation>` into the (signed) query. */
+const X_ID_OPERATIONS: ReadonlySet<S3Operation> = new Set([
+  S3Operation.UploadPart,
+  S3Operation.PutObject,
+  S3Operation.ListParts,
+  S3Operation.AbortMultipartUpload,
+  S3Operation.GetObject,
+  S3Operation.DeleteObject,
+]);
+
+/** Checksum-related headers that are not checksums themselves. */
+const CHECKSUM_CONTROL_HEADERS = new Set(['x-amz-checksum-algorithm', 'x-amz-checksum-type', 'x-amz-checksum-mode']);
+
+interface StoredPart {
+  bytes: Uint8Array;
+  md5Hex: string;
+  lastModified: number;
+  checksums: Partial<Record<S3ChecksumAlgorithm, string>>;
+}
+
+interface Upload {
+  key: string;
+  contentType: string;
+  initiated: number;
+  parts: Map<number, StoredPart>;
+}
+
+interface StoredObject {
+  bytes: Uint8Array;
+  etag: string;
+  contentType: string;
+  lastModified: number;
+  checksums: Partial<Record<S3ChecksumAlgorithm, string>>;
+}
+
+/** One request being served: what every step needs to know. */
+interface Exchange {
+  request: Request;
+  url: URL;
+  key: string;
+  query: Map<string, string>;
+  operation: S3Operation;
+  target: FaultTarget;
+}
+
+/** An S3 error, thrown inside the emulator and turned into its XML response at the top. */
+class S3Refusal {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+    readonly details: Record<string, string> = {},
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function encodeKey(key: string): string {
+  return uriEncode(key, true);
+}
+
+function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+function unquote(etag: string): string {
+  return etag.trim().replace(/^"(.*)"$/, '$1');
+}
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function checksumChildren(checksums: Partial<Record<S3ChecksumAlgorithm, string>>): XmlChild[] {
+  return Object.entries(checksums).map(([algorithm, value]) => [
+    `Checksum${S3_CHECKSUM_NAMES[algorithm as S3ChecksumAlgorithm]}`,
+    value,
+  ]);
+}
+
+function checksumHeaders(checksums: Partial<Record<S3ChecksumAlgorithm, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(checksums).map(([algorithm, value]) => [`x-amz-checksum-${algorithm}`, value]));
+}
+
+/**
+ * A strict, in-memory S3 bucket as a Fetch handler: it checks SigV4 signatures, expiry, part limits, part order,
+ * ETags and digests the way S3 does and answers with S3's XML errors, so an adapter that passes here is not relying on
+ * leniency. Runs unchanged in a page (under msw) and in Node.
+ */
+export class S3Emulator {
+  /** Armed faults, for tests. */
+  readonly faults = new FaultInjector();
+  /** Counts of successful operations. */
+  readonly stats: S3EmulatorStats = {
+    uploadPart: 0,
+    putObject: 0,
+    create: 0,
+    complete: 0,
+    abort: 0,
+    listParts: 0,
+    partNumbersReceived: [],
+  };
+  /** The mount path, without a trailing slash. */
+  readonly basePath: string;
+  readonly bucket: string;
+  readonly region: string;
+
+  #credentials: SigV4Credentials;
+  #now: () => number;
+  #origin: string | undefined;
+  #exposeETag: boolean;
+  #minPartSize: number;
+  #maxPartSize: number;
+  #uploads = new Map<string, Upload>();
+  #objects = new Map<string, StoredObject>();
+
+  constructor(options: S3EmulatorOptions) {
+    this.basePath = options.basePath.replace(/\/+$/, '');
+    this.bucket = options.bucket;
+    this.region = options.region ?? 'us-east-1';
+    this.#credentials = { ...options.credentials };
+    this.#now = options.now ?? Date.now;
+    this.#origin = options.origin;
+    this.#exposeETag = options.exposeETag ?? true;
+    this.#minPartSize = options.minPartSize ?? MIN_PART_SIZE;
+    this.#maxPartSize = options.maxPartSize ?? MAX_PART_SIZE;
+  }
+
+  /** Serves one request addressed to `{origin}{basePath}/…`. */
+  async handle(request: Request): Promise<Response> {
+    const requestId = randomHex(8).toUpperCase();
+    let response: Response;
+    try {
+      response = await this.#serve(request);
+    } catch (error) {
+      if (!(error instanceof S3Refusal)) throw error;
+      response = this.#errorResponse(error, requestId, request.method === 'HEAD');
+    }
+    // A dropped connection has no headers to decorate; it must stay a network error.
+    if (response.type === 'error') return response;
+    const headers = new Headers(response.headers);
+    headers.set('x-amz-request-id', requestId);
+    headers.set('x-amz-id-2', randomHex(24));
+    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
+    return new Response(response.body, { status: response.status, headers });
+  }
+
+  /** A SigV4 query-signed URL for a request to this emulator, the same scheme as the AWS SDK's presigner. */
+  async presign(input: S3PresignRequest): Promise<string> {
+    const query = { ...input.query };
+    const operation = operationOf(input.method.toUpperCase(), new Map(Object.entries(query)));
+    if (operation && X_ID_OPERATIONS.has(operation) && query['x-id'] === undefined) query['x-id'] = operation;
+    const search = Object.entries(query)
+      .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
+      .join('&');
+    const url = `${this.#originForPresign()}${this.basePath}/${this.bucket}/${encodeKey(input.key)}${search ? `?${search}` : ''}`;
+    const presignInput = {
+      method: input.method.toUpperCase(),
+      url,
+      credentials: this.#credentials,
+      region: this.region,
+      expiresIn: input.expiresIn,
+      now: this.#now(),
+    };
+    return presignUrl(input.headers ? { ...presignInput, headers: input.headers } : presignInput);
+  }
+
+  /** A copy of a stored object's bytes, or `undefined`. */
+  getObject(key: string): Uint8Array<ArrayBuffer> | undefined {
+    const stored = this.#objects.get(key);
+    return stored ? stored.bytes.slice() : undefined;
+  }
+
+  /** The multipart uploads neither completed nor aborted. */
+  listUploads(): S3PendingUpload[] {
+    return [...this.#uploads].map(([uploadId, upload]) => ({
+      uploadId,
+      key: upload.key,
+      partNumbers: [...upload.parts.keys()].sort((a, b) => a - b),
+    }));
+  }
+
+  /** Forgets every object, upload, statistic and fault. */
+  reset(): void {
+    this.#uploads.clear();
+    this.#objects.clear();
+    this.faults.clear();
+    Object.assign(this.stats, { uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0 });
+    this.stats.partNumbersReceived.length = 0;
+  }
+
+  #originForPresign(): string {
+    const origin = this.#origin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
+    if (!origin) throw new Error('S3Emulator needs the `origin` option to presign outside a page');
+    return origin;
+  }
+
+  #corsHeaders(request: Request): Record<string, string> {
+    // Retry-After is what a bucket owner adds to the rule so that the page can honour SlowDown's wait.
+    const exposed = [
+      'x-amz-request-id',
+      'x-amz-id-2',
+      'x-amz-version-id',
+      'Retry-After',
+      ...S3_CHECKSUM_ALGORITHMS.map((a) => `x-amz-checksum-${a}`),
+    ];
+    if (this.#exposeETag) exposed.unshift('ETag');
+    const headers: Record<string, string> = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD',
+      'access-control-expose-headers': exposed.join(', '),
+      'access-control-max-age': '3000',
+    };
+    const requested = request.headers.get('access-control-request-headers');
+    if (requested) headers['access-control-allow-headers'] = requested;
+    return headers;
+  }
+
+  #errorResponse(refusal: S3Refusal, requestId: string, bodyless: boolean): Response {
+    const status = ERROR_STATUS[refusal.code] ?? 400;
+    const headers = new Headers(refusal.headers);
+    // S3 answers HEAD errors with the status alone: a HEAD response cannot carry the XML.
+    if (bodyless) return new Response(null, { status, headers });
+    headers.set('content-type', 'application/xml');
+    const body = xmlDocument(
+      'Error',
+      [
+        ['Code', refusal.code],
+        ['Message', refusal.message],
+        ...Object.entries(refusal.details),
+        ['RequestId', requestId],
+        ['HostId', randomHex(24)],
+      ],
+      null,
+    );
+    return new Response(body, { status, headers });
+  }
+
+  async #serve(request: Request): Promise<Response> {
+    if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
+    const exchange = this.#parse(request);
+    const { operation, target } = exchange;
+
+    const delay = this.faults.take(FaultKind.Delay, target);
+    if (delay) await waitFor(delay.ms ?? 0, request.signal);
+    const drop = this.faults.take(FaultKind.Drop, target);
+    if (drop) return dropAfter(request, drop.afterBytes ?? 0);
+
+    const carriesEntity = operation === S3Operation.UploadPart || operation === S3Operation.PutObject;
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    // Refuse before reading: nobody should have to stream 5 GiB into memory to learn it is too much.
+    if (carriesEntity && declared > this.#maxPartSize) this.#tooLarge(declared);
+    const body =
+      request.method === 'PUT' || request.method === 'POST' ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
+    if (carriesEntity && body.byteLength > this.#maxPartSize) this.#tooLarge(body.byteLength);
+
+    await this.#authenticate(exchange, body);
+    await this.#checkContentMd5(request, body);
+
+    const failure = this.faults.take(FaultKind.Fail, target);
+    if (failure) {
+      const slowDown = failure.status === 503;
+      throw new S3Refusal(
+        slowDown ? 'SlowDown' : 'InternalError',
+        slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+        {},
+        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
+      );
+    }
+
+    switch (operation) {
+      case S3Operation.CreateMultipartUpload:
+        return this.#create(exchange);
+      case S3Operation.UploadPart:
+        return this.#uploadPart(exchange, body);
+      case S3Operation.PutObject:
+        return this.#putObject(exchange, body);
+      case S3Operation.ListParts:
+        return this.#listParts(exchange);
+      case S3Operation.CompleteMultipartUpload:
+        return this.#complete(exchange, body);
+      case S3Operation.AbortMultipartUpload:
+        return this.#abort(exchange);
+      case S3Operation.GetObject:
+      case S3Operation.HeadObject:
+        return this.#getObject(exchange);
+      case S3Operation.DeleteObject:
+        this.#objects.delete(exchange.key);
+        return new Response(null, { status: 204 });
+    }
+  }
+
+  #parse(request: Request): Exchange {
+    const url = new URL(request.url);
+    const prefix = `${this.basePath}/`;
+    if (!url.pathname.startsWith(prefix)) {
+      throw new S3Refusal('NotImplemented', 'A header you provided implies functionality that is not implemented');
+    }
+    const rest = url.pathname.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    let bucket: string;
+    let key: string;
+    try {
+      bucket = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+      key = slash === -1 ? '' : decodeURIComponent(rest.slice(slash + 1));
+    } catch {
+      throw new S3Refusal('InvalidArgument', 'The path is not valid percent-encoded UTF-8');
+    }
+    if (bucket !== this.bucket) {
+      throw new S3Refusal('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+    }
+    const query = new Map(parseQuery(url.search));
+    const operation = key === '' ? undefined : operationOf(request.method, query);
+    if (!operation) {
+      throw new S3Refusal('NotImplemented', `${request.method} ${key === '' ? 'on the bucket' : 'with these parameters'} ` +
+        'is not implemented by this emulator');
+    }
+    if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
+      throw new S3Refusal('KeyTooLongError', 'Your key is too long');
+    }
+    const partNumberText = query.get('partNumber');
+    const partNumber = partNumberText !== undefined && /^\d+$/.test(partNumberText) ? Number(partNumberText) : undefined;
+    const target: FaultTarget = partNumber === undefined ? { operation, key } : { operation, key, partNumber };
+    return { request, url, key, query, operation, target };
+  }
+
+  #tooLarge(size: number): never {
+    throw new S3Refusal('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+      ProposedSize: String(size),
+      MaxSizeAllowed: String(this.#maxPartSize),
+    });
+  }
+
+  async #authenticate(exchange: Exchange, body: Uint8Array): Promise<void> {
+    const presigned = exchange.query.has('X-Amz-Signature');
+    const forceExpired = presigned && this.faults.take(FaultKind.Expire, exchange.target) !== undefined;
+    const result = await verifySigV4(exchange.request, {
+      secretFor: (accessKeyId) =>
+        accessKeyId === this.#credentials.accessKeyId ? this.#credentials.secretAccessKey : undefined,
+      region: this.region,
+      now: this.#now(),
+      forceExpired,
+    });
+    if (!result.ok) throw new S3Refusal(result.code, result.message, result.details);
+    const declared = result.payloadHash;
+    if (declared === UNSIGNED_PAYLOAD) return;
+    if (declared.startsWith('STREAMING-')) {
+      throw new S3Refusal('NotImplemented', `x-amz-content-sha256 ${declared} (aws-chunked) is not implemented by this emulator`);
+    }
+    if (!/^[0-9a-f]{64}$/.test(declared)) {
+      throw new S3Refusal('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-…, or a valid ' +
+        'sha256 value.');
+    }
+    const computed = await sha256Hex(body);
+    if (computed !== declared) {
+      throw new S3Refusal('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match " +
+        'what was computed.', { ClientComputedContentSHA256: declared, S3ComputedContentSHA256: computed });
+    }
+  }
+
+  async #checkContentMd5(request: Request, body: Uint8Array): Promise<void> {
+    const header = request.headers.get('content-md5');
+    if (header === null) return;
+    const digest = base64ToBytes(header.trim());
+    if (!digest || digest.byteLength !== 16) {
+      throw new S3Refusal('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': header });
+    }
+    const expected = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const computed = await md5Hex(body);
+    if (expected !== computed) {
+      throw new S3Refusal('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+        ExpectedDigest: expected,
+        CalculatedDigest: computed,
+      });
+    }
+  }
+
+  /** Verifies the one `x-amz-checksum-*` header a PUT may carry, and returns it to be stored and echoed. */
+  async #verifyChecksum(request: Request, body: Uint8Array): Promise<Partial<Record<S3ChecksumAlgorithm, string>>> {
+    const names = [...request.headers.keys()].filter(
+      (name) => name.startsWith('x-amz-checksum-') && !CHECKSUM_CONTROL_HEADERS.has(name),
+    );
+    const sdkAlgorithm = request.headers.get('x-amz-sdk-checksum-algorithm')?.toLowerCase();
+    if (names.length === 0) {
+      if (sdkAlgorithm !== undefined) {
+        throw new S3Refusal('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding ' +
+          'x-amz-checksum-* or x-amz-trailer headers were found.');
+      }
+      return {};
+    }
+    if (names.length > 1) {
+      throw new S3Refusal('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are ' +
+        'not allowed.');
+    }
+    const name = names[0] as string;
+    const algorithm = name.slice('x-amz-checksum-'.length);
+    if (!(S3_CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithm)) {
+      throw new S3Refusal('InvalidRequest', `Value for ${name} header is invalid.`);
+    }
+    const known = algorithm as S3ChecksumAlgorithm;
+    if (sdkAlgorithm !== undefined && sdkAlgorithm !== known) {
+      throw new S3Refusal('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    }
+    const value = (request.headers.get(name) as string).trim();
+    if (base64ToBytes(value)?.byteLength !== S3_CHECKSUM_BYTES[known]) {
+      throw new S3Refusal('InvalidRequest', `Value for ${name} header is invalid.`);
+    }
+    const computed = await s3Checksum(known, body);
+    if (computed !== value) {
+      throw new S3Refusal('BadDigest', `The ${S3_CHECKSUM_NAMES[known]} you specified did not match the calculated ` +
+        'checksum.');
+    }
+    return { [known]: value };
+  }
+
+  #upload(exchange: Exchange): [string, Upload] {
+    const uploadId = exchange.query.get('uploadId') ?? '';
+    const upload = this.#uploads.get(uploadId);
+    // An upload id only names an upload together with its key, as on S3.
+    if (!upload || upload.key !== exchange.key) {
+      throw new S3Refusal('NoSuchUpload', NO_SUCH_UPLOAD_MESSAGE, { UploadId: uploadId });
+    }
+    return [uploadId, upload];
+  }
+
+  #xml(root: string, children: XmlChild[], status = 200): Response {
+    return new Response(xmlDocument(root, children), { status, headers: { 'content-type': 'application/xml' } });
+  }
+
+  #create(exchange: Exchange): Response {
+    const uploadId = `${randomHex(16)}.${randomHex(8)}`;
+    this.#uploads.set(uploadId, {
+      key: exchange.key,
+      contentType: exchange.request.headers.get('content-type') ?? 'binary/octet-stream',
+      initiated: this.#now(),
+      parts: new Map(),
+    });
+    this.stats.create += 1;
+    return this.#xml('InitiateMultipartUploadResult', [
+      ['Bucket', this.bucket],
+      ['Key', exchange.key],
+      ['UploadId', uploadId],
+    ]);
+  }
+
+  async #uploadPart(exchange: Exchange, body: Uint8Array): Promise<Response> {
+    const text = exchange.query.get('partNumber') ?? '';
+    const partNumber = exchange.target.partNumber;
+    if (partNumber === undefined || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+      throw new S3Refusal('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+        ArgumentName: 'partNumber',
+        ArgumentValue: text,
+      });
+    }
+    const [, upload] = this.#upload(exchange);
+    const checksums = await this.#verifyChecksum(exchange.request, body);
+    const digest = await md5Hex(body);
+    upload.parts.set(partNumber, { bytes: body, md5Hex: digest, lastModified: this.#now(), checksums });
+    this.stats.uploadPart += 1;
+    this.stats.partNumbersReceived.push(partNumber);
+    return new Response(null, { status: 200, headers: { etag: `"${digest}"`, ...checksumHeaders(checksums) } });
+  }
+
+  async #putObject(exchange: Exchange, body: Uint8Array): Promise<Response> {
+    const checksums = await this.#verifyChecksum(exchange.request, body);
+    const etag = `"${await md5Hex(body)}"`;
+    this.#objects.set(exchange.key, {
+      bytes: body,
+      etag,
+      contentType: exchange.request.headers.get('content-type') ?? 'binary/octet-stream',
+      lastModified: this.#now(),
+      checksums,
+    });
+    this.stats.putObject += 1;
+    return new Response(null, { status: 200, headers: { etag, ...checksumHeaders(checksums) } });
+  }
+
+  #listParts(exchange: Exchange): Response {
+    const [uploadId, upload] = this.#upload(exchange);
+    const maxText = exchange.query.get('max-parts');
+    const markerText = exchange.query.get('part-number-marker');
+    if (maxText !== undefined && !/^\d+$/.test(maxText)) {
+      throw new S3Refusal('InvalidArgument', 'Provided max-parts not an integer or within integer range', {
+        ArgumentName: 'max-parts',
+        ArgumentValue: maxText,
+      });
+    }
+    if (markerText !== undefined && !/^\d+$/.test(markerText)) {
+      throw new S3Refusal('InvalidArgument', 'Provided part-number-marker not an integer or within integer range', {
+        ArgumentName: 'part-number-marker',
+        ArgumentValue: markerText,
+      });
+    }
+    const maxParts = Math.min(maxText === undefined ? MAX_LIST_PARTS : Number(maxText), MAX_LIST_PARTS);
+    const marker = markerText === undefined ? 0 : Number(markerText);
+    const after = [...upload.parts].filter(([n]) => n > marker).sort(([a], [b]) => a - b);
+    const page = after.slice(0, maxParts);
+    const truncated = after.length > page.length;
+    const owner: XmlChild[] = [
+      ['ID', 'emulator'],
+      ['DisplayName', 'emulator'],
+    ];
+    this.stats.listParts += 1;
+    return this.#xml('ListPartsResult', [
+      ['Bucket', this.bucket],
+      ['Key', exchange.key],
+      ['UploadId', uploadId],
+      ['PartNumberMarker', marker],
+      ['NextPartNumberMarker', page.length > 0 ? (page[page.length - 1] as [number, StoredPart])[0] : marker],
+      ['MaxParts', maxParts],
+      ['IsTruncated', truncated],
+      ...page.map(([n, part]): XmlChild => [
+        'Part',
+        [
+          ['PartNumber', n],
+          ['LastModified', new Date(part.lastModified).toISOString()],
+          ['ETag', `"${part.md5Hex}"`],
+          ['Size', part.bytes.byteLength],
+          ...checksumChildren(part.checksums),
+        ],
+      ]),
+      ['Initiator', owner],
+      ['Owner', owner],
+      ['StorageClass', 'STANDARD'],
+    ]);
+  }
+
+  async #complete(exchange: Exchange, body: Uint8Array): Promise<Response> {
+    const [uploadId, upload] = this.#upload(exchange);
+    const listed = parseCompleteBody(new TextDecoder().decode(body));
+    for (let i = 1; i < listed.length; i += 1) {
+      if ((listed[i] as ListedPart).partNumber <= (listed[i - 1] as ListedPart).partNumber) {
+        throw new S3Refusal('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered ' +
+          'by part number.', { UploadId: uploadId });
+      }
+    }
+    const parts = listed.map(({ partNumber, etag }) => {
+      const part = upload.parts.get(partNumber);
+      if (!part || unquote(etag) !== part.md5Hex) {
+        throw new S3Refusal('InvalidPart', 'One or more of the specified parts could not be found.  The part may not ' +
+          "have been uploaded, or the specified entity tag may not match the part's entity tag.", {
+          UploadId: uploadId,
+          PartNumber: String(partNumber),
+          ETag: etag,
+        });
+      }
+      return { partNumber, part };
+    });
+    parts.slice(0, -1).forEach(({ partNumber, part }) => {
+      if (part.bytes.byteLength < this.#minPartSize) {
+        throw new S3Refusal('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+          ProposedSize: String(part.bytes.byteLength),
+          MinSizeAllowed: String(this.#minPartSize),
+          PartNumber: String(partNumber),
+          ETag: `"${part.md5Hex}"`,
+        });
+      }
+    });
+    const etag = `"${await md5Hex(concatBytes(parts.map(({ part }) => hexToBytes(part.md5Hex))))}-${parts.length}"`;
+    this.#objects.set(exchange.key, {
+      bytes: concatBytes(parts.map(({ part }) => part.bytes)),
+      etag,
+      contentType: upload.contentType,
+      lastModified: this.#now(),
+      checksums: {},
+    });
+    this.#uploads.delete(uploadId);
+    this.stats.complete += 1;
+    return this.#xml('CompleteMultipartUploadResult', [
+      ['Location', `${exchange.url.origin}${this.basePath}/${this.bucket}/${encodeKey(exchange.key)}`],
+      ['Bucket', this.bucket],
+      ['Key', exchange.key],
+      ['ETag', etag],
+    ]);
+  }
+
+  #abort(exchange: Exchange): Response {
+    const [uploadId] = this.#upload(exchange);
+    this.#uploads.delete(uploadId);
+    this.stats.abort += 1;
+    return new Response(null, { status: 204 });
+  }
+
+  #getObject(exchange: Exchange): Response {
+    const stored = this.#objects.get(exchange.key);
+    if (!stored) throw new S3Refusal('NoSuchKey', 'The specified key does not exist.', { Key: exchange.key });
+    const size = stored.bytes.byteLength;
+    const headers: Record<string, string> = {
+      etag: stored.etag,
+      'content-type': stored.contentType,
+      'last-modified': httpDate(stored.lastModified),
+      'accept-ranges': 'bytes',
+      ...checksumHeaders(stored.checksums),
+    };
+    const range = exchange.request.headers.get('range');
+    let bytes = stored.bytes;
+    let status = 200;
+    if (range !== null) {
+      const span = parseRange(range, size);
+      if (!span) {
+        throw new S3Refusal('InvalidRange', 'The requested range is not satisfiable', {
+          RangeRequested: range,
+          ActualObjectSize: String(size),
+        });
+      }
+      bytes = stored.bytes.subarray(span[0], span[1] + 1);
+      status = 206;
+      headers['content-range'] = `bytes ${span[0]}-${span[1]}/${size}`;
+    }
+    headers['content-length'] = String(bytes.byteLength);
+    const body = exchange.operation === S3Operation.HeadObject ? null : bytes.slice();
+    return new Response(body, { status, headers });
+  }
+}
+
+/** Which operation a method plus query parameters name, or `undefined` for anything the emulator does not serve. */
+function operationOf(method: string, query: Map<string, string>): S3Operation | undefined {
+  const hasUploadId = query.has('uploadId');
+  switch (method) {
+    case 'POST':
+      if (query.has('uploads')) return S3Operation.CreateMultipartUpload;
+      return hasUploadId ? S3Operation.CompleteMultipartUpload : undefined;
+    case 'PUT':
+      if (query.has('partNumber') || hasUploadId) return S3Operation.UploadPart;
+      return S3Operation.PutObject;
+    case 'GET':
+      return hasUploadId ? S3Operation.ListParts : S3Operation.GetObject;
+    case 'HEAD':
+      return S3Operation.HeadObject;
+    case 'DELETE':
+      return hasUploadId ? S3Operation.AbortMultipartUpload : S3Operation.DeleteObject;
+    default:
+      return undefined;
+  }
+}
+
+interface ListedPart {
+  partNumber: number;
+  etag: string;
+}
+
+function parseCompleteBody(xml: string): ListedPart[] {
+  const malformed = (): S3Refusal =>
+    new S3Refusal('MalformedXML', 'The XML you provided was not well-formed or did not validate against our ' +
+      'published schema');
+  if (!hasXmlRoot(xml, 'CompleteMultipartUpload')) throw malformed();
+  const parts = xmlElements(xml, 'Part').map((inner) => {
+    const partNumber = xmlText(inner, 'PartNumber');
+    const etag = xmlText(inner, 'ETag');
+    if (partNumber === undefined || !/^\d+$/.test(partNumber) || etag === undefined) throw malformed();
+    return { partNumber: Number(partNumber), etag };
+  });
+  if (parts.length === 0) throw malformed();
+  return parts;
+}
+
+/** A single `bytes=` range as inclusive offsets, or `undefined` when it cannot be satisfied. */
+function parseRange(header: string, size: number): [number, number] | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    return suffix === 0 || size === 0 ? undefined : [Math.max(0, size - suffix), size - 1];
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  return start >= size || end < start ? undefined : [start, end];
+}
