@@ -1,0 +1,219 @@
+/**
+ * The in-page half of the bench: each case as one async function on `window.bench`, called by `run.ts` through
+ * Playwright. Every case reports its wall time and the main thread's long tasks during that time.
+ */
+import SparkMD5 from 'spark-md5';
+import { HashClient } from '../src/hashing/hash-client.js';
+import { UploadManager } from '../src/core/upload-manager.js';
+import { createS3Adapter, type S3Checksum } from '../src/providers/s3.js';
+import type { HashAlgorithm } from '../src/providers/adapter.js';
+import type { BenchWorkerReply, BenchWorkerRequest } from './bench.worker.js';
+
+const MiB = 1024 * 1024;
+const PART_SIZE = 8 * MiB;
+const CONCURRENCY = 4;
+/** Long-task entries reach the observer in a later task than the one they measure; this covers that delay. */
+const LONG_TASK_SETTLE_MS = 100;
+
+/** One timed run of a case. */
+export interface Measurement {
+  /** Wall time of the measured span. */
+  ms: number;
+  /** Hex digests, in the order the case's algorithms were given (empty for cases that compute none). */
+  digests: string[];
+  /** Main-thread long tasks (over 50 ms) that started during the run. */
+  longTasks: { count: number; ms: number };
+  /** The stored object's key, for the upload cases. */
+  objectKey?: string;
+}
+
+/** The cases `run.ts` calls. */
+export interface BenchApi {
+  /** Size of the file picked in the page's `<input type=file>`. */
+  fileSize(): number;
+  /** Runs `gc()` in the page (the browser runs with `--expose-gc`). */
+  collectGarbage(): void;
+  /** Serial `slice(sliceSize).arrayBuffer()` loop in the bench worker, bytes discarded. */
+  readOnly(sliceSize: number): Promise<Measurement>;
+  /** Our HashClient over the file: one whole-file digest per algorithm, all from one read. */
+  ours(algorithms: HashAlgorithm[]): Promise<Measurement>;
+  /** Reads the whole file into the bench worker's memory for `pure`. */
+  load(): Promise<Measurement>;
+  /** hash-wasm over the in-memory copy, `chunkSize` bytes per update; `ms` is hashing time only. */
+  pure(algorithms: HashAlgorithm[], chunkSize: number): Promise<Measurement>;
+  /** Frees the in-memory copy. */
+  drop(): Promise<void>;
+  /** spark-md5 on the main thread, 8 MiB slices appended incrementally. */
+  spark(): Promise<Measurement>;
+  /** Our UploadManager with the S3 adapter against the backend routes under `api`. */
+  uploadEngine(api: string, checksum: S3Checksum): Promise<Measurement>;
+  /** The same parts presigned through the same routes, then plain XHR PUTs, `CONCURRENCY` at a time. */
+  uploadRaw(api: string): Promise<Measurement>;
+}
+
+declare global {
+  interface Window {
+    bench: BenchApi;
+  }
+}
+
+const longTasks: PerformanceEntry[] = [];
+new PerformanceObserver((list) => longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });
+
+function pickedFile(): File {
+  const file = document.querySelector<HTMLInputElement>('#file')?.files?.[0];
+  if (!file) throw new Error('No file has been set on #file.');
+  return file;
+}
+
+async function measured(work: () => Promise<{ ms?: number; digests?: string[]; objectKey?: string }>): Promise<Measurement> {
+  const t0 = performance.now();
+  const outcome = await work();
+  const t1 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, LONG_TASK_SETTLE_MS));
+  const during = longTasks.filter((entry) => entry.startTime >= t0 && entry.startTime <= t1);
+  longTasks.length = 0;
+  return {
+    ms: outcome.ms ?? t1 - t0,
+    digests: outcome.digests ?? [],
+    longTasks: { count: during.length, ms: during.reduce((sum, entry) => sum + entry.duration, 0) },
+    ...(outcome.objectKey !== undefined && { objectKey: outcome.objectKey }),
+  };
+}
+
+let benchWorker: Worker | undefined;
+
+function askWorker(request: BenchWorkerRequest): Promise<{ ms: number; digests: string[] }> {
+  benchWorker ??= new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
+  const worker = benchWorker;
+  return new Promise((resolve, reject) => {
+    const onMessage = ({ data }: MessageEvent<BenchWorkerReply>) => {
+      worker.removeEventListener('message', onMessage);
+      if (data.ok) resolve({ ms: data.ms, digests: data.digests });
+      else reject(new Error(data.error));
+    };
+    worker.addEventListener('message', onMessage);
+    worker.postMessage(request);
+  });
+}
+
+let hashClient: HashClient | undefined;
+
+async function hashWithOurs(algorithms: HashAlgorithm[]): Promise<{ digests: string[] }> {
+  const blob = pickedFile();
+  hashClient ??= new HashClient();
+  const run = hashClient.start({
+    blob,
+    plan: { partSize: PART_SIZE, partCount: Math.max(1, Math.ceil(blob.size / PART_SIZE)) },
+    specs: algorithms.map((algorithm) => ({ name: algorithm, algorithm, encoding: 'hex', scope: 'file', when: 'before-complete' })),
+  });
+  await run.done;
+  const digests = await Promise.all(algorithms.map((algorithm) => run.digest(algorithm)));
+  return { digests: digests.map(String) };
+}
+
+async function hashWithSpark(): Promise<{ digests: string[] }> {
+  const file = pickedFile();
+  const spark = new SparkMD5.ArrayBuffer();
+  for (let start = 0; start < file.size; start += PART_SIZE) {
+    spark.append(await file.slice(start, start + PART_SIZE).arrayBuffer());
+  }
+  return { digests: [spark.end()] };
+}
+
+async function uploadWithEngine(api: string, checksum: S3Checksum): Promise<{ objectKey: string }> {
+  const file = pickedFile();
+  const manager = new UploadManager({
+    adapter: createS3Adapter({ endpoint: api, checksum }),
+    concurrency: CONCURRENCY,
+    partSize: PART_SIZE,
+    resume: false,
+  });
+  try {
+    const finished = new Promise<string>((resolve, reject) => {
+      manager.addEventListener('task-complete', (event) => resolve(String(event.detail.result.key)));
+      manager.addEventListener('task-error', (event) => reject(event.detail.error));
+    });
+    await manager.addFiles([file]);
+    manager.start();
+    return { objectKey: await finished };
+  } finally {
+    manager.dispose();
+  }
+}
+
+async function backendJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${new URL(url).pathname}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+function putPart(url: string, headers: Record<string, string>, body: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.onload = () => {
+      const etag = xhr.getResponseHeader('ETag');
+      if (xhr.status >= 200 && xhr.status < 300 && etag) resolve(etag);
+      else reject(new Error(`PUT part: HTTP ${xhr.status}, ETag ${etag ?? 'unreadable'}: ${xhr.responseText.slice(0, 200)}`));
+    };
+    xhr.onerror = () => reject(new Error('PUT part: network error'));
+    xhr.send(body);
+  });
+}
+
+/** Runs `work(0..count-1)` with at most `limit` in flight, keeping results in index order. */
+async function inPool<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await work(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  return results;
+}
+
+async function uploadRawXhr(api: string): Promise<{ objectKey: string }> {
+  const file = pickedFile();
+  const partCount = Math.max(1, Math.ceil(file.size / PART_SIZE));
+  const { key, uploadId } = await backendJson<{ key: string; uploadId: string }>(`${api}/s3/multipart`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ filename: file.name, type: file.type, metadata: {}, size: file.size }),
+  });
+  const id = encodeURIComponent(uploadId);
+  const query = `key=${encodeURIComponent(key)}`;
+  const signed = await inPool(partCount, CONCURRENCY, (index) =>
+    backendJson<{ url: string; headers?: Record<string, string> }>(`${api}/s3/multipart/${id}/${index + 1}?${query}`),
+  );
+  const etags = await inPool(partCount, CONCURRENCY, (index) =>
+    putPart(signed[index]!.url, signed[index]!.headers ?? {}, file.slice(index * PART_SIZE, (index + 1) * PART_SIZE)),
+  );
+  await backendJson(`${api}/s3/multipart/${id}/complete?${query}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ parts: etags.map((ETag, index) => ({ PartNumber: index + 1, ETag })) }),
+  });
+  return { objectKey: key };
+}
+
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+window.bench = {
+  fileSize: () => pickedFile().size,
+  collectGarbage: () => collectGarbage?.(),
+  readOnly: (sliceSize) => measured(() => askWorker({ type: 'read', file: pickedFile(), sliceSize })),
+  ours: (algorithms) => measured(() => hashWithOurs(algorithms)),
+  load: () => measured(() => askWorker({ type: 'load', file: pickedFile() })),
+  pure: (algorithms, chunkSize) => measured(() => askWorker({ type: 'hash', algorithms, chunkSize })),
+  drop: async () => {
+    await askWorker({ type: 'drop' });
+  },
+  spark: () => measured(hashWithSpark),
+  uploadEngine: (api, checksum) => measured(() => uploadWithEngine(api, checksum)),
+  uploadRaw: (api) => measured(() => uploadRawXhr(api)),
+};
