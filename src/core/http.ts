@@ -25,3 +25,12 @@ export function parseJson<T>(response: HttpResponse): T | undefined {
     return undefined;
   }
 }
+
+/** Merges header sets case-insensitively, later sets winning, so one header never goes out twice as "x, x". */
+export function mergeHeaders(...sets: Array<Record<string, string> | undefined>): Record<string, string> {
+  const merged = new Map<string, [string, string]>();
+  for (const set of sets) {
+    for (const [name, value] of Object.entries(set ?? {})) merged.set(name.toLowerCase(), [name, value]);
+  }
+  return Object.fromEntries(merged.values());
+}

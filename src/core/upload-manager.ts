@@ -112,7 +112,9 @@ export class UploadManager extends EventTarget {
       bytesSent += progress.bytesSent;
       bytesTotal += progress.bytesTotal;
     }
-    const speed = this.#speed.update(bytesSent);
+    const moving = this.#tasks.some((task) => task.isRunning);
+    if (!moving) this.#speed.reset();
+    const speed = moving ? this.#speed.update(bytesSent) : 0;
     return { bytesSent, bytesTotal, speed, eta: etaSeconds(bytesTotal - bytesSent, speed) };
   }
 

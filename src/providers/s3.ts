@@ -1,5 +1,5 @@
 import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
-import { parseJson } from '../core/http.js';
+import { mergeHeaders, parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
 import type {
@@ -300,7 +300,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
         const response = await ctx.send({
           method: 'PUT',
           url: params.url,
-          headers: { ...params.headers, ...extraHeaders },
+          headers: mergeHeaders(params.headers, extraHeaders),
           body: part.blob,
         });
         return {
@@ -322,7 +322,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       const response = await ctx.send({
         method: 'PUT',
         url: signed.url,
-        headers: { ...signed.headers, ...extraHeaders },
+        headers: mergeHeaders(signed.headers, extraHeaders),
         body: part.blob,
       });
       return { partNumber: part.partNumber, size: part.size, etag: requireEtag(response, part.partNumber) };

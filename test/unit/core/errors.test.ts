@@ -13,3 +13,10 @@ describe('UploadError', () => {
     expect(redactUrl('https://b.example/k?X-Amz-Signature=abc#f')).to.equal('https://b.example/k');
   });
 });
+
+describe('mergeHeaders', () => {
+  it('keeps one header per name whatever its case, the later set winning', async () => {
+    const { mergeHeaders } = await import('../../../src/core/http.js');
+    expect(mergeHeaders({ 'content-md5': 'a', Host: 'h' }, { 'Content-MD5': 'b' })).to.deep.equal({ 'Content-MD5': 'b', Host: 'h' });
+  });
+});

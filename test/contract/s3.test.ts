@@ -1,0 +1,241 @@
+import { expect } from '@open-wc/testing';
+import { setupWorker } from 'msw/browser';
+import { createStore, entries } from 'idb-keyval';
+import { S3Emulator } from '../../src/emulators/s3-emulator.js';
+import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
+import { UploadManager } from '../../src/core/upload-manager.js';
+import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
+import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
+import { createS3Adapter } from '../../src/providers/s3.js';
+import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
+import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { UploadManagerEventMap } from '../../src/core/types.js';
+import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
+import { makeBytes } from '../helpers/make-blob.js';
+
+const MiB = 1024 * 1024;
+const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
+
+const emulator = new S3Emulator({ basePath: '/emulator/s3', bucket: 'mcu-bucket', credentials: KEY_PAIR });
+const worker = setupWorker(...s3EmulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
+
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
+  const bytes = makeBytes(size, seed);
+  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+}
+
+function once<K extends keyof UploadManagerEventMap>(
+  manager: UploadManager,
+  type: K,
+  test: (detail: UploadManagerEventMap[K]) => boolean = () => true,
+): Promise<UploadManagerEventMap[K]> {
+  return new Promise((resolve) => {
+    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
+      if (!test(event.detail)) return;
+      manager.removeEventListener(type, listener);
+      resolve(event.detail);
+    };
+    manager.addEventListener(type, listener);
+  });
+}
+
+describe('S3 adapter against the strict emulator (in the page)', () => {
+  let dbName: string;
+  let waits: number[];
+  const managers: UploadManager[] = [];
+
+  function setup(adapterOptions: S3AdapterOptions = {}, options: Partial<UploadManagerOptions> = {}, adapter?: ProviderAdapter) {
+    const manager = new UploadManager({
+      adapter: adapter ?? createS3Adapter({ endpoint: `${location.origin}/api`, ...adapterOptions }),
+      checkpointStore: new CheckpointStore({ dbName }),
+      partSize: 5 * MiB,
+      retryHooks: { wait: async (ms) => void waits.push(ms), random: () => 0 },
+      ...options,
+    });
+    managers.push(manager);
+    return manager;
+  }
+
+  async function upload(manager: UploadManager, file: File) {
+    await manager.addFiles([file]);
+    const outcome = Promise.race([
+      once(manager, 'task-complete').then((d) => ({ result: d.result, error: undefined })),
+      once(manager, 'task-error').then((d) => ({ result: undefined, error: d.error })),
+    ]);
+    manager.start();
+    return outcome;
+  }
+
+  before(() => worker.start({ quiet: true, onUnhandledRequest: 'bypass' }));
+  after(() => worker.stop());
+  beforeEach(() => {
+    dbName = `mcu-contract-${crypto.randomUUID()}`;
+    waits = [];
+    emulator.reset();
+    emulator.faults.clear();
+  });
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) {
+      await manager.cancel();
+      manager.dispose();
+    }
+    indexedDB.deleteDatabase(dbName);
+  });
+
+  it('uploads a multipart file with Content-MD5 per part, stored byte for byte', async () => {
+    const { file, bytes } = fileOf(12 * MiB + 3);
+    const { result, error } = await upload(setup(), file);
+    expect(error).to.equal(undefined);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.stats.partNumbersReceived.sort()).to.deep.equal([1, 2, 3]);
+    expect(emulator.stats.complete).to.equal(1);
+  });
+
+  it('signs and verifies a CRC32C checksum header instead of Content-MD5', async () => {
+    const { file, bytes } = fileOf(11 * MiB);
+    const { result, error } = await upload(setup({ checksum: 'crc32c' }), file);
+    expect(error).to.equal(undefined);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+  });
+
+  it('sends a small file in one PUT, and a 0-byte file as an empty object', async () => {
+    const small = fileOf(1000, 'small.txt');
+    const { result } = await upload(setup(), small.file);
+    expect(emulator.stats.putObject).to.equal(1);
+    expect(emulator.stats.create).to.equal(0);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+
+    const empty = new File([], 'empty.txt');
+    const second = await upload(setup(), empty);
+    expect(second.error).to.equal(undefined);
+    expect(emulator.getObject(second.result!.key as string)).to.deep.equal(new Uint8Array(0));
+  });
+
+  it('never plans a part under the 5 MiB minimum, whatever part size is asked', async () => {
+    const { file } = fileOf(12 * MiB);
+    const { error } = await upload(setup({}, { partSize: 1 * MiB }), file);
+    expect(error).to.equal(undefined);
+    expect(emulator.stats.uploadPart).to.equal(3);
+  });
+
+  it('surfaces the emulator\'s EntityTooSmall as limit-exceeded when parts are too small', async () => {
+    const base = createS3Adapter({ endpoint: `${location.origin}/api` });
+    const tooSmall: ProviderAdapter<S3Session> = { ...base, planParts: (file) => ({ partSize: MiB, partCount: Math.ceil(file.size / MiB) }) };
+    const { file } = fileOf(3 * MiB);
+    const { error } = await upload(setup({}, {}, tooSmall), file);
+    expect(error?.code).to.equal('limit-exceeded');
+    expect(error?.provider?.code).to.equal('EntityTooSmall');
+  });
+
+  it('re-signs an expired URL and resends without counting a failure', async () => {
+    const fault = emulator.faults.expireUrls({ operation: 'UploadPart', times: 2 });
+    const { file, bytes } = fileOf(10 * MiB + 1);
+    const { result, error } = await upload(setup(), file);
+    expect(error).to.equal(undefined);
+    expect(fault.fired).to.equal(2);
+    expect(waits).to.deep.equal([]);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+  });
+
+  it('waits as long as a 503 Retry-After asks, then succeeds', async () => {
+    const fault = emulator.faults.failPart(2, { status: 503, retryAfter: '2' });
+    const { file } = fileOf(10 * MiB + 1);
+    const { error } = await upload(setup(), file);
+    expect(error).to.equal(undefined);
+    expect(fault.fired).to.equal(1);
+    expect(waits).to.deep.equal([2000]);
+  });
+
+  it('retries a part whose Content-MD5 the store refused (BadDigest), and fails with hash-mismatch if it persists', async () => {
+    const base = createS3Adapter({ endpoint: `${location.origin}/api` });
+    let corruptions = 1;
+    const flaky: ProviderAdapter<S3Session> = {
+      ...base,
+      uploadPart: (ctx, session, part) =>
+        base.uploadPart(
+          { ...ctx, digest: async (name, n) => (part.partNumber === 2 && corruptions-- > 0 ? 'AAAAAAAAAAAAAAAAAAAAAA==' : ctx.digest(name, n)) },
+          session,
+          part,
+        ),
+    };
+    const { file, bytes } = fileOf(10 * MiB + 1);
+    const { result, error } = await upload(setup({}, {}, flaky), file);
+    expect(error).to.equal(undefined);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+
+    corruptions = Infinity;
+    const again = await upload(setup({}, {}, flaky), fileOf(10 * MiB + 1, 'other.bin', 8).file);
+    expect(again.error?.code).to.equal('hash-mismatch');
+    expect(again.error?.provider?.code).to.equal('BadDigest');
+  });
+
+  it('aborts the multipart upload on cancel; the store then answers NoSuchUpload', async () => {
+    emulator.faults.delay(300, { operation: 'UploadPart', times: 10 });
+    const manager = setup();
+    const { file } = fileOf(12 * MiB);
+    const [task] = await manager.addFiles([file]);
+    manager.start();
+    await once(manager, 'task-state', (d) => d.state === 'uploading');
+    await new Promise((r) => setTimeout(r, 100));
+    await manager.cancel(task.id);
+    expect(task.state).to.equal('canceled');
+    expect(emulator.stats.abort).to.equal(1);
+    expect(emulator.listUploads()).to.deep.equal([]);
+  });
+
+  it('resumes after a reload from ListParts, sending only the missing parts, with no URL or token in IndexedDB', async () => {
+    const { file, bytes } = fileOf(20 * MiB + 5);
+    const first = setup({}, { concurrency: 1 });
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 10 * MiB);
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+
+    const records = await entries(createStore(dbName, 'checkpoints'));
+    expect(records).to.have.length(1);
+    const stored = JSON.stringify(records[0][1]);
+    expect(stored).to.not.match(/X-Amz-|Signature|\?|token/i);
+    expect(stored).to.contain('"uploadId"');
+
+    const before = [...emulator.stats.partNumbersReceived];
+    const second = setup({}, { concurrency: 1 });
+    const [task] = await second.addFiles([file]);
+    const done = once(second, 'task-complete');
+    second.start();
+    const { result } = await done;
+    expect(task.resumed).to.equal(true);
+    expect(emulator.stats.listParts).to.equal(1);
+    const resent = emulator.stats.partNumbersReceived.slice(before.length);
+    expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
+    expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(emulator.getObject(result.key as string)).to.deep.equal(bytes);
+  });
+
+  it('starts over with a warning when the checkpointed upload is gone from the store', async () => {
+    const { file, bytes } = fileOf(12 * MiB);
+    const first = setup({}, { concurrency: 1 });
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 5 * MiB);
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+    emulator.reset();
+
+    const second = setup();
+    const warning = once(second, 'warning');
+    const { result, error } = await upload(second, file);
+    expect((await warning).error.code).to.equal('not-found');
+    expect(error).to.equal(undefined);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+  });
+
+  it('fails clearly on a backend that answers 500 or non-JSON', async () => {
+    const html = createS3Adapter({ endpoint: `${location.origin}/not-a-backend` });
+    const { error } = await upload(setup({}, { retryPolicy: { retries: 1 } }, html), fileOf(12 * MiB).file);
+    expect(error?.code).to.be.oneOf(['not-found', 'bad-response']);
+    expect(error?.message).to.contain('/not-a-backend');
+  });
+});
