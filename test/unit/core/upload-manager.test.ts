@@ -11,7 +11,7 @@ import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-a
 
 const KiB = 1024;
 
-function bytesOf(size: number, seed = 1): Uint8Array {
+function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let x = seed;
   for (let i = 0; i < size; i++) {
