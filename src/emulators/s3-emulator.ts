@@ -164,13 +164,17 @@ interface Exchange {
 }
 
 /** An S3 error, thrown inside the emulator and turned into its XML response at the top. */
-class S3Refusal {
+class S3Refusal extends Error {
+  override readonly name = 'S3Refusal';
+
   constructor(
     readonly code: string,
-    readonly message: string,
+    message: string,
     readonly details: Record<string, string> = {},
     readonly headers: Record<string, string> = {},
-  ) {}
+  ) {
+    super(message);
+  }
 }
 
 function randomHex(bytes: number): string {
@@ -504,7 +508,11 @@ export class S3Emulator {
     }
   }
 
-  /** Verifies the one `x-amz-checksum-*` header a PUT may carry, and returns it to be stored and echoed. */
+  /**
+   * Verifies the one `x-amz-checksum-*` header a PUT may carry, and returns it to be stored and echoed. Checksums the
+   * AWS SDK hoists into a presigned URL's query (`x-amz-checksum-crc32=AAAAAA==`, the CRC of an empty body) are not
+   * checked, as S3 does not check them (localstack/localstack#12169); only headers are.
+   */
   async #verifyChecksum(request: Request, body: Uint8Array): Promise<Partial<Record<S3ChecksumAlgorithm, string>>> {
     const names = [...request.headers.keys()].filter(
       (name) => name.startsWith('x-amz-checksum-') && !CHECKSUM_CONTROL_HEADERS.has(name),

@@ -11,12 +11,16 @@ export interface CompanionBackendOptions {
 }
 
 /** A refusal answered as `{ error: { code, message } }`, the shipped backend's error shape. */
-class RouteError {
+class RouteError extends Error {
+  override readonly name = 'RouteError';
+
   constructor(
     readonly status: number,
     readonly code: string,
-    readonly message: string,
-  ) {}
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'];
