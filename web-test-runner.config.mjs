@@ -3,6 +3,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter } from '@web/test-runner';
 import { summaryLineReporter } from './wtr-summary-reporter.mjs';
 import { e2eServersPlugin } from './test/helpers/e2e-servers-plugin.ts';
+import { diskFilePlugin } from './test/helpers/disk-file-plugin.ts';
 
 const CHROMIUM = process.env.CHROME_PATH || '/usr/bin/chromium';
 // Without the networking flags Chromium keeps dialling hosts this machine cannot reach; as root it needs --no-sandbox.
@@ -18,7 +19,7 @@ export default {
   nodeResolve: { exportConditions: ['browser', 'development'] },
   browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM, headless: true, args } })],
   concurrency: 1,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2eServersPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2eServersPlugin(), diskFilePlugin()],
   middleware: [
     // The msw worker must be served from the root so that its scope covers the test page.
     function mswWorker(ctx, next) {

@@ -39,7 +39,7 @@ const CHECKSUM_ALGORITHM: Record<Exclude<S3Checksum, 'none'>, HashAlgorithm> = {
 
 /** What the adapter asks of the user's backend: the Companion routes, or the `backend` callback in their place. */
 export type S3BackendRequest =
-  | { kind: 'create'; filename: string; type: string; size: number; metadata: Record<string, string> }
+  | { kind: 'create'; filename: string; type: string; size: number; metadata: Record<string, string>; checksumAlgorithm?: string }
   | { kind: 'sign-part'; key: string; uploadId: string; partNumber: number; checksum?: { algorithm: string; value: string } }
   | { kind: 'list-parts'; key: string; uploadId: string }
   | { kind: 'complete'; key: string; uploadId: string; parts: Array<{ PartNumber: number; ETag: string }> }
@@ -184,7 +184,13 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
           method: 'POST',
           url: route('/s3/multipart'),
           headers: json,
-          body: JSON.stringify({ filename: request.filename, type: request.type, metadata: request.metadata, size: request.size }),
+          body: JSON.stringify({
+            filename: request.filename,
+            type: request.type,
+            metadata: request.metadata,
+            size: request.size,
+            checksumAlgorithm: request.checksumAlgorithm,
+          }),
         };
       case 'sign-part':
         return {
@@ -272,6 +278,8 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
         type: ctx.file.type || 'application/octet-stream',
         size: ctx.file.size,
         metadata: { name: ctx.file.name, type: ctx.file.type, ...options.metadata },
+        // S3 checks x-amz-checksum-* parts only against an upload created with that algorithm; Content-MD5 needs none.
+        ...(checksum !== 'md5' && checksum !== 'none' ? { checksumAlgorithm: checksum.toUpperCase() } : {}),
       });
       if (typeof created.key !== 'string' || typeof created.uploadId !== 'string') {
         throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s create answer lacks `key` or `uploadId`.');

@@ -30,6 +30,11 @@ export function toNodeListener(
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   return (req, res) => {
     void serve(handler, req, res).catch((error: unknown) => {
+      // A client that hung up mid-body (a paused or canceled upload) is routine, not a server fault to report.
+      if (req.destroyed && !res.writableFinished) {
+        res.destroy();
+        return;
+      }
       onError(error);
       if (res.headersSent) {
         // The status line is gone already, so the only honest signal left is a broken connection.
