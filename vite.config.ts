@@ -1,7 +1,8 @@
 import { defineConfig } from 'vite';
 import { builtinModules } from 'node:module';
 
-const nodeOnly = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), /^@aws-sdk\//];
+// Node built-ins and the optional peers of the server and emulator entries stay imports, never bundled.
+const nodeOnly = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), /^@aws-sdk\//, /^msw(\/|$)/];
 
 export default defineConfig({
   // Relative base keeps the worker URL relative to import.meta.url, so dist works below any path.
