@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
+import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { S3Emulator } from '../../src/emulators/s3-emulator.js';
 import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
@@ -230,6 +231,27 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect((await warning).error.code).to.equal('not-found');
     expect(error).to.equal(undefined);
     expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+  });
+
+  it('fails with cors-blocked, naming ExposeHeaders, when the part ETag is not readable', async () => {
+    // A response without a readable ETag is what the page sees when the bucket's CORS rule does not expose it.
+    worker.use(
+      http.put('*/emulator/s3/*', async ({ request }) => {
+        const response = await emulator.handle(request);
+        const headers = new Headers(response.headers);
+        headers.delete('ETag');
+        return new Response(response.body, { status: response.status, headers });
+      }),
+    );
+    try {
+      const { error } = await upload(setup(), fileOf(10 * MiB + 1).file);
+      expect(error?.code).to.equal('cors-blocked');
+      expect(error?.retryable).to.equal(false);
+      expect(error?.message).to.contain('ExposeHeaders');
+      expect(emulator.stats.complete).to.equal(0);
+    } finally {
+      worker.resetHandlers();
+    }
   });
 
   it('fails clearly on a backend that answers 500 or non-JSON', async () => {

@@ -1,0 +1,44 @@
+/**
+ * multi-cloud-uploader: the `<multi-cloud-uploader>` element, the engine behind it, and the provider adapters.
+ * Server handlers live in `multi-cloud-uploader/server`, emulators in `multi-cloud-uploader/emulators`.
+ */
+export { MultiCloudUploader } from './element/multi-cloud-uploader.js';
+export { McuCompleteEvent, McuErrorEvent, McuFileAddedEvent, McuProgressEvent, McuWarningEvent } from './element/events.js';
+export type {
+  McuCompleteDetail,
+  McuErrorDetail,
+  McuFileAddedDetail,
+  McuFileProgress,
+  McuProgressDetail,
+  McuWarningDetail,
+} from './element/events.js';
+export { registerTranslation } from './element/localize.js';
+export type { Translation } from './element/localize.js';
+export { UploadManager } from './core/upload-manager.js';
+export type { UploadManagerOptions } from './core/upload-manager.js';
+export { UploadTask } from './core/upload-task.js';
+export { UploadError, UploadErrorCode, isUploadError } from './core/errors.js';
+export type { ProviderErrorDetail } from './core/errors.js';
+export { UploadState } from './core/types.js';
+export type { CheckpointRecord, ProgressSnapshot, SavedHashState, UploadManagerEventMap } from './core/types.js';
+export type { HttpRequest, HttpResponse } from './core/http.js';
+export { DEFAULT_RETRY_POLICY } from './core/retry.js';
+export type { RetryPolicy } from './core/retry.js';
+export { CheckpointStore } from './checkpoints/checkpoint-store.js';
+export { createAdapter, providerNames, registerProvider } from './providers/registry.js';
+export type { AdapterOptions } from './providers/registry.js';
+export { createS3Adapter, S3_LIMITS } from './providers/s3.js';
+export type { S3AdapterOptions, S3BackendRequest, S3BackendResponses, S3Checksum, S3Session } from './providers/s3.js';
+export type {
+  AdapterContext,
+  CreateResult,
+  DigestSpec,
+  FileDescription,
+  HashAlgorithm,
+  Part,
+  PartLimits,
+  PartPlan,
+  PartReceipt,
+  ProviderAdapter,
+  UploadResult,
+} from './providers/adapter.js';
