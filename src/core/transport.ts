@@ -61,7 +61,7 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
 
       xhr.open(request.method, request.url);
       for (const [name, value] of Object.entries(request.headers ?? {})) xhr.setRequestHeader(name, value);
-      const hasBlobBody = request.body instanceof Blob;
+      const hasBlobBody = request.body instanceof Blob || request.body instanceof FormData;
       // A body upload is bounded by stall detection, not a total time: a 5 GiB part on a slow link is fine while it moves.
       xhr.timeout = request.timeoutMs ?? (hasBlobBody ? 0 : requestTimeoutMs);
       if (hasBlobBody) {

@@ -1,4 +1,5 @@
-import { UploadError, UploadErrorCode } from './errors.js';
+import { UploadError, UploadErrorCode, toUploadError } from './errors.js';
+import { planParts } from './part-plan.js';
 import { matchesAccept } from './accept.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { RetryHooks, RetryPolicy } from './retry.js';
@@ -228,6 +229,15 @@ export class UploadManager extends EventTarget {
     }
     if (accept && !matchesAccept(file, accept)) {
       return new UploadError(UploadErrorCode.FileTypeRejected, `"${file.name}" is not one of the accepted types (${accept}).`);
+    }
+    // The provider's own limits (largest object, part count, empty files) are known before any byte is read.
+    const { adapter, partSize } = this.#options;
+    try {
+      const description = { name: file.name, size: file.size, type: file.type, lastModified: file.lastModified };
+      if (adapter.planParts) adapter.planParts(description, partSize);
+      else planParts(file.size, adapter.limits, partSize);
+    } catch (thrown) {
+      return toUploadError(thrown);
     }
     return undefined;
   }

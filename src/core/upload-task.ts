@@ -172,11 +172,23 @@ export class UploadTask {
       this.error = toUploadError(thrown);
       this.#setState(UploadState.Failed);
       this.#env.emit('task-error', { taskId: this.id, error: this.error });
+      await this.#reportFailure(this.error);
     } finally {
       this.#hashState = this.#hashRun?.savedState() ?? this.#hashState;
       this.#hashRun?.cancel();
       this.#hashRun = undefined;
       releaseLock?.();
+    }
+  }
+
+  /** Lets a provider that tracks upload states hear of the failure; its own failure only warns. */
+  async #reportFailure(error: UploadError): Promise<void> {
+    const { adapter } = this.#env;
+    if (this.#session === undefined || !adapter.fail || !this.#plan) return;
+    try {
+      await adapter.fail(this.#context(new AbortController().signal, this.#plan), this.#session, error);
+    } catch (thrown) {
+      this.#env.emit('warning', { taskId: this.id, error: toUploadError(thrown) });
     }
   }
 
@@ -403,7 +415,9 @@ export class UploadTask {
             this.#inFlight.set(partNumber, Math.min(loaded, part.size));
             this.#emitProgress();
           });
-          return adapter.uploadPart({ ...partContext, digest: ctx.digest }, this.#session, part);
+          return adapter.uploadPart({ ...partContext, digest: ctx.digest }, this.#session, part).catch((thrown) =>
+            this.#explainNetworkError(thrown, part.blob),
+          );
         },
         retryPolicy,
         { ...retryHooks, signal },
@@ -423,6 +437,21 @@ export class UploadTask {
       release();
     }
     this.#emitProgress();
+  }
+
+  /**
+   * A request body that cannot be read fails like a dropped connection. Reading one byte of the part tells the two
+   * apart, so a file changed or deleted on disk fails at once with a clear error instead of retrying.
+   */
+  async #explainNetworkError(thrown: unknown, blob: Blob): Promise<never> {
+    if (thrown instanceof UploadError && thrown.code === UploadErrorCode.Network) {
+      try {
+        await blob.slice(0, 1).arrayBuffer();
+      } catch (readError) {
+        throw toUploadError(readError);
+      }
+    }
+    throw thrown;
   }
 
   #bytesSent(): number {

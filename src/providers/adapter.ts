@@ -138,6 +138,8 @@ export interface ProviderAdapter<Session = unknown> {
   uploadPart(ctx: AdapterContext, session: Session, part: Part): Promise<PartReceipt>;
   complete(ctx: AdapterContext, session: Session, receipts: PartReceipt[]): Promise<UploadResult>;
   abort?(ctx: AdapterContext, session: Session): Promise<void>;
+  /** Tells the provider an upload failed for good (where it tracks a state such as FAILED); best effort. */
+  fail?(ctx: AdapterContext, session: Session, error: UploadError): Promise<void>;
   /** Turns a non-2xx answer into a typed error, with the provider's own code and message. */
   parseError(response: HttpResponse, request: HttpRequest): UploadError;
   /** Who the upload goes to, part of the resume fingerprint so that one file sent to two places resumes apart. */

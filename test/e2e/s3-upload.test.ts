@@ -174,6 +174,35 @@ describe('S3 end to end over real HTTP', function () {
     expect(await firstDifferenceFromFile(await emulatorObject(result.key as string), file)).to.equal(-1);
   });
 
+  it('fails with file-unreadable, not a hang or blind retries, when the file changes on disk mid-upload', async () => {
+    const { apiUrl } = await e2eServers();
+    const root = await navigator.storage.getDirectory();
+    const handle = await root.getFileHandle(`changing-${crypto.randomUUID()}.bin`, { create: true });
+    const writable = await handle.createWritable();
+    await writable.write(makeBytes(16 * MiB, 14));
+    await writable.close();
+    const file = await handle.getFile();
+    await emulatorAdmin('faults', { method: 'POST', body: { kind: 'delay', operation: 'UploadPart', partNumber: 2, ms: 1500 } });
+    const manager = new UploadManager({
+      adapter: createS3Adapter({ endpoint: apiUrl, checksum: 'none' }),
+      resume: false,
+      partSize: 5 * MiB,
+      concurrency: 1,
+      retryHooks: { wait: async () => {} },
+    });
+    managers.push(manager);
+    await manager.addFiles([file]);
+    const failed = once(manager, 'task-error');
+    manager.start();
+    await once(manager, 'task-progress', (d) => d.progress.bytesSent >= 5 * MiB);
+    const rewrite = await handle.createWritable();
+    await rewrite.write(makeBytes(16 * MiB, 15));
+    await rewrite.close();
+    const { error } = await failed;
+    expect(error.code).to.equal('file-unreadable');
+    await root.removeEntry(handle.name);
+  });
+
   it('reports an unreachable backend as a network error after retrying', async () => {
     const manager = new UploadManager({
       adapter: createS3Adapter({ endpoint: 'http://127.0.0.1:9/api' }),

@@ -28,6 +28,8 @@ export type MemoryAdapter = ProviderAdapter<MemorySession> & {
   /** Every part upload attempt, in order. */
   attempts: number[];
   aborted: string[];
+  /** Upload ids the engine reported as failed for good. */
+  failed: string[];
   /** Parts being uploaded right now, and the most seen at once. */
   concurrency: { now: number; max: number };
 };
@@ -41,6 +43,7 @@ export function createMemoryAdapter(options: MemoryAdapterOptions = {}): MemoryA
   const stored = new Map<string, Uint8Array>();
   const attempts: number[] = [];
   const aborted: string[] = [];
+  const failed: string[] = [];
   const concurrency = { now: 0, max: 0 };
   let failuresLeft = options.failTimes ?? Infinity;
   let uploads = 0;
@@ -69,6 +72,7 @@ export function createMemoryAdapter(options: MemoryAdapterOptions = {}): MemoryA
     parts,
     attempts,
     aborted,
+    failed,
     concurrency,
     digests: () => [],
     async create() {
@@ -115,6 +119,9 @@ export function createMemoryAdapter(options: MemoryAdapterOptions = {}): MemoryA
     async abort(_ctx, session) {
       aborted.push(session.uploadId);
       parts.delete(session.uploadId);
+    },
+    async fail(_ctx, session) {
+      failed.push(session.uploadId);
     },
     parseError(response) {
       return new UploadError(UploadErrorCode.ProviderRejected, `HTTP ${response.status}`, { status: response.status });

@@ -215,6 +215,26 @@ describe('UploadManager', () => {
     expect(memory.attempts).to.deep.equal([]);
   });
 
+  it('refuses a file over the provider\'s own limits when it is added, before reading it', async () => {
+    const { manager, memory } = setup({ limits: { maxFileSize: 100, allowsEmptyFile: false } });
+    const rejected: UploadError[] = [];
+    manager.addEventListener('task-rejected', (e) => rejected.push(e.detail.error));
+    const added = await manager.addFiles([fileOf(101, 'big.bin'), new File([], 'empty.bin'), fileOf(100, 'fits.bin')]);
+    expect(rejected.map((e) => e.code)).to.deep.equal(['file-too-large', 'file-empty']);
+    expect(added.map((t) => t.file.name)).to.deep.equal(['fits.bin']);
+    expect(memory.attempts).to.deep.equal([]);
+  });
+
+  it('tells the provider when an upload failed for good', async () => {
+    const { manager, memory } = setup({ failPart: 1, failCode: 'provider-rejected' });
+    await manager.addFiles([fileOf(20 * KiB)]);
+    const failed = once(manager, 'task-error');
+    manager.start();
+    await failed;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(memory.failed).to.have.length(1);
+  });
+
   it('uploads a 0-byte file as an empty object', async () => {
     const { manager, memory } = setup();
     await manager.addFiles([new File([], 'empty.txt')]);
