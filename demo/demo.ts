@@ -2,9 +2,7 @@ import '../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../src/element/multi-cloud-uploader.js';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/element/format.js';
 import { providerNames } from '../src/providers/registry.js';
-
-/** The demo backend: `npm run demo` proxies it to the emulator server, which serves every provider's backend routes. */
-const ENDPOINT = '/api';
+import { demoProviderConfigs } from './provider-configs.js';
 const MiB = 1024 * 1024;
 const LOG_LIMIT = 500;
 
@@ -24,11 +22,18 @@ const noResumeBox = byId<HTMLInputElement>('no-resume');
 const disabledBox = byId<HTMLInputElement>('disabled');
 const log = byId<HTMLOListElement>('log');
 
-for (const name of providerNames()) providerSelect.add(new Option(name, name));
-uploader.endpoint = ENDPOINT;
-uploader.provider = providerSelect.value;
+for (const name of providerNames()) if (demoProviderConfigs[name]) providerSelect.add(new Option(name, name));
+
+/** Points the element at the chosen provider's emulator; `npm run demo` serves every one of them. */
+function useProvider(name: string): void {
+  const config = demoProviderConfigs[name];
+  uploader.adapterOptions = config.adapterOptions;
+  uploader.endpoint = new URL(config.endpoint, location.href).href;
+  uploader.provider = name;
+}
+useProvider(providerSelect.value);
 providerSelect.addEventListener('change', () => {
-  uploader.provider = providerSelect.value;
+  useProvider(providerSelect.value);
   write('provider', `switched to ${providerSelect.value}`);
 });
 

@@ -17,7 +17,7 @@ const vite = await createServer({
     host,
     port,
     strictPort: true,
-    proxy: { '/api': { target: emulators.url, changeOrigin: true } },
+    proxy: Object.fromEntries(['/api', '/emulator', '/__admin'].map((path) => [path, { target: emulators.url, changeOrigin: true }])),
   },
 });
 await vite.listen();
