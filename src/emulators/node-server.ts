@@ -272,7 +272,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
   const mounts: EmulatorMount[] = [
     { path: EMULATOR_S3_ADMIN_PATH, handler: adminHandler(s3) },
     {
-      path: EMULATOR_API_BASE_PATH,
+      // Mounted on its own routes so that other providers' backends can live at `/api/<id>` beside it.
+      path: `${EMULATOR_API_BASE_PATH}/s3`,
       handler: createS3Handler({
         bucket: EMULATOR_S3_BUCKET,
         region: EMULATOR_S3_REGION,

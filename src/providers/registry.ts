@@ -10,7 +10,10 @@ export interface AdapterOptions {
 
 type Factory = (options: AdapterOptions) => ProviderAdapter;
 
-const factories = new Map<string, Factory>([['s3', (options) => createS3Adapter(options as S3AdapterOptions)]]);
+// One line per provider.
+const factories = new Map<string, Factory>([
+  ['s3', (options) => createS3Adapter(options as S3AdapterOptions)],
+]);
 
 /** Builds the adapter registered under `name`. */
 export function createAdapter(name: string, options: AdapterOptions = {}): ProviderAdapter {
