@@ -31,9 +31,15 @@ export function planParts(size: number, limits: PartLimits, requestedPartSize?: 
   return { partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
 }
 
+/** The size of part `partNumber` (1-based) of a file of `fileSize` bytes, without touching the file. */
+export function partSize(plan: PartPlan, fileSize: number, partNumber: number): number {
+  const offset = (partNumber - 1) * plan.partSize;
+  return Math.max(0, Math.min(offset + plan.partSize, fileSize) - offset);
+}
+
 /** The byte range of part `partNumber` (1-based) as a lazy slice of `blob`. */
 export function partAt(blob: Blob, plan: PartPlan, partNumber: number): Part {
   const offset = (partNumber - 1) * plan.partSize;
-  const end = Math.min(offset + plan.partSize, blob.size);
-  return { partNumber, offset, size: Math.max(0, end - offset), blob: blob.slice(offset, end) };
+  const size = partSize(plan, blob.size, partNumber);
+  return { partNumber, offset, size, blob: blob.slice(offset, offset + size) };
 }

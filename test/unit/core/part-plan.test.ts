@@ -47,3 +47,12 @@ describe('planParts', () => {
     expect(partAt(blob, plan, 3).offset).to.equal(10);
   });
 });
+
+describe('partSize', () => {
+  it('gives each part its size without slicing, the last one short', async () => {
+    const { partSize } = await import('../../../src/core/part-plan.js');
+    const plan = { partSize: 5, partCount: 3 };
+    expect([1, 2, 3].map((n) => partSize(plan, 12, n))).to.deep.equal([5, 5, 2]);
+    expect(partSize({ partSize: 1, partCount: 1 }, 0, 1)).to.equal(0);
+  });
+});
