@@ -10,9 +10,9 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createS3Adapter } from '../../src/providers/s3.js';
 import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
-import type { UploadManagerEventMap } from '../../src/core/types.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
 import { makeBytes } from '../helpers/make-blob.js';
+import { once, uploadOutcome } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
@@ -25,20 +25,6 @@ function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; by
   return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
 }
 
-function once<K extends keyof UploadManagerEventMap>(
-  manager: UploadManager,
-  type: K,
-  test: (detail: UploadManagerEventMap[K]) => boolean = () => true,
-): Promise<UploadManagerEventMap[K]> {
-  return new Promise((resolve) => {
-    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
-      if (!test(event.detail)) return;
-      manager.removeEventListener(type, listener);
-      resolve(event.detail);
-    };
-    manager.addEventListener(type, listener);
-  });
-}
 
 describe('S3 adapter against the strict emulator (in the page)', () => {
   let dbName: string;
@@ -57,15 +43,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     return manager;
   }
 
-  async function upload(manager: UploadManager, file: File) {
-    await manager.addFiles([file]);
-    const outcome = Promise.race([
-      once(manager, 'task-complete').then((d) => ({ result: d.result, error: undefined })),
-      once(manager, 'task-error').then((d) => ({ result: undefined, error: d.error })),
-    ]);
-    manager.start();
-    return outcome;
-  }
+  const upload = uploadOutcome;
 
   before(() => worker.start({ quiet: true, onUnhandledRequest: 'bypass' }));
   after(() => worker.stop());

@@ -6,9 +6,9 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createS3Adapter } from '../../src/providers/s3.js';
 import type { UploadResult } from '../../src/providers/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import type { UploadManagerEventMap } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { diskFile, e2eServers, emulatorAdmin, emulatorObject, firstDifferenceFromFile } from '../helpers/e2e.js';
+import { once } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,20 +19,6 @@ interface Stats {
   partNumbersReceived: number[];
 }
 
-function once<K extends keyof UploadManagerEventMap>(
-  manager: UploadManager,
-  type: K,
-  test: (detail: UploadManagerEventMap[K]) => boolean = () => true,
-): Promise<UploadManagerEventMap[K]> {
-  return new Promise((resolve) => {
-    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
-      if (!test(event.detail)) return;
-      manager.removeEventListener(type, listener);
-      resolve(event.detail);
-    };
-    manager.addEventListener(type, listener);
-  });
-}
 
 /** Uploads through the element as a page would, resolving with mcu-complete's result or mcu-error's error. */
 async function uploadThroughElement(endpoint: string, file: File): Promise<{ result?: UploadResult; error?: UploadError }> {

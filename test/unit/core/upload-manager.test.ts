@@ -5,9 +5,9 @@ import type { UploadManagerOptions } from '../../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../../src/checkpoints/checkpoint-store.js';
 import { fingerprintFile } from '../../../src/core/fingerprint.js';
 import type { UploadError } from '../../../src/core/errors.js';
-import type { UploadManagerEventMap } from '../../../src/core/types.js';
 import { createMemoryAdapter } from '../../helpers/memory-adapter.js';
 import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-adapter.js';
+import { once } from '../../helpers/manager-events.js';
 
 const KiB = 1024;
 
@@ -25,16 +25,6 @@ function fileOf(size: number, name = 'f.bin', seed = 1): File {
   return new File([bytesOf(size, seed)], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
 }
 
-function once<K extends keyof UploadManagerEventMap>(manager: UploadManager, type: K, test: (d: UploadManagerEventMap[K]) => boolean = () => true) {
-  return new Promise<UploadManagerEventMap[K]>((resolve) => {
-    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
-      if (!test(event.detail)) return;
-      manager.removeEventListener(type, listener);
-      resolve(event.detail);
-    };
-    manager.addEventListener(type, listener);
-  });
-}
 
 const managers: UploadManager[] = [];
 let dbName: string;
