@@ -1,6 +1,7 @@
 /** A request an adapter builds and the engine sends. Bodies that are Blobs stay slices: never copied on the main thread. */
 export interface HttpRequest {
-  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD';
+  /** `OPTIONS` is for protocols that discover server capabilities with it (tus). */
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
   url: string;
   headers?: Record<string, string>;
   body?: Blob | string | FormData | null;
