@@ -1,0 +1,494 @@
+import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { mergeHeaders } from '../core/http.js';
+import type { HttpRequest, HttpResponse } from '../core/http.js';
+import { partSize, planParts } from '../core/part-plan.js';
+import type { AdapterContext, DigestSpec, FileDescription, Part, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from './adapter.js';
+
+const MiB = 1024 * 1024;
+
+/** The protocol version this adapter speaks, sent as `Tus-Resumable` on every request but OPTIONS. */
+export const TUS_VERSION = '1.0.0';
+
+/** tus sets no part limits of its own; these keep plans sane and the concatenation header short. */
+export const TUS_LIMITS: PartLimits = {
+  minPartSize: 64 * 1024,
+  maxPartSize: Number.MAX_SAFE_INTEGER,
+  maxParts: 10_000,
+  maxFileSize: Number.MAX_SAFE_INTEGER,
+  defaultPartSize: 8 * MiB,
+  allowsEmptyFile: true,
+};
+
+/** How many partial uploads one file may become in concatenation mode unless `maxConcatParts` says otherwise. */
+export const DEFAULT_MAX_CONCAT_PARTS = 32;
+
+/** Checksum algorithms of the tus checksum extension this adapter can compute, by their tus names. */
+export type TusChecksum = 'sha1' | 'md5' | 'sha256' | 'none';
+
+/** What the server said it supports, from `OPTIONS`; `discovered` is false when it would not say. */
+export interface TusCapabilities {
+  discovered: boolean;
+  versions: string[];
+  extensions: string[];
+  checksumAlgorithms: string[];
+  maxSize?: number;
+}
+
+/** Options of {@link createTusAdapter}: one flat object, as `adapterOptions` on the element. */
+export interface TusAdapterOptions {
+  /** The creation URL of the tus server, e.g. `https://files.example/files/`. Relative URLs resolve against the page. */
+  endpoint?: string;
+  /** Headers sent with every request (for example a fixed `Authorization`). */
+  headers?: Record<string, string>;
+  /** Returns a bearer token for `Authorization`; called again after the server calls the token expired. */
+  getToken?: () => Promise<string> | string;
+  /** Per-chunk `Upload-Checksum`, used only where the server lists the algorithm; default `sha1`; `none` hashes nothing. */
+  checksum?: TusChecksum;
+  /** `never` keeps one upload sent chunk by chunk even when the server offers the concatenation extension; default `auto`. */
+  concatenation?: 'auto' | 'never';
+  /** The most partial uploads one file becomes (the part planner grows parts to stay under it); default 32. */
+  maxConcatParts?: number;
+  /** Keeps upload URLs in memory only, out of the IndexedDB checkpoint: no resume after a reload. */
+  noPersistUploadUrl?: boolean;
+  /** Extra `Upload-Metadata` pairs; `filename` and `filetype` are always sent. Keys must not contain spaces or commas. */
+  metadata?: Record<string, string>;
+  /** Refuses larger files when they are added; the server's `Tus-Max-Size` is checked at creation either way. */
+  maxFileSize?: number;
+}
+
+/**
+ * Where a tus upload stands. `url` / `urls` (one per part in concatenation mode) are left out when they must not be
+ * persisted: a URL with a query string may carry a credential, and `noPersistUploadUrl` asks for it. They are then
+ * kept in memory under `ref`.
+ */
+export type TusSession =
+  | { mode: 'plain'; ref: string; url?: string; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean }
+  | { mode: 'concat'; ref: string; urls?: string[]; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean };
+
+/** What each status of a tus server means; tus has no error codes, so the status is the code. */
+const STATUS_MESSAGES: Record<number, [UploadErrorCode, string, boolean?]> = {
+  400: [UploadErrorCode.ProviderRejected, 'The tus server refused the request as malformed (a header it needs is missing or invalid).'],
+  401: [UploadErrorCode.AuthFailed, 'The tus server wants credentials it did not get or did not accept.'],
+  403: [UploadErrorCode.AuthFailed, 'The tus server refused access to this upload.'],
+  404: [UploadErrorCode.NotFound, 'The tus server does not have this upload (it was terminated, expired or never existed).'],
+  405: [UploadErrorCode.ProviderRejected, 'The tus server does not allow this method here; check that the endpoint is its creation URL.'],
+  409: [UploadErrorCode.ProviderRejected, 'The tus server holds another offset than this upload expected; it continues from the server\'s offset.', true],
+  410: [UploadErrorCode.NotFound, 'The upload expired or was terminated on the tus server.'],
+  412: [UploadErrorCode.ProviderRejected, 'The server does not speak tus 1.0.0.'],
+  413: [UploadErrorCode.LimitExceeded, 'The file or chunk is larger than the tus server accepts.'],
+  415: [UploadErrorCode.ProviderRejected, 'The tus server refused the chunk\'s content type.'],
+  423: [UploadErrorCode.ServerError, 'The tus server is still busy with an earlier request to this upload; it will retry.', true],
+  429: [UploadErrorCode.RateLimited, 'The tus server asked to slow down; the upload will retry.'],
+  460: [UploadErrorCode.HashMismatch, 'A chunk arrived damaged: its checksum did not match. It will be sent again.', true],
+  500: [UploadErrorCode.ServerError, 'The tus server had an internal error; the upload will retry.'],
+  501: [UploadErrorCode.ProviderRejected, 'The tus server does not implement an extension this upload used.', false],
+  502: [UploadErrorCode.ServerError, 'A proxy in front of the tus server failed; the upload will retry.'],
+  503: [UploadErrorCode.ServerError, 'The tus server is unavailable for the moment; the upload will retry.'],
+  504: [UploadErrorCode.ServerError, 'A proxy in front of the tus server timed out; the upload will retry.'],
+};
+
+/** Upload URLs that are not persisted, by session `ref`; module-wide so that a rebuilt adapter in the same page finds them. */
+const memoryUrls = new Map<string, string[]>();
+
+/** Base64 of a string's UTF-8 bytes, as `Upload-Metadata` values are written. */
+export function base64Utf8(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Writes `Upload-Metadata`: `key base64(value)` pairs joined by commas; empty values are left out. */
+export function encodeTusMetadata(pairs: Record<string, string>): string {
+  return Object.entries(pairs)
+    .filter(([, value]) => value !== '')
+    .map(([key, value]) => `${key} ${base64Utf8(value)}`)
+    .join(',');
+}
+
+function splitList(value: string | null): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** Reads an OPTIONS answer; a server that refuses OPTIONS or hides the Tus-* headers from the page is "not discovered". */
+export function readTusCapabilities(response: HttpResponse): TusCapabilities {
+  const versions = splitList(response.headers.get('Tus-Version'));
+  if (response.status < 200 || response.status >= 300 || versions.length === 0) {
+    return { discovered: false, versions: [], extensions: [], checksumAlgorithms: [] };
+  }
+  const maxSize = Number(response.headers.get('Tus-Max-Size') ?? NaN);
+  return {
+    discovered: true,
+    versions,
+    extensions: splitList(response.headers.get('Tus-Extension')).map((name) => name.toLowerCase()),
+    checksumAlgorithms: splitList(response.headers.get('Tus-Checksum-Algorithm')).map((name) => name.toLowerCase()),
+    ...(Number.isSafeInteger(maxSize) && maxSize >= 0 ? { maxSize } : {}),
+  };
+}
+
+/** Turns a tus server's error answer (a status and, usually, a line of text) into an UploadError. */
+export function parseTusError(response: HttpResponse): UploadError {
+  const text = response.text.trim().slice(0, 300);
+  const init = {
+    status: response.status,
+    retryAfter: response.headers.get('Retry-After'),
+    provider: { id: 'tus', code: String(response.status), ...(text ? { message: text } : {}) },
+  };
+  const known = STATUS_MESSAGES[response.status];
+  if (known) {
+    const [code, message, retryable] = known;
+    const versions = response.status === 412 ? response.headers.get('Tus-Version') : null;
+    return new UploadError(code, versions ? `${message} It offers ${versions}.` : message, { ...init, retryable });
+  }
+  const code = codeForStatus(response.status);
+  const where = redactUrl(response.url);
+  const message =
+    code === UploadErrorCode.ServerError
+      ? `The tus server at ${where} failed (HTTP ${response.status}); the upload will retry.`
+      : `The request to ${where} was refused (HTTP ${response.status})${text ? `: ${text}` : '.'}`;
+  return new UploadError(code, message, init);
+}
+
+function hasQueryOrFragment(url: string): boolean {
+  return /[?#]/.test(url);
+}
+
+function lastSegment(url: string): string {
+  const path = new URL(url).pathname.replace(/\/+$/, '');
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+}
+
+function readOffset(response: HttpResponse, what: string): number {
+  const raw = response.headers.get('Upload-Offset');
+  if (raw === null) {
+    throw new UploadError(
+      UploadErrorCode.CorsBlocked,
+      `The tus server answered the ${what} without an Upload-Offset the page can read. Add Upload-Offset to its CORS Access-Control-Expose-Headers.`,
+      { retryable: false, status: response.status },
+    );
+  }
+  const offset = Number(raw);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new UploadError(UploadErrorCode.BadResponse, `The tus server sent an invalid Upload-Offset (${raw.slice(0, 40)}).`);
+  }
+  return offset;
+}
+
+/**
+ * tus 1.0 resumable uploads (core, creation, termination, checksum, concatenation): one upload sent chunk by chunk
+ * at its offset, or, where the server offers concatenation, one partial upload per part sent in parallel and joined
+ * at complete. The upload URL lives in the checkpoint (it is not a credential unless it has a query string).
+ */
+export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapter<TusSession> {
+  if (!options.endpoint) throw new Error('The tus adapter needs an `endpoint`: the tus server\'s creation URL.');
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const endpoint = new URL(options.endpoint, base).href;
+  for (const key of Object.keys(options.metadata ?? {})) {
+    if (key === '' || /[\s,]/.test(key)) throw new TypeError(`Upload-Metadata keys must not be empty or contain spaces or commas: "${key}".`);
+  }
+  const checksum = options.checksum ?? 'sha1';
+  const concatenation = options.concatenation ?? 'auto';
+  const maxConcatParts = options.maxConcatParts ?? DEFAULT_MAX_CONCAT_PARTS;
+  const limits: PartLimits = { ...TUS_LIMITS, maxFileSize: options.maxFileSize ?? TUS_LIMITS.maxFileSize };
+
+  let capabilities: Promise<TusCapabilities> | undefined;
+  /** The last capabilities `create` saw; until then every optional extension counts as possibly offered. */
+  let settled: TusCapabilities | undefined;
+  /** The server's offset of each upload URL as last seen; dropped whenever a PATCH fails, so the next try asks (HEAD). */
+  const knownOffsets = new Map<string, number>();
+  /** Partial uploads made by a create that failed half-way, reused by its retry instead of making orphans. */
+  const createdPartials = new WeakMap<Blob, { sizes: string; urls: string[] }>();
+  let token: { value: string; proven: boolean } | undefined;
+
+  async function headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    if (options.getToken) token ??= { value: await options.getToken(), proven: false };
+    return mergeHeaders(options.headers, token ? { Authorization: `Bearer ${token.value}` } : {}, extra);
+  }
+
+  async function send(ctx: AdapterContext, request: HttpRequest, acceptStatus?: number[]): Promise<HttpResponse> {
+    const response = await ctx.send(request, acceptStatus ? { acceptStatus } : undefined);
+    // A token the server accepted once and refuses later has expired, rather than never having been valid.
+    if (token && request.headers?.Authorization === `Bearer ${token.value}`) token.proven = true;
+    return response;
+  }
+
+  function discover(ctx: AdapterContext): Promise<TusCapabilities> {
+    capabilities ??= (async () => {
+      const response = await send(ctx, { method: 'OPTIONS', url: endpoint, headers: await headers() }, [404, 405, 501]);
+      const found = readTusCapabilities(response);
+      if (found.discovered && !found.versions.includes(TUS_VERSION)) {
+        throw new UploadError(UploadErrorCode.ProviderRejected, `The server at ${redactUrl(endpoint)} speaks tus ${found.versions.join(', ')}, not ${TUS_VERSION}.`, {
+          retryable: false,
+          provider: { id: 'tus', code: 'Tus-Version', message: found.versions.join(',') },
+        });
+      }
+      return found;
+    })();
+    capabilities.catch(() => {
+      capabilities = undefined;
+    });
+    return capabilities;
+  }
+
+  /** Whether the checksum extension with our algorithm is on offer, as far as is known yet (unknown counts as yes). */
+  function checksumOffered(found: TusCapabilities | undefined): boolean {
+    if (checksum === 'none') return false;
+    if (!found) return true;
+    return found.extensions.includes('checksum') && found.checksumAlgorithms.includes(checksum);
+  }
+
+  const resolveUrl = (location: string) => new URL(location, endpoint).href;
+
+  async function createUpload(ctx: AdapterContext, extra: Record<string, string>): Promise<string> {
+    const response = await send(ctx, {
+      method: 'POST',
+      url: endpoint,
+      headers: await headers({ 'Tus-Resumable': TUS_VERSION, ...extra }),
+    });
+    const location = response.headers.get('Location');
+    if (!location) {
+      throw new UploadError(
+        UploadErrorCode.CorsBlocked,
+        'The tus server created the upload, but its Location header is not readable by the page. Add Location to its CORS Access-Control-Expose-Headers.',
+        { retryable: false, status: response.status },
+      );
+    }
+    const url = resolveUrl(location);
+    // A new upload holds nothing yet; a final concatenation is never written to, so it is not tracked.
+    if (!extra['Upload-Concat']?.startsWith('final')) knownOffsets.set(url, 0);
+    return url;
+  }
+
+  function metadataHeader(file: FileDescription): Record<string, string> {
+    const value = encodeTusMetadata({ filename: file.name, filetype: file.type, ...options.metadata });
+    return value ? { 'Upload-Metadata': value } : {};
+  }
+
+  function urlsOf(session: TusSession): string[] | undefined {
+    if (session.mode === 'plain') return session.url ? [session.url] : memoryUrls.get(session.ref);
+    return session.urls ?? memoryUrls.get(session.ref);
+  }
+
+  async function headOffset(ctx: AdapterContext, url: string, expectedLength: number): Promise<number> {
+    const response = await send(ctx, { method: 'HEAD', url, headers: await headers({ 'Tus-Resumable': TUS_VERSION }) });
+    const offset = readOffset(response, 'HEAD');
+    const length = response.headers.get('Upload-Length');
+    if (length !== null && Number(length) !== expectedLength) {
+      throw new UploadError(UploadErrorCode.NotFound, `The upload at ${redactUrl(url)} is ${length} bytes long on the server, not ${expectedLength}: it is another upload.`, {
+        status: response.status,
+      });
+    }
+    knownOffsets.set(url, offset);
+    return offset;
+  }
+
+  /** The URL a part goes to; after a reload without persisted URLs, a fresh upload is made where that is still sound. */
+  async function urlForPart(ctx: AdapterContext, session: TusSession, part: Part): Promise<string> {
+    const urls = urlsOf(session) ?? [];
+    const index = session.mode === 'plain' ? 0 : part.partNumber - 1;
+    const known = urls[index];
+    if (known) return known;
+    if (session.mode === 'plain' && part.partNumber !== 1) {
+      throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was kept in memory only and is gone; the upload has to start over.', {
+        retryable: false,
+      });
+    }
+    const url =
+      session.mode === 'plain'
+        ? await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) })
+        : await createUpload(ctx, { 'Upload-Length': String(part.size), 'Upload-Concat': 'partial' });
+    const kept = memoryUrls.get(session.ref) ?? [];
+    kept[index] = url;
+    memoryUrls.set(session.ref, kept);
+    return url;
+  }
+
+  function forget(session: TusSession): void {
+    for (const url of urlsOf(session) ?? []) if (url) knownOffsets.delete(url);
+    memoryUrls.delete(session.ref);
+  }
+
+  return {
+    id: 'tus',
+    target: endpoint,
+    limits,
+
+    digests(): DigestSpec[] {
+      if (!checksumOffered(settled)) return [];
+      return [{ name: 'part-checksum', algorithm: checksum as Exclude<TusChecksum, 'none'>, encoding: 'base64', scope: 'part', when: 'before-part' }];
+    },
+
+    planParts(file, requestedPartSize) {
+      // Every partial upload is named in one Upload-Concat header at complete, which servers cap (often at 8 KiB).
+      const maxParts = concatenation === 'never' ? limits.maxParts : Math.min(limits.maxParts, maxConcatParts);
+      return planParts(file.size, { ...limits, maxParts }, requestedPartSize);
+    },
+
+    sequentialParts(session) {
+      return session.mode === 'plain';
+    },
+
+    async create(ctx) {
+      const found = await discover(ctx);
+      settled = found;
+      if (found.discovered && !found.extensions.includes('creation')) {
+        throw new UploadError(UploadErrorCode.ProviderRejected, 'The tus server does not offer the creation extension, so the page cannot start an upload there.', {
+          retryable: false,
+        });
+      }
+      if (found.maxSize !== undefined && ctx.file.size > found.maxSize) {
+        throw new UploadError(UploadErrorCode.FileTooLarge, `The tus server accepts files up to ${found.maxSize} bytes (Tus-Max-Size).`, {
+          retryable: false,
+          provider: { id: 'tus', code: 'Tus-Max-Size', message: String(found.maxSize) },
+        });
+      }
+      const ref = crypto.randomUUID();
+      const sessionChecksum = checksumOffered(found) ? (checksum as Exclude<TusChecksum, 'none'>) : undefined;
+      const terminate = !found.discovered || found.extensions.includes('termination');
+      const common = { ref, terminate, ...(sessionChecksum ? { checksum: sessionChecksum } : {}) };
+      const parallel = concatenation === 'auto' && found.extensions.includes('concatenation') && ctx.plan.partCount > 1;
+
+      if (!parallel) {
+        const url = await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) });
+        memoryUrls.set(ref, [url]);
+        const persist = !options.noPersistUploadUrl && !hasQueryOrFragment(url);
+        return { kind: 'session', session: { mode: 'plain', ...common, ...(persist ? { url } : {}) } };
+      }
+
+      const sizes = Array.from({ length: ctx.plan.partCount }, (_, i) => partSize(ctx.plan, ctx.file.size, i + 1));
+      const sizesKey = sizes.join(',');
+      const earlier = createdPartials.get(ctx.blob);
+      const urls = earlier?.sizes === sizesKey ? earlier.urls : [];
+      createdPartials.set(ctx.blob, { sizes: sizesKey, urls });
+      for (let index = urls.length; index < sizes.length; index++) {
+        urls.push(await createUpload(ctx, { 'Upload-Length': String(sizes[index]), 'Upload-Concat': 'partial' }));
+      }
+      createdPartials.delete(ctx.blob);
+      memoryUrls.set(ref, [...urls]);
+      const persist = !options.noPersistUploadUrl && !urls.some(hasQueryOrFragment);
+      return { kind: 'session', session: { mode: 'concat', ...common, ...(persist ? { urls: [...urls] } : {}) } };
+    },
+
+    async listParts(ctx, session) {
+      const urls = urlsOf(session);
+      if (!urls || urls.length === 0) {
+        throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was not kept across the reload; the upload starts over.', { retryable: false });
+      }
+      const receipts: PartReceipt[] = [];
+      if (session.mode === 'plain') {
+        const offset = await headOffset(ctx, urls[0], ctx.file.size);
+        for (let partNumber = 1; partNumber <= ctx.plan.partCount; partNumber++) {
+          const end = Math.min(partNumber * ctx.plan.partSize, ctx.file.size);
+          if (end <= offset) receipts.push({ partNumber, size: partSize(ctx.plan, ctx.file.size, partNumber), offset: end });
+        }
+        return receipts;
+      }
+      for (let partNumber = 1; partNumber <= ctx.plan.partCount; partNumber++) {
+        const url = urls[partNumber - 1];
+        if (!url) continue;
+        const size = partSize(ctx.plan, ctx.file.size, partNumber);
+        if ((await headOffset(ctx, url, size)) === size) receipts.push({ partNumber, size, offset: size });
+      }
+      return receipts;
+    },
+
+    async uploadPart(ctx, session, part) {
+      const url = await urlForPart(ctx, session, part);
+      // Offsets within the upload this part goes to: the whole file in plain mode, the part's own partial upload otherwise.
+      const start = session.mode === 'plain' ? part.offset : 0;
+      const end = start + part.size;
+      const length = session.mode === 'plain' ? ctx.file.size : part.size;
+      const offset = knownOffsets.get(url) ?? (await headOffset(ctx, url, length));
+      if (offset >= end) return { partNumber: part.partNumber, size: part.size, offset: end };
+      if (offset < start) {
+        throw new UploadError(
+          UploadErrorCode.BadResponse,
+          `The tus server holds ${offset} bytes, fewer than the parts it already confirmed (${start}); it lost data, so the upload cannot go on.`,
+          { retryable: false },
+        );
+      }
+      // The server may already hold the start of this part (a dropped connection, a reload): send only the rest.
+      const skip = offset - start;
+      const body = skip === 0 ? part.blob : part.blob.slice(skip);
+      // A per-part digest covers the whole part only, so a part sent from its middle goes without one.
+      const withChecksum = session.checksum !== undefined && skip === 0 && checksumOffered(settled);
+      const checksumHeader: Record<string, string> = withChecksum
+        ? { 'Upload-Checksum': `${session.checksum} ${(await ctx.digest('part-checksum', part.partNumber)) as string}` }
+        : {};
+      let response: HttpResponse;
+      try {
+        response = await send(ctx, {
+          method: 'PATCH',
+          url,
+          headers: await headers({
+            'Tus-Resumable': TUS_VERSION,
+            'Upload-Offset': String(offset),
+            'Content-Type': 'application/offset+octet-stream',
+            ...checksumHeader,
+          }),
+          body,
+        });
+      } catch (thrown) {
+        knownOffsets.delete(url);
+        throw thrown;
+      }
+      const stored = readOffset(response, 'PATCH');
+      knownOffsets.set(url, stored);
+      if (stored < end) {
+        throw new UploadError(UploadErrorCode.ServerError, `The tus server stored the chunk only up to offset ${stored} of ${end}; the rest is sent again.`, {
+          status: response.status,
+        });
+      }
+      return { partNumber: part.partNumber, size: part.size, offset: end };
+    },
+
+    async complete(ctx, session, receipts): Promise<UploadResult> {
+      const urls = urlsOf(session) ?? [];
+      if (session.mode === 'plain') {
+        const url = urls[0];
+        if (!url) throw new UploadError(UploadErrorCode.NotFound, 'The upload URL is gone; the upload has to start over.', { retryable: false });
+        const last = receipts[receipts.length - 1];
+        if (last?.offset !== ctx.file.size) {
+          const offset = await headOffset(ctx, url, ctx.file.size);
+          if (offset !== ctx.file.size) {
+            throw new UploadError(UploadErrorCode.BadResponse, `The tus server holds ${offset} of ${ctx.file.size} bytes after the last part.`, { retryable: false });
+          }
+        }
+        forget(session);
+        return { location: redactUrl(url), fileId: lastSegment(url) };
+      }
+      if (urls.length !== ctx.plan.partCount || urls.some((url) => !url)) {
+        throw new UploadError(UploadErrorCode.NotFound, 'Some partial upload URLs are gone; the upload has to start over.', { retryable: false });
+      }
+      const final = await createUpload(ctx, { 'Upload-Concat': `final;${urls.join(' ')}`, ...metadataHeader(ctx.file) });
+      forget(session);
+      return { location: redactUrl(final), fileId: lastSegment(final) };
+    },
+
+    async abort(ctx, session) {
+      const urls = (urlsOf(session) ?? []).filter((url) => url);
+      forget(session);
+      if (!session.terminate) return;
+      for (const url of urls) {
+        await send(ctx, { method: 'DELETE', url, headers: await headers({ 'Tus-Resumable': TUS_VERSION }) }, [404, 410]);
+      }
+    },
+
+    parseError(response, request) {
+      const sent = request.headers?.Authorization;
+      if (response.status === 401 && options.getToken && token && sent === `Bearer ${token.value}`) {
+        const expired = token.proven || /expired/i.test(response.text);
+        token = undefined;
+        if (expired) {
+          return new UploadError(UploadErrorCode.UrlExpired, 'The tus server\'s token expired; a fresh one is fetched and the request sent again.', {
+            status: 401,
+            provider: { id: 'tus', code: '401', message: response.text.trim().slice(0, 300) },
+          });
+        }
+      }
+      return parseTusError(response);
+    },
+  };
+}
