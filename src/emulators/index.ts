@@ -5,3 +5,14 @@ export type { CountedMatch, DropOptions, FailOptions, Fault, FaultMatch, FaultTa
 export { s3EmulatorHandlers } from './msw.js';
 export { presignUrl, verifySigV4 } from './sigv4.js';
 export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';
+export { AliyunPdsEmulator, AliyunPdsOperation, ALIYUN_PDS_UNDOCUMENTED_CODES } from './aliyun-pds-emulator.js';
+export type {
+  AliyunPdsEmulatorOptions,
+  AliyunPdsEmulatorStats,
+  AliyunPdsPendingUpload,
+  AliyunPdsStoredFile,
+  AliyunPdsTestToken,
+} from './aliyun-pds-emulator.js';
+export { aliyunPdsEmulatorHandlers } from './aliyun-pds-msw.js';
+export { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
+export type { AliyunPdsAdminOptions } from './aliyun-pds-admin.js';

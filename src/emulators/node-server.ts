@@ -6,6 +6,8 @@ import { DROP_CONNECTION_HEADER, toNodeListener, type FetchHandler } from '../se
 import { createS3Handler } from '../server/s3-handler.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 import { S3Emulator } from './s3-emulator.js';
+import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
+import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 import { xmlDocument } from './xml.js';
 
 /** Where the S3 emulator is mounted on the emulator server. */
@@ -23,6 +25,10 @@ export const EMULATOR_S3_CREDENTIALS = {
 export const EMULATOR_API_BASE_PATH = '/api';
 /** Where the test-only admin routes of the S3 emulator live. */
 export const EMULATOR_S3_ADMIN_PATH = '/__admin/s3';
+/** Where the Aliyun PDS emulator (API and part URLs) is mounted; pages talk to it directly, with test tokens. */
+export const EMULATOR_ALIYUN_PDS_BASE_PATH = '/emulator/aliyun-pds';
+/** Where the PDS emulator's test-only admin routes live (`POST tokens` issues a Bearer token). */
+export const EMULATOR_ALIYUN_PDS_ADMIN_PATH = '/__admin/aliyun-pds';
 
 /** An extra Fetch handler served under `path` (and everything below it). */
 export interface EmulatorMount {
@@ -48,6 +54,7 @@ export interface EmulatorServer {
   url: string;
   close(): Promise<void>;
   s3: S3Emulator;
+  aliyunPds: AliyunPdsEmulator;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -269,8 +276,14 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
     credentials: { ...EMULATOR_S3_CREDENTIALS },
     origin: url,
   });
+  const aliyunPds = new AliyunPdsEmulator({ basePath: EMULATOR_ALIYUN_PDS_BASE_PATH, origin: url });
   const mounts: EmulatorMount[] = [
     { path: EMULATOR_S3_ADMIN_PATH, handler: adminHandler(s3) },
+    { path: EMULATOR_ALIYUN_PDS_BASE_PATH, handler: async (request) => overNode(await aliyunPds.handle(request)) },
+    {
+      path: EMULATOR_ALIYUN_PDS_ADMIN_PATH,
+      handler: createAliyunPdsAdminHandler(aliyunPds, { basePath: EMULATOR_ALIYUN_PDS_ADMIN_PATH, armFault }),
+    },
     {
       // Mounted on its own routes so that other providers' backends can live at `/api/<id>` beside it.
       path: `${EMULATOR_API_BASE_PATH}/s3`,
@@ -307,6 +320,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
   return {
     url,
     s3,
+    aliyunPds,
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
         server.close((error) => (error ? reject(error) : resolvePromise()));

@@ -1,6 +1,8 @@
 import type { ProviderAdapter } from './adapter.js';
 import { createS3Adapter } from './s3.js';
 import type { S3AdapterOptions } from './s3.js';
+import { createAliyunPdsAdapter } from './aliyun-pds.js';
+import type { AliyunPdsAdapterOptions } from './aliyun-pds.js';
 
 /** Options every adapter takes from the element's attributes, plus provider-specific ones. */
 export interface AdapterOptions {
@@ -13,6 +15,7 @@ type Factory = (options: AdapterOptions) => ProviderAdapter;
 // One line per provider.
 const factories = new Map<string, Factory>([
   ['s3', (options) => createS3Adapter(options as S3AdapterOptions)],
+  ['aliyun-pds', (options) => createAliyunPdsAdapter(options as AliyunPdsAdapterOptions)],
 ]);
 
 /** Builds the adapter registered under `name`. */
