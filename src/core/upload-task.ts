@@ -136,11 +136,12 @@ export class UploadTask {
     this.#session = undefined;
   }
 
-  async #run(): Promise<void> {
+  async #run(mayStartOver = true): Promise<void> {
     const controller = new AbortController();
     this.#controller = controller;
     const { signal } = controller;
     let releaseLock: (() => void) | null = null;
+    let startOver = false;
     try {
       this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
       releaseLock = await tryLockFile(this.#fingerprint);
@@ -169,16 +170,35 @@ export class UploadTask {
         return;
       }
       if (signal.aborted && signal.reason === CANCEL_REASON) return;
-      this.error = toUploadError(thrown);
-      this.#setState(UploadState.Failed);
-      this.#env.emit('task-error', { taskId: this.id, error: this.error });
-      await this.#reportFailure(this.error);
+      const error = toUploadError(thrown);
+      // A provider without a listing (or whose session expired mid-upload) only says so when a part or complete fails.
+      startOver = mayStartOver && error.code === UploadErrorCode.NotFound && this.#session !== undefined;
+      if (startOver) {
+        this.#env.emit('warning', { taskId: this.id, error });
+      } else {
+        this.error = error;
+        this.#setState(UploadState.Failed);
+        this.#env.emit('task-error', { taskId: this.id, error: this.error });
+        await this.#reportFailure(this.error);
+      }
     } finally {
       this.#hashState = this.#hashRun?.savedState() ?? this.#hashState;
       this.#hashRun?.cancel();
       this.#hashRun = undefined;
       releaseLock?.();
+      if (startOver) await this.#dropSession();
     }
+    if (startOver) await this.#run(false);
+  }
+
+  /** Forgets a session the provider no longer has, with its parts and hash state, so that the next run creates anew. */
+  async #dropSession(): Promise<void> {
+    await this.#forgetCheckpoint();
+    this.#session = undefined;
+    this.#receipts.clear();
+    this.#inFlight.clear();
+    this.#hashState = undefined;
+    this.resumed = false;
   }
 
   /** Lets a provider that tracks upload states hear of the failure; its own failure only warns. */
