@@ -7,4 +7,5 @@ import type { AdapterOptions } from '../src/providers/registry.js';
  */
 export const demoProviderConfigs: Record<string, { endpoint: string; adapterOptions?: AdapterOptions }> = {
   s3: { endpoint: '/api' },
+  'iflytek-ost': { endpoint: '/api/iflytek-ost' },
 };

@@ -5,6 +5,24 @@ export type { CountedMatch, DropOptions, FailOptions, Fault, FaultMatch, FaultTa
 export { s3EmulatorHandlers } from './msw.js';
 export { presignUrl, verifySigV4 } from './sigv4.js';
 export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';
+export { IFLYTEK_OST_GATEWAY_MESSAGES, IflytekOstEmulator, IflytekOstOperation } from './iflytek-ost-emulator.js';
+export type {
+  IflytekOstCredentials,
+  IflytekOstEmulatorOptions,
+  IflytekOstEmulatorStats,
+  IflytekOstPendingUpload,
+  IflytekOstRawRequest,
+  IflytekOstRefusal,
+} from './iflytek-ost-emulator.js';
+export { iflytekOstEmulatorHandlers } from './iflytek-ost-msw.js';
+export {
+  EMULATOR_IFLYTEK_OST_ADMIN_PATH,
+  EMULATOR_IFLYTEK_OST_API_PATH,
+  EMULATOR_IFLYTEK_OST_BASE_PATH,
+  EMULATOR_IFLYTEK_OST_CREDENTIALS,
+  iflytekOstAdminHandler,
+} from './iflytek-ost-mounts.js';
+export type { ArmFault, IflytekOstMountOptions } from './iflytek-ost-mounts.js';
 export { AliyunPdsEmulator, AliyunPdsOperation, ALIYUN_PDS_UNDOCUMENTED_CODES } from './aliyun-pds-emulator.js';
 export type {
   AliyunPdsEmulatorOptions,

@@ -6,6 +6,7 @@ import { DROP_CONNECTION_HEADER, toNodeListener, type FetchHandler } from '../se
 import { createS3Handler } from '../server/s3-handler.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 import { S3Emulator } from './s3-emulator.js';
+import { iflytekOstMounts } from './iflytek-ost-mounts.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
 import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 import { xmlDocument } from './xml.js';
@@ -297,6 +298,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
         basePath: EMULATOR_API_BASE_PATH,
       }),
     },
+    ...iflytekOstMounts({ origin: url, armFault }),
     ...(options.mounts ?? []),
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);

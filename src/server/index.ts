@@ -14,3 +14,16 @@ export type { FetchHandler, NodeListenerOptions } from './node-http.js';
 export { ServerErrorCode } from './http-json.js';
 export type { ErrorBody } from './http-json.js';
 export type { AllowedOrigins } from './cors.js';
+export {
+  createIflytekOstHandler,
+  IFLYTEK_OST_UPSTREAM,
+  IflytekOstProxyErrorCode,
+  iflytekOstDigest,
+  signIflytekOstRequest,
+} from './iflytek-ost-handler.js';
+export type {
+  IflytekOstHandlerOptions,
+  IflytekOstMultipartDigest,
+  IflytekOstSigningInput,
+  IflytekOstUpstreamRequest,
+} from './iflytek-ost-handler.js';

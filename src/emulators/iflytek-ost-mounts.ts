@@ -1,0 +1,122 @@
+import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import { createIflytekOstHandler } from '../server/iflytek-ost-handler.js';
+import type { Fault, FaultInjector } from './faults.js';
+import { IflytekOstEmulator } from './iflytek-ost-emulator.js';
+import type { EmulatorMount } from './node-server.js';
+
+/** Where the iFlytek OST emulator is mounted on the emulator server. */
+export const EMULATOR_IFLYTEK_OST_BASE_PATH = '/emulator/iflytek-ost';
+/** Where the shipped signing proxy is mounted on the emulator server, forwarding to the emulator. */
+export const EMULATOR_IFLYTEK_OST_API_PATH = '/api/iflytek-ost';
+/** Where the test-only admin routes of the iFlytek OST emulator live. */
+export const EMULATOR_IFLYTEK_OST_ADMIN_PATH = '/__admin/iflytek-ost';
+/** The test application the emulator accepts; not a secret. */
+export const EMULATOR_IFLYTEK_OST_CREDENTIALS = {
+  appId: 'mcuemulator',
+  apiKey: 'emulator-api-key',
+  apiSecret: 'emulator-api-secret-not-a-secret',
+} as const;
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+function jsonError(status: number, code: string, message: string): Response {
+  return json({ error: { code, message } }, status);
+}
+
+/** Arms a fault from the admin route's JSON (`{ kind, operation?, partNumber?, times?, status?, … }`). */
+export type ArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
+
+/**
+ * Test-only control of the iFlytek OST emulator over HTTP: `GET files` (ids), `GET files/{id}` (the stored bytes),
+ * `GET stats`, `GET uploads`, `POST uploads/{id}/expire`, `GET|POST|DELETE faults` and `POST reset`. A fault's
+ * `status` 10001–10007 answers that service code; a `partNumber` alone means a slice (`UploadPart`).
+ */
+export function iflytekOstAdminHandler(emulator: IflytekOstEmulator, armFault: ArmFault, basePath = EMULATOR_IFLYTEK_OST_ADMIN_PATH): FetchHandler {
+  return async (request) => {
+    const url = new URL(request.url);
+    const route = url.pathname.slice(basePath.length + 1);
+    const method = request.method;
+    if (route === 'files' && method === 'GET') return json(emulator.fileIds());
+    if (route.startsWith('files/') && method === 'GET') {
+      const bytes = emulator.getFile(decodeURIComponent(route.slice('files/'.length)));
+      if (!bytes) return jsonError(404, 'not-found', 'No such file');
+      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
+    }
+    if (route === 'stats' && method === 'GET') return json(emulator.stats);
+    if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+    const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
+    if (expire && method === 'POST') {
+      return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? new Response(null, { status: 204 }) : jsonError(404, 'not-found', 'No such upload');
+    }
+    if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
+    if (route === 'faults' && method === 'DELETE') {
+      emulator.faults.clear();
+      return new Response(null, { status: 204 });
+    }
+    if (route === 'faults' && method === 'POST') {
+      let spec: unknown;
+      try {
+        spec = await request.json();
+      } catch {
+        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+      }
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+      try {
+        return json(armFault(emulator.faults, spec as Record<string, unknown>), 201);
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
+        throw error;
+      }
+    }
+    if (route === 'reset' && method === 'POST') {
+      emulator.reset();
+      return new Response(null, { status: 204 });
+    }
+    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
+  };
+}
+
+/** Options of {@link iflytekOstMounts}. */
+export interface IflytekOstMountOptions {
+  /** The emulator server's origin, which the proxy forwards to. */
+  origin: string;
+  /** The server's fault parser, shared by every emulator's admin routes. */
+  armFault: ArmFault;
+  /** An emulator of your own; by default one with the test credentials. */
+  emulator?: IflytekOstEmulator;
+}
+
+/**
+ * The emulator server's iFlytek OST routes: the emulator at `/emulator/iflytek-ost` (test credentials), its admin
+ * at `/__admin/iflytek-ost`, and the shipped signing proxy at `/api/iflytek-ost` forwarding to the emulator over HTTP.
+ */
+export function iflytekOstMounts(options: IflytekOstMountOptions): EmulatorMount[] {
+  const { origin, armFault } = options;
+  const served =
+    options.emulator ?? new IflytekOstEmulator({ basePath: EMULATOR_IFLYTEK_OST_BASE_PATH, credentials: { ...EMULATOR_IFLYTEK_OST_CREDENTIALS } });
+  return [
+    {
+      path: served.basePath,
+      handler: async (request) => {
+        const response = await served.handle(request);
+        if (response.type !== 'error') return response;
+        // Over HTTP a dropped connection is a response the Node listener cuts off mid-body.
+        return new Response(JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }), {
+          status: 500,
+          headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
+        });
+      },
+    },
+    { path: EMULATOR_IFLYTEK_OST_ADMIN_PATH, handler: iflytekOstAdminHandler(served, armFault) },
+    {
+      path: EMULATOR_IFLYTEK_OST_API_PATH,
+      handler: createIflytekOstHandler({
+        ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
+        upstream: `${origin}${served.basePath}`,
+        basePath: EMULATOR_IFLYTEK_OST_API_PATH,
+      }),
+    },
+  ];
+}
