@@ -1,0 +1,606 @@
+import { COS_V4_SLICE_SIZES, CosV4Op, readCosV4Signature } from '../providers/tencent-cos-v4.js';
+import { COS_V4_MAX_SIGNATURE_LIFETIME, encodeCosV4Path, hmacSha1 } from '../server/tencent-cos-v4-handler.js';
+import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './tencent-cos-v4-sha1.js';
+
+/** The one key pair the emulator accepts. */
+export interface CosV4Credentials {
+  secretId: string;
+  secretKey: string;
+}
+
+/** Options of {@link TencentCosV4Emulator}. */
+export interface TencentCosV4EmulatorOptions {
+  /** Where the emulator is mounted, e.g. `/emulator/tencent-cos-v4`; object URLs are `{basePath}/files/v2/{appid}/{bucket}/{path}`. */
+  basePath: string;
+  appId: string;
+  bucket: string;
+  credentials: CosV4Credentials;
+  /** The v4 region code written into the URLs answers carry; default `sh`. */
+  region?: string;
+  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
+  now?: () => number;
+  /** The `slice_size` values init accepts; default the documented four. `[1048576]` is the strict mode (-284 otherwise). */
+  sliceSizes?: readonly number[];
+  /** Init answers `serial_upload: 1`, and slices must then arrive in order. */
+  serialUpload?: boolean;
+  /** Init answers this `slice_size` whatever was asked, as COS may; the session then slices by it. */
+  grantedSliceSize?: number;
+  /** How long an unfinished session lives, in ms; default 24 hours (the real lifetime is unknown). */
+  sessionTtlMs?: number;
+  /** Page origins the bucket's CORS rule allows; default `'*'`. Others get -121. */
+  allowedOrigins?: readonly string[] | '*';
+}
+
+/** Counts of successful calls since the last reset. */
+export interface CosV4EmulatorStats {
+  list: number;
+  init: number;
+  data: number;
+  finish: number;
+  upload: number;
+  /** Inits answered with the file already there (rapid upload). */
+  rapid: number;
+  /** The slice number (offset / slice_size + 1) of every stored slice, in arrival order (a re-sent one appears again). */
+  partNumbersReceived: number[];
+  /** Every `upload_slice_init` form, as sent (file contents excluded), for tests of what the adapter declares. */
+  initForms: Array<Record<string, string>>;
+}
+
+/** An unfinished session, as tests see it. */
+export interface CosV4PendingSession {
+  session: string;
+  path: string;
+  filesize: number;
+  sliceSize: number;
+  offsets: number[];
+}
+
+interface SliceDeclaration {
+  offset: number;
+  datalen: number;
+  datasha: string;
+}
+
+interface Session {
+  id: string;
+  path: string;
+  filesize: number;
+  sliceSize: number;
+  sha: string | undefined;
+  parts: SliceDeclaration[] | undefined;
+  slices: Map<number, Uint8Array>;
+  insertOnly: boolean;
+  bizAttr: string | undefined;
+  expiresAt: number;
+}
+
+interface StoredObject {
+  bytes: Uint8Array<ArrayBuffer>;
+  sha: string;
+  bizAttr: string | undefined;
+}
+
+/** What every step of one request needs. */
+interface Exchange {
+  request: Request;
+  url: URL;
+  appId: string;
+  bucket: string;
+  path: string;
+  op: string;
+  form: FormData;
+  target: FaultTarget;
+}
+
+/** HTTP status of each COS v4 code the emulator answers (the note's table; -29094 has none documented). */
+const STATUS: Record<number, number> = {
+  [-47]: 403,
+  [-48]: 403,
+  [-59]: 403,
+  [-61]: 403,
+  [-63]: 403,
+  [-70]: 403,
+  [-71]: 503,
+  [-97]: 403,
+  [-121]: 403,
+  [-133]: 404,
+  [-175]: 400,
+  [-177]: 409,
+  [-195]: 500,
+  [-196]: 503,
+  [-197]: 404,
+  [-284]: 400,
+  [-4016]: 409,
+  [-4019]: 409,
+  [-4020]: 409,
+  [-5965]: 400,
+  [-5997]: 503,
+  [-5999]: 400,
+  [-29094]: 400,
+};
+
+/** A COS v4 error, thrown inside the emulator and answered as `{code, message}` at the top. */
+class CosV4Refusal extends Error {
+  override readonly name = 'CosV4Refusal';
+
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status: number = STATUS[code] ?? 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+}
+
+function success(data: Record<string, unknown>): Response {
+  return json({ code: 0, message: 'SUCCESS', data });
+}
+
+function field(form: FormData, name: string): string | undefined {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function decimal(value: string | undefined, name: string): number {
+  if (value === undefined || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new CosV4Refusal(-5999, `${name} must be a non-negative integer`);
+  }
+  return Number(value);
+}
+
+async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A strict, in-memory bucket behind Tencent COS's legacy v4 JSON API (`/files/v2/…`) as a Fetch handler: it verifies
+ * multi-effect signatures and their expiry, slice sizes, `uploadparts` (each slice's SHA-1 state, resumed from the
+ * previous slice's claimed state), serial order, sessions, -4019/-4020 conflicts, rapid upload and finish, answering
+ * COS's `{code, message}` errors. Runs unchanged in a page (under msw) and in Node.
+ */
+export class TencentCosV4Emulator {
+  /** Armed faults; operations are the `op` names, slices carry `partNumber` = offset / slice_size + 1. */
+  readonly faults = new FaultInjector();
+  /** Counts of successful calls. */
+  readonly stats: CosV4EmulatorStats = { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0, partNumbersReceived: [], initForms: [] };
+  /** The mount path, without a trailing slash. */
+  readonly basePath: string;
+  readonly appId: string;
+  readonly bucket: string;
+  readonly region: string;
+
+  #credentials: CosV4Credentials;
+  #now: () => number;
+  #sliceSizes: readonly number[];
+  #serial: boolean;
+  #grantedSliceSize: number | undefined;
+  #sessionTtlMs: number;
+  #allowedOrigins: readonly string[] | '*';
+  #sessions = new Map<string, Session>();
+  #objects = new Map<string, StoredObject>();
+
+  constructor(options: TencentCosV4EmulatorOptions) {
+    this.basePath = options.basePath.replace(/\/+$/, '');
+    this.appId = options.appId;
+    this.bucket = options.bucket;
+    this.region = options.region ?? 'sh';
+    this.#credentials = { ...options.credentials };
+    this.#now = options.now ?? Date.now;
+    this.#sliceSizes = options.sliceSizes ?? COS_V4_SLICE_SIZES;
+    this.#serial = options.serialUpload ?? false;
+    this.#grantedSliceSize = options.grantedSliceSize;
+    this.#sessionTtlMs = options.sessionTtlMs ?? DAY_MS;
+    this.#allowedOrigins = options.allowedOrigins ?? '*';
+  }
+
+  /** Serves one request addressed to `{origin}{basePath}/…`. */
+  async handle(request: Request): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.#serve(request);
+    } catch (error) {
+      if (!(error instanceof CosV4Refusal)) throw error;
+      response = json({ code: error.code, message: error.message }, error.status, error.headers);
+    }
+    // A dropped connection has no headers to decorate; it must stay a network error.
+    if (response.type === 'error') return response;
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
+    return new Response(response.body, { status: response.status, headers });
+  }
+
+  /** A copy of a stored file's bytes, or `undefined`. */
+  getObject(path: string): Uint8Array<ArrayBuffer> | undefined {
+    return this.#objects.get(path)?.bytes.slice();
+  }
+
+  /** Stores a file as if uploaded earlier (to test rapid upload and -177). */
+  async putObject(path: string, bytes: Uint8Array): Promise<void> {
+    const copy = new Uint8Array(bytes);
+    this.#objects.set(path, { bytes: copy, sha: await sha1Hex(copy), bizAttr: undefined });
+  }
+
+  /** The unfinished sessions that have not expired. */
+  listSessions(): CosV4PendingSession[] {
+    this.#purgeExpired();
+    return [...this.#sessions.values()].map((session) => ({
+      session: session.id,
+      path: session.path,
+      filesize: session.filesize,
+      sliceSize: session.sliceSize,
+      offsets: [...session.slices.keys()].sort((a, b) => a - b),
+    }));
+  }
+
+  /** Forgets every file, session, statistic and fault. */
+  reset(): void {
+    this.#sessions.clear();
+    this.#objects.clear();
+    this.faults.clear();
+    Object.assign(this.stats, { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0 });
+    this.stats.partNumbersReceived.length = 0;
+    this.stats.initForms.length = 0;
+  }
+
+  #originAllowed(origin: string | null): boolean {
+    return origin === null || this.#allowedOrigins === '*' || this.#allowedOrigins.includes(origin);
+  }
+
+  #corsHeaders(request: Request): Record<string, string> {
+    const origin = request.headers.get('origin');
+    if (!this.#originAllowed(origin)) return {};
+    const headers: Record<string, string> = {
+      'access-control-allow-origin': this.#allowedOrigins === '*' ? '*' : origin ?? '',
+      'access-control-allow-methods': 'POST, GET, OPTIONS',
+      'access-control-max-age': '600',
+      vary: 'Origin',
+    };
+    const requested = request.headers.get('access-control-request-headers');
+    if (requested) headers['access-control-allow-headers'] = requested;
+    return headers;
+  }
+
+  async #serve(request: Request): Promise<Response> {
+    if (!this.#originAllowed(request.headers.get('origin'))) {
+      throw new CosV4Refusal(-121, 'The CORS rule did not match the Origin of the request');
+    }
+    if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
+    const exchange = await this.#parse(request);
+    const { target } = exchange;
+
+    const delay = this.faults.take(FaultKind.Delay, target);
+    if (delay) await waitFor(delay.ms ?? 0, request.signal);
+    // The form is read already to know the op, so the connection breaks after the body rather than inside it.
+    if (this.faults.take(FaultKind.Drop, target)) return Response.error();
+
+    await this.#authenticate(exchange);
+    if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
+
+    const failure = this.faults.take(FaultKind.Fail, target);
+    if (failure) {
+      const busy = failure.status === 503;
+      throw new CosV4Refusal(
+        busy ? -71 : -195,
+        busy ? 'Too many requests; please slow down' : 'Internal server error',
+        failure.status ?? 500,
+        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
+      );
+    }
+
+    switch (exchange.op) {
+      case CosV4Op.SliceList:
+        return this.#list(exchange);
+      case CosV4Op.SliceInit:
+        return this.#init(exchange);
+      case CosV4Op.SliceData:
+        return this.#data(exchange);
+      case CosV4Op.SliceFinish:
+        return this.#finish(exchange);
+      case CosV4Op.Upload:
+        return this.#upload(exchange);
+      default:
+        throw new CosV4Refusal(-5999, `Unknown op ${JSON.stringify(exchange.op)}`);
+    }
+  }
+
+  async #parse(request: Request): Promise<Exchange> {
+    const url = new URL(request.url);
+    const prefix = `${this.basePath}/files/v2/`;
+    if (!url.pathname.startsWith(prefix)) throw new CosV4Refusal(-5999, 'Paths are /files/v2/{appid}/{bucket}/{path}');
+    let segments: string[];
+    try {
+      segments = url.pathname.slice(prefix.length).split('/').map(decodeURIComponent);
+    } catch {
+      throw new CosV4Refusal(-5999, 'The path is not valid percent-encoded UTF-8');
+    }
+    const [appId = '', bucket = '', ...rest] = segments;
+    const path = rest.join('/');
+    if (path === '' || rest.some((segment) => segment === '')) throw new CosV4Refusal(-5999, 'The URL names no file');
+    if (request.method !== 'POST') throw new CosV4Refusal(-5999, `${request.method} is not an upload call; upload calls are POST`);
+    let form: FormData;
+    try {
+      form = await request.formData();
+    } catch {
+      throw new CosV4Refusal(-5999, 'The body must be multipart/form-data');
+    }
+    const op = field(form, 'op') ?? '';
+    const target: FaultTarget = { operation: op, key: path };
+    if (op === CosV4Op.SliceData) {
+      const session = this.#sessions.get(field(form, 'session') ?? '');
+      const offset = Number(field(form, 'offset'));
+      if (session && Number.isSafeInteger(offset)) target.partNumber = Math.floor(offset / session.sliceSize) + 1;
+    }
+    return { request, url, appId, bucket, path, op, form, target };
+  }
+
+  async #authenticate(exchange: Exchange): Promise<void> {
+    const signature = exchange.request.headers.get('authorization') ?? exchange.url.searchParams.get('sign');
+    if (!signature) throw new CosV4Refusal(-48, 'No signature: send the Authorization header or the sign parameter');
+    const parts = readCosV4Signature(signature);
+    const fields = parts?.fields;
+    if (!parts || !fields || ['a', 'b', 'k', 'e', 't', 'r', 'f'].some((name) => fields[name] === undefined)) {
+      throw new CosV4Refusal(-48, 'The signature is malformed');
+    }
+    if (fields['k'] !== this.#credentials.secretId) throw new CosV4Refusal(-47, 'The SecretId does not exist');
+    const expected = await hmacSha1(this.#credentials.secretKey, parts.original);
+    if (!sameBytes(expected, parts.hmac)) throw new CosV4Refusal(-97, 'The signature does not match');
+    if (fields['a'] !== exchange.appId) throw new CosV4Refusal(-70, 'The appid in the signature is not the one accessed');
+    if (fields['b'] !== exchange.bucket) throw new CosV4Refusal(-61, 'The bucket in the signature is not the one accessed');
+    const { e = '', t = '', r = '', f = '' } = fields;
+    if (!/^\d{1,12}$/.test(e) || !/^\d{1,12}$/.test(t) || !/^\d{1,10}$/.test(r)) {
+      throw new CosV4Refusal(-48, 'e, t and r must be unsigned decimals');
+    }
+    const forceExpired = this.faults.take(FaultKind.Expire, exchange.target) !== undefined;
+    if (forceExpired || Number(e) <= Math.floor(this.#now() / 1000)) throw new CosV4Refusal(-59, 'The signature has expired');
+    if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_SIGNATURE_LIFETIME) {
+      throw new CosV4Refusal(-48, 'A multi-effect signature must expire after t and within 90 days of it');
+    }
+    if (f !== '') {
+      let fileId: string;
+      try {
+        fileId = decodeURIComponent(f);
+      } catch {
+        throw new CosV4Refusal(-63, 'The fileid in the signature is not the file accessed');
+      }
+      if (fileId !== `/${exchange.appId}/${exchange.bucket}/${exchange.path}`) {
+        throw new CosV4Refusal(-63, 'The fileid in the signature is not the file accessed');
+      }
+    }
+  }
+
+  #purgeExpired(): void {
+    const now = this.#now();
+    for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id);
+  }
+
+  #openSessionAt(path: string): Session | undefined {
+    this.#purgeExpired();
+    return [...this.#sessions.values()].find((session) => session.path === path);
+  }
+
+  #session(exchange: Exchange): Session {
+    this.#purgeExpired();
+    const session = this.#sessions.get(field(exchange.form, 'session') ?? '');
+    if (!session || session.path !== exchange.path) {
+      throw new CosV4Refusal(-197, 'No such upload session: it finished, expired or belongs to another file');
+    }
+    return session;
+  }
+
+  #urls(path: string): Record<string, string> {
+    const host = `${this.bucket}-${this.appId}`;
+    const encoded = encodeCosV4Path(path);
+    return {
+      access_url: `http://${host}.file.myqcloud.com/${encoded}`,
+      resource_path: `/${this.appId}/${this.bucket}/${path}`,
+      source_url: `http://${host}.cos${this.region}.myqcloud.com/${encoded}`,
+      url: `http://${this.region}.file.myqcloud.com/files/v2/${this.appId}/${this.bucket}/${encoded}`,
+    };
+  }
+
+  #list(exchange: Exchange): Response {
+    const session = this.#openSessionAt(exchange.path);
+    if (session) {
+      this.stats.list += 1;
+      return success({
+        session: session.id,
+        slice_size: session.sliceSize,
+        filesize: session.filesize,
+        ...(session.sha === undefined ? {} : { sha: session.sha }),
+        ...(this.#serial ? { serial_upload: 1 } : {}),
+        listparts: [...session.slices]
+          .sort(([a], [b]) => a - b)
+          .map(([offset, bytes]) => ({ offset, datalen: bytes.byteLength })),
+      });
+    }
+    if (this.#objects.has(exchange.path)) {
+      this.stats.list += 1;
+      return success(this.#urls(exchange.path));
+    }
+    throw new CosV4Refusal(-197, 'No unfinished upload at this path', 404);
+  }
+
+  #parseUploadParts(text: string, filesize: number, sliceSize: number, sha: string): SliceDeclaration[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CosV4Refusal(-5965, 'uploadparts is not valid JSON');
+    }
+    const count = filesize === 0 ? 1 : Math.ceil(filesize / sliceSize);
+    if (!Array.isArray(parsed) || parsed.length !== count) {
+      throw new CosV4Refusal(-5999, `uploadparts must list ${count} slices of ${sliceSize} bytes`);
+    }
+    return parsed.map((entry: unknown, index): SliceDeclaration => {
+      const { offset, datalen, datasha } = (entry ?? {}) as Record<string, unknown>;
+      const expectedLength = Math.min(sliceSize, filesize - index * sliceSize);
+      if (offset !== index * sliceSize || datalen !== expectedLength) {
+        throw new CosV4Refusal(-5999, `uploadparts[${index}] must be offset ${index * sliceSize}, datalen ${expectedLength}`);
+      }
+      if (typeof datasha !== 'string' || !/^[0-9a-f]{40}$/.test(datasha)) {
+        throw new CosV4Refusal(-5999, `uploadparts[${index}].datasha must be 40 lower-case hex digits`);
+      }
+      if (index === count - 1 && datasha !== sha) throw new CosV4Refusal(-4016, 'The last slice\'s datasha must be the file\'s sha');
+      return { offset, datalen, datasha };
+    });
+  }
+
+  #init(exchange: Exchange): Response {
+    const { form, path } = exchange;
+    this.stats.initForms.push(Object.fromEntries([...form].filter((entry): entry is [string, string] => typeof entry[1] === 'string')));
+    const filesize = decimal(field(form, 'filesize'), 'filesize');
+    const askedSliceSize = decimal(field(form, 'slice_size'), 'slice_size');
+    if (!this.#sliceSizes.includes(askedSliceSize)) {
+      throw new CosV4Refusal(-284, `slice_size must be one of ${this.#sliceSizes.join(', ')}; set it to 1 MB`);
+    }
+    const sha = field(form, 'sha');
+    if (sha !== undefined && !/^[0-9a-f]{40}$/.test(sha)) throw new CosV4Refusal(-5999, 'sha must be 40 lower-case hex digits');
+    const uploadparts = field(form, 'uploadparts');
+    if (uploadparts !== undefined && sha === undefined) throw new CosV4Refusal(-5999, 'uploadparts needs sha');
+    const parts = uploadparts === undefined ? undefined : this.#parseUploadParts(uploadparts, filesize, askedSliceSize, sha!);
+    const insertOnly = field(form, 'insertOnly') !== '0';
+
+    const open = this.#openSessionAt(path);
+    if (open) {
+      if (sha !== undefined && open.sha === sha) {
+        throw new CosV4Refusal(-4019, 'An unfinished upload of the same file exists; query it with upload_slice_list');
+      }
+      throw new CosV4Refusal(-4020, 'An unfinished upload with a different sha exists at this path');
+    }
+    const existing = this.#objects.get(path);
+    if (existing && insertOnly) {
+      if (sha === undefined || existing.sha !== sha || existing.bytes.byteLength !== filesize) {
+        throw new CosV4Refusal(-177, 'The file already exists; send insertOnly=0 to overwrite it');
+      }
+      this.stats.init += 1;
+      this.stats.rapid += 1;
+      return success(this.#urls(path));
+    }
+    if (sha !== undefined) {
+      const twin = [...this.#objects.values()].find((stored) => stored.sha === sha && stored.bytes.byteLength === filesize);
+      if (twin) {
+        this.#objects.set(path, { bytes: twin.bytes.slice(), sha, bizAttr: field(form, 'biz_attr') });
+        this.stats.init += 1;
+        this.stats.rapid += 1;
+        return success(this.#urls(path));
+      }
+    }
+    const sliceSize = this.#grantedSliceSize ?? askedSliceSize;
+    const id = randomHex(48);
+    this.#sessions.set(id, {
+      id,
+      path,
+      filesize,
+      sliceSize,
+      sha,
+      parts: sliceSize === askedSliceSize ? parts : undefined,
+      slices: new Map(),
+      insertOnly,
+      bizAttr: field(form, 'biz_attr'),
+      expiresAt: this.#now() + this.#sessionTtlMs,
+    });
+    this.stats.init += 1;
+    return success({ session: id, slice_size: sliceSize, offset: 0, ...(this.#serial ? { serial_upload: 1 } : {}) });
+  }
+
+  async #data(exchange: Exchange): Promise<Response> {
+    const session = this.#session(exchange);
+    const { form } = exchange;
+    const offset = decimal(field(form, 'offset'), 'offset');
+    if (offset % session.sliceSize !== 0 || offset >= Math.max(session.filesize, 1)) {
+      throw new CosV4Refusal(-5999, `offset must be a multiple of ${session.sliceSize} below ${session.filesize}`);
+    }
+    const content = form.get('filecontent') ?? form.get('fileContent');
+    if (!(content instanceof Blob)) throw new CosV4Refusal(-5999, 'filecontent must be a file part');
+    const bytes = new Uint8Array(await content.arrayBuffer());
+    const expectedLength = Math.min(session.sliceSize, session.filesize - offset);
+    if (bytes.byteLength !== expectedLength) {
+      throw new CosV4Refusal(-5999, `The slice at ${offset} must be ${expectedLength} bytes, not ${bytes.byteLength}`);
+    }
+    if (this.#serial) {
+      let contiguous = 0;
+      while (session.slices.has(contiguous)) contiguous += session.sliceSize;
+      if (offset > contiguous) throw new CosV4Refusal(-5999, `serial_upload: the next slice is at ${contiguous}, not ${offset}`);
+    }
+    const sha = field(form, 'sha');
+    if (sha !== undefined && sha !== session.sha) throw new CosV4Refusal(-4016, 'The sha sent with the slice is not the session\'s');
+    if (session.parts) this.#verifySlice(session, offset, bytes);
+    session.slices.set(offset, bytes);
+    this.stats.data += 1;
+    this.stats.partNumbersReceived.push(offset / session.sliceSize + 1);
+    return success({ session: session.id, offset });
+  }
+
+  /** Resumes SHA-1 from the state claimed for the slice before, and compares with this slice's claim. */
+  #verifySlice(session: Session, offset: number, bytes: Uint8Array): void {
+    const parts = session.parts!;
+    const index = offset / session.sliceSize;
+    const before = index === 0 ? SHA1_INITIAL_STATE : stateFromHexLe(parts[index - 1]!.datasha);
+    const claimed = parts[index]!.datasha;
+    const isLast = index === parts.length - 1;
+    const computed = before && (isLast ? sha1Finish(before, bytes, session.filesize) : stateToHexLe(sha1Continue(before, bytes)));
+    if (computed !== claimed) throw new CosV4Refusal(-4016, `SHA check failed for the slice at ${offset}`);
+  }
+
+  async #finish(exchange: Exchange): Promise<Response> {
+    const session = this.#session(exchange);
+    const { form, path } = exchange;
+    const filesize = decimal(field(form, 'filesize'), 'filesize');
+    if (filesize !== session.filesize) throw new CosV4Refusal(-175, `filesize ${filesize} differs from ${session.filesize} declared at init`);
+    const sha = field(form, 'sha');
+    if (session.sha !== undefined && sha === undefined) throw new CosV4Refusal(-29094, 'init carried sha, so finish must too');
+    if (session.sha === undefined && sha !== undefined) throw new CosV4Refusal(-5999, 'finish carried sha, but init did not');
+    const whole = new Uint8Array(session.filesize);
+    for (let offset = 0; offset < session.filesize; offset += session.sliceSize) {
+      const slice = session.slices.get(offset);
+      if (!slice) throw new CosV4Refusal(-5999, `The slice at ${offset} has not been uploaded`);
+      whole.set(slice, offset);
+    }
+    if (sha !== undefined && (sha !== session.sha || (await sha1Hex(whole)) !== sha)) {
+      throw new CosV4Refusal(-4016, 'SHA check failed for the whole file');
+    }
+    if (session.insertOnly && this.#objects.has(path)) {
+      throw new CosV4Refusal(-177, 'The file already exists; send insertOnly=0 to overwrite it');
+    }
+    this.#objects.set(path, { bytes: whole, sha: sha ?? (await sha1Hex(whole)), bizAttr: session.bizAttr });
+    this.#sessions.delete(session.id);
+    this.stats.finish += 1;
+    return success({ ...this.#urls(path), preview_url: `http://${this.bucket}-${this.appId}.preview.myqcloud.com/${encodeCosV4Path(path)}?cmd=txt_preview` });
+  }
+
+  async #upload(exchange: Exchange): Promise<Response> {
+    const { form, path } = exchange;
+    const content = form.get('filecontent') ?? form.get('fileContent');
+    if (!(content instanceof Blob)) throw new CosV4Refusal(-5999, 'filecontent must be a file part');
+    const bytes = new Uint8Array(await content.arrayBuffer());
+    const computed = await sha1Hex(bytes);
+    const sha = field(form, 'sha');
+    if (sha !== undefined && sha !== computed) throw new CosV4Refusal(-4016, 'SHA check failed');
+    const existing = this.#objects.get(path);
+    if (existing && field(form, 'insertOnly') !== '0' && existing.sha !== computed) {
+      throw new CosV4Refusal(-177, 'The file already exists; send insertOnly=0 to overwrite it');
+    }
+    this.#objects.set(path, { bytes, sha: computed, bizAttr: field(form, 'biz_attr') });
+    this.stats.upload += 1;
+    return success(this.#urls(path));
+  }
+}
