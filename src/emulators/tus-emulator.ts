@@ -58,7 +58,7 @@ export interface TusEmulatorStats {
   bytesReceived: number;
   /** Every PATCH that appended bytes, in arrival order. */
   patches: Array<{ id: string; offset: number; length: number; checksum?: string }>;
-  /** The most PATCH bodies read at the same time. */
+  /** The most PATCH requests served at the same time. */
   maxConcurrentPatches: number;
 }
 
@@ -283,8 +283,18 @@ export class TusEmulator {
     const id = rest === '' ? undefined : decodeURIComponent(rest);
     const operation = this.#operationOf(request, id);
     const target: FaultTarget = { operation, ...(id === undefined ? {} : { key: id }) };
-    if (operation === TusOperation.Patch && id !== undefined) target.partNumber = (this.#patchesTaken.get(id) ?? 0) + 1;
+    if (operation !== TusOperation.Patch) return this.#serveOperation(request, url, operation, id, target);
+    target.partNumber = (this.#patchesTaken.get(id!) ?? 0) + 1;
+    this.#activePatches += 1;
+    this.stats.maxConcurrentPatches = Math.max(this.stats.maxConcurrentPatches, this.#activePatches);
+    try {
+      return await this.#serveOperation(request, url, operation, id, target);
+    } finally {
+      this.#activePatches -= 1;
+    }
+  }
 
+  async #serveOperation(request: Request, url: URL, operation: TusOperation, id: string | undefined, target: FaultTarget): Promise<Response> {
     const delay = this.faults.take(FaultKind.Delay, target);
     if (delay) await waitFor(delay.ms ?? 0, request.signal);
 
@@ -490,8 +500,6 @@ export class TusEmulator {
     if (isCount(declared) && offset + Number(declared) > upload.length) throw new TusRefusal(413, "The chunk would exceed the upload's length");
 
     this.#locked.add(id);
-    this.#activePatches += 1;
-    this.stats.maxConcurrentPatches = Math.max(this.stats.maxConcurrentPatches, this.#activePatches);
     try {
       const drop = this.faults.take(FaultKind.Drop, target);
       const { bytes, broken } = await this.#readBody(request, upload.length - offset, drop?.afterBytes);
@@ -505,7 +513,6 @@ export class TusEmulator {
       if (broken) return drop ? Response.error() : new Response('The client went away', { status: 400 });
       return new Response(null, { status: 204, headers: { 'Upload-Offset': String(upload.offset), ...this.#expiresHeader(upload) } });
     } finally {
-      this.#activePatches -= 1;
       this.#locked.delete(id);
     }
   }

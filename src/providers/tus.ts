@@ -87,9 +87,6 @@ const STATUS_MESSAGES: Record<number, [UploadErrorCode, string, boolean?]> = {
   504: [UploadErrorCode.ServerError, 'A proxy in front of the tus server timed out; the upload will retry.'],
 };
 
-/** Upload URLs that are not persisted, by session `ref`; module-wide so that a rebuilt adapter in the same page finds them. */
-const memoryUrls = new Map<string, string[]>();
-
 /** Base64 of a string's UTF-8 bytes, as `Upload-Metadata` values are written. */
 export function base64Utf8(text: string): string {
   let binary = '';
@@ -194,6 +191,8 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
   const limits: PartLimits = { ...TUS_LIMITS, maxFileSize: options.maxFileSize ?? TUS_LIMITS.maxFileSize };
 
   let capabilities: Promise<TusCapabilities> | undefined;
+  /** Upload URLs by session `ref`: all of them while this adapter runs a session, the only copy when not persisted. */
+  const memoryUrls = new Map<string, string[]>();
   /** The last capabilities `create` saw; until then every optional extension counts as possibly offered. */
   let settled: TusCapabilities | undefined;
   /** The server's offset of each upload URL as last seen; dropped whenever a PATCH fails, so the next try asks (HEAD). */
@@ -209,8 +208,10 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
 
   async function send(ctx: AdapterContext, request: HttpRequest, acceptStatus?: number[]): Promise<HttpResponse> {
     const response = await ctx.send(request, acceptStatus ? { acceptStatus } : undefined);
-    // A token the server accepted once and refuses later has expired, rather than never having been valid.
-    if (token && request.headers?.Authorization === `Bearer ${token.value}`) token.proven = true;
+    // A token the server accepted once and refuses later has expired, rather than never having been valid. OPTIONS
+    // proves nothing: servers answer it without credentials, as they must for CORS preflights.
+    const accepted = response.status >= 200 && response.status < 300 && request.method !== 'OPTIONS';
+    if (accepted && token && request.headers?.Authorization === `Bearer ${token.value}`) token.proven = true;
     return response;
   }
 
@@ -266,9 +267,9 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     return value ? { 'Upload-Metadata': value } : {};
   }
 
+  /** The upload URLs of a session: memory first, since a part's upload may have been made anew after the session was saved. */
   function urlsOf(session: TusSession): string[] | undefined {
-    if (session.mode === 'plain') return session.url ? [session.url] : memoryUrls.get(session.ref);
-    return session.urls ?? memoryUrls.get(session.ref);
+    return memoryUrls.get(session.ref) ?? (session.mode === 'plain' ? (session.url ? [session.url] : undefined) : session.urls);
   }
 
   async function headOffset(ctx: AdapterContext, url: string, expectedLength: number): Promise<number> {
@@ -284,25 +285,46 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     return offset;
   }
 
-  /** The URL a part goes to; after a reload without persisted URLs, a fresh upload is made where that is still sound. */
-  async function urlForPart(ctx: AdapterContext, session: TusSession, part: Part): Promise<string> {
-    const urls = urlsOf(session) ?? [];
-    const index = session.mode === 'plain' ? 0 : part.partNumber - 1;
-    const known = urls[index];
-    if (known) return known;
-    if (session.mode === 'plain' && part.partNumber !== 1) {
-      throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was kept in memory only and is gone; the upload has to start over.', {
-        retryable: false,
-      });
-    }
+  /**
+   * Whether a part's upload may be made anew when its URL is unknown or gone: a partial upload always, since it holds
+   * only that part; the one upload of plain mode only at part 1, before any part of it counted as sent.
+   */
+  const canRecreate = (session: TusSession, part: Part) => session.mode === 'concat' || part.partNumber === 1;
+
+  async function recreate(ctx: AdapterContext, session: TusSession, part: Part): Promise<string> {
     const url =
       session.mode === 'plain'
         ? await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) })
         : await createUpload(ctx, { 'Upload-Length': String(part.size), 'Upload-Concat': 'partial' });
-    const kept = memoryUrls.get(session.ref) ?? [];
-    kept[index] = url;
+    const kept = [...(urlsOf(session) ?? [])];
+    kept[session.mode === 'plain' ? 0 : part.partNumber - 1] = url;
     memoryUrls.set(session.ref, kept);
     return url;
+  }
+
+  /**
+   * The URL a part goes to and the server's offset there. The engine lists parts on resume only once one part was
+   * confirmed, so a reload before that, an upload URL kept in memory only, or an upload gone from the server surface
+   * here; a fresh upload is made where that is sound.
+   */
+  async function targetOfPart(ctx: AdapterContext, session: TusSession, part: Part): Promise<{ url: string; offset: number }> {
+    const url = urlsOf(session)?.[session.mode === 'plain' ? 0 : part.partNumber - 1];
+    if (!url) {
+      if (!canRecreate(session, part)) {
+        throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was kept in memory only and is gone; the upload has to start over.', {
+          retryable: false,
+        });
+      }
+      return { url: await recreate(ctx, session, part), offset: 0 };
+    }
+    const known = knownOffsets.get(url);
+    if (known !== undefined) return { url, offset: known };
+    try {
+      return { url, offset: await headOffset(ctx, url, session.mode === 'plain' ? ctx.file.size : part.size) };
+    } catch (thrown) {
+      if (!(thrown instanceof UploadError) || thrown.code !== UploadErrorCode.NotFound || !canRecreate(session, part)) throw thrown;
+      return { url: await recreate(ctx, session, part), offset: 0 };
+    }
   }
 
   function forget(session: TusSession): void {
@@ -395,12 +417,10 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     },
 
     async uploadPart(ctx, session, part) {
-      const url = await urlForPart(ctx, session, part);
+      const { url, offset } = await targetOfPart(ctx, session, part);
       // Offsets within the upload this part goes to: the whole file in plain mode, the part's own partial upload otherwise.
       const start = session.mode === 'plain' ? part.offset : 0;
       const end = start + part.size;
-      const length = session.mode === 'plain' ? ctx.file.size : part.size;
-      const offset = knownOffsets.get(url) ?? (await headOffset(ctx, url, length));
       if (offset >= end) return { partNumber: part.partNumber, size: part.size, offset: end };
       if (offset < start) {
         throw new UploadError(
