@@ -7,5 +7,13 @@ import type { AdapterOptions } from '../src/providers/registry.js';
  */
 export const demoProviderConfigs: Record<string, { endpoint: string; adapterOptions?: AdapterOptions }> = {
   s3: { endpoint: '/api' },
+  'aliyun-pds': {
+    endpoint: '/emulator/aliyun-pds',
+    adapterOptions: {
+      driveId: '1',
+      // Stands in for the user's backend, which would hand the page a short-lived PDS access token.
+      getToken: async () => ((await (await fetch('/__admin/aliyun-pds/tokens', { method: 'POST' })).json()) as { access_token: string }).access_token,
+    },
+  },
   'iflytek-ost': { endpoint: '/api/iflytek-ost' },
 };
