@@ -33,6 +33,8 @@ export { createIflytekOstAdapter, IFLYTEK_OST_LIMITS, IFLYTEK_OST_SINGLE_UPLOAD_
 export type { IflytekOstAdapterOptions, IflytekOstSession } from './providers/iflytek-ost.js';
 export { ALIYUN_PDS_LIMITS, createAliyunPdsAdapter, parseAliyunPdsError } from './providers/aliyun-pds.js';
 export type { AliyunPdsAdapterOptions, AliyunPdsCheckNameMode, AliyunPdsSession } from './providers/aliyun-pds.js';
+export { createTusAdapter, DEFAULT_MAX_CONCAT_PARTS, encodeTusMetadata, parseTusError, readTusCapabilities, TUS_LIMITS, TUS_VERSION } from './providers/tus.js';
+export type { TusAdapterOptions, TusCapabilities, TusChecksum, TusSession } from './providers/tus.js';
 export type {
   AdapterContext,
   CreateResult,

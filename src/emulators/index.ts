@@ -34,3 +34,8 @@ export type {
 export { aliyunPdsEmulatorHandlers } from './aliyun-pds-msw.js';
 export { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 export type { AliyunPdsAdminOptions } from './aliyun-pds-admin.js';
+export { TusEmulator, TusOperation } from './tus-emulator.js';
+export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExtension, TusStoredUpload } from './tus-emulator.js';
+export { tusEmulatorHandlers } from './tus-msw.js';
+export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
+export type { TusArmFault, TusMountOptions } from './tus-mounts.js';

@@ -10,6 +10,7 @@ import { iflytekOstMounts } from './iflytek-ost-mounts.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
 import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 import { xmlDocument } from './xml.js';
+import { tusMounts } from './tus-mounts.js';
 
 /** Where the S3 emulator is mounted on the emulator server. */
 export const EMULATOR_S3_BASE_PATH = '/emulator/s3';
@@ -299,6 +300,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
       }),
     },
     ...iflytekOstMounts({ origin: url, armFault }),
+    ...tusMounts({ origin: url, armFault }),
     ...(options.mounts ?? []),
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);

@@ -5,6 +5,8 @@ import { createIflytekOstAdapter } from './iflytek-ost.js';
 import type { IflytekOstAdapterOptions } from './iflytek-ost.js';
 import { createAliyunPdsAdapter } from './aliyun-pds.js';
 import type { AliyunPdsAdapterOptions } from './aliyun-pds.js';
+import { createTusAdapter } from './tus.js';
+import type { TusAdapterOptions } from './tus.js';
 
 /** Options every adapter takes from the element's attributes, plus provider-specific ones. */
 export interface AdapterOptions {
@@ -19,6 +21,7 @@ const factories = new Map<string, Factory>([
   ['s3', (options) => createS3Adapter(options as S3AdapterOptions)],
   ['iflytek-ost', (options) => createIflytekOstAdapter(options as IflytekOstAdapterOptions)],
   ['aliyun-pds', (options) => createAliyunPdsAdapter(options as AliyunPdsAdapterOptions)],
+  ['tus', (options) => createTusAdapter(options as TusAdapterOptions)],
 ]);
 
 /** Builds the adapter registered under `name`. */
