@@ -1,6 +1,6 @@
 import { UploadError, UploadErrorCode, codeForStatus, isUploadError, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
-import type { HttpRequest, HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http.js';
 import type {
   AdapterContext,
   DigestSpec,
