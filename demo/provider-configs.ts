@@ -16,4 +16,6 @@ export const demoProviderConfigs: Record<string, { endpoint: string; adapterOpti
     },
   },
   'iflytek-ost': { endpoint: '/api/iflytek-ost' },
+  // tus needs no backend: the page talks to the tus server itself.
+  tus: { endpoint: '/emulator/tus' },
 };
