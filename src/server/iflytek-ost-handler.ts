@@ -280,7 +280,12 @@ async function forward(config: HandlerConfig, request: Request, route: RouteKind
 
 /** The service's answer, re-sent as JSON with its own status; anything that is not JSON becomes a 502. */
 async function relay(upstream: Response): Promise<Response> {
-  const text = await upstream.text();
+  let text: string;
+  try {
+    text = await upstream.text();
+  } catch {
+    throw new HttpError(502, ServerErrorCode.StorageUnreachable, 'The upload service\'s answer broke off.');
+  }
   let parsed: unknown;
   try {
     if (text.length > MAX_UPSTREAM_ANSWER_BYTES) throw new RangeError('answer too long');

@@ -161,7 +161,8 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(record.receipts.length).to.be.within(2, 5);
       expect(JSON.stringify([record.session, record.receipts])).to.not.match(/https?:|authorization|signature|secret|api_key/i);
 
-      const before = [...emulator.stats.sliceIdsReceived];
+      const saved = record.receipts.map((receipt) => receipt.partNumber);
+      const before = emulator.stats.sliceIdsReceived.length;
       const second = setup({}, { concurrency: 1 });
       const [task] = await second.addFiles([file]);
       const done = once(second, 'task-complete');
@@ -169,9 +170,10 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const { result } = await done;
       expect(task!.resumed).to.equal(true);
       expect(emulator.stats.init).to.equal(1);
-      const resent = emulator.stats.sliceIdsReceived.slice(before.length);
-      expect(resent.filter((id) => before.includes(id))).to.deep.equal([]);
-      expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      const resent = emulator.stats.sliceIdsReceived.slice(before);
+      // A slice whose answer the pause cut off is missing for the checkpoint, and may have reached the service late.
+      expect(resent.filter((id) => saved.includes(id))).to.deep.equal([]);
+      expect([...new Set(resent)].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6].filter((id) => !saved.includes(id)));
       expect(emulator.getFile(fileIdOf(result.url))).to.deep.equal(bytes);
     });
   });
