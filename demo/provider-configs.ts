@@ -7,6 +7,8 @@ import type { AdapterOptions } from '../src/providers/registry.js';
  */
 export const demoProviderConfigs: Record<string, { endpoint: string; adapterOptions?: AdapterOptions }> = {
   s3: { endpoint: '/api' },
+  // The handler signs MetaStudio's calls and proxies the PUT; each file becomes its own asset.
+  'huawei-metastudio': { endpoint: '/api/huawei-metastudio' },
   'aliyun-pds': {
     endpoint: '/emulator/aliyun-pds',
     adapterOptions: {

@@ -29,6 +29,14 @@ export { createAdapter, providerNames, registerProvider } from './providers/regi
 export type { AdapterOptions } from './providers/registry.js';
 export { createS3Adapter, S3_LIMITS } from './providers/s3.js';
 export type { S3AdapterOptions, S3BackendRequest, S3BackendResponses, S3Checksum, S3Session } from './providers/s3.js';
+export { createMetaStudioAdapter, METASTUDIO_LIMITS, metaStudioContentType, parseMetaStudioError } from './providers/huawei-metastudio.js';
+export type {
+  MetaStudioAdapterOptions,
+  MetaStudioAssetType,
+  MetaStudioFileCategory,
+  MetaStudioNewAsset,
+  MetaStudioSession,
+} from './providers/huawei-metastudio.js';
 export { createIflytekOstAdapter, IFLYTEK_OST_LIMITS, IFLYTEK_OST_SINGLE_UPLOAD_LIMIT, parseIflytekOstError } from './providers/iflytek-ost.js';
 export type { IflytekOstAdapterOptions, IflytekOstSession } from './providers/iflytek-ost.js';
 export { ALIYUN_PDS_LIMITS, createAliyunPdsAdapter, parseAliyunPdsError } from './providers/aliyun-pds.js';

@@ -3,6 +3,23 @@ export type { S3EmulatorOptions, S3EmulatorStats, S3PendingUpload, S3PresignRequ
 export { FaultInjector, FaultKind } from './faults.js';
 export type { CountedMatch, DropOptions, FailOptions, Fault, FaultMatch, FaultTarget } from './faults.js';
 export { s3EmulatorHandlers } from './msw.js';
+export { MetaStudioEmulator, MetaStudioOperation } from './huawei-metastudio-emulator.js';
+export type {
+  MetaStudioEmulatedFile,
+  MetaStudioEmulatorOptions,
+  MetaStudioEmulatorStats,
+  MetaStudioFileState,
+} from './huawei-metastudio-emulator.js';
+export { metaStudioEmulatorHandlers } from './huawei-metastudio-msw.js';
+export {
+  EMULATOR_METASTUDIO_ADMIN_PATH,
+  EMULATOR_METASTUDIO_API_PATH,
+  EMULATOR_METASTUDIO_BASE_PATH,
+  EMULATOR_METASTUDIO_CREDENTIALS,
+  EMULATOR_METASTUDIO_PROJECT_ID,
+  metaStudioMounts,
+} from './huawei-metastudio-node.js';
+export type { MetaStudioArmFault, MetaStudioMountOptions } from './huawei-metastudio-node.js';
 export { presignUrl, verifySigV4 } from './sigv4.js';
 export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';
 export { IFLYTEK_OST_GATEWAY_MESSAGES, IflytekOstEmulator, IflytekOstOperation } from './iflytek-ost-emulator.js';

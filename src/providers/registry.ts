@@ -1,6 +1,8 @@
 import type { ProviderAdapter } from './adapter.js';
 import { createS3Adapter } from './s3.js';
 import type { S3AdapterOptions } from './s3.js';
+import { createMetaStudioAdapter } from './huawei-metastudio.js';
+import type { MetaStudioAdapterOptions } from './huawei-metastudio.js';
 import { createIflytekOstAdapter } from './iflytek-ost.js';
 import type { IflytekOstAdapterOptions } from './iflytek-ost.js';
 import { createAliyunPdsAdapter } from './aliyun-pds.js';
@@ -19,6 +21,7 @@ type Factory = (options: AdapterOptions) => ProviderAdapter;
 // One line per provider.
 const factories = new Map<string, Factory>([
   ['s3', (options) => createS3Adapter(options as S3AdapterOptions)],
+  ['huawei-metastudio', (options) => createMetaStudioAdapter(options as MetaStudioAdapterOptions)],
   ['iflytek-ost', (options) => createIflytekOstAdapter(options as IflytekOstAdapterOptions)],
   ['aliyun-pds', (options) => createAliyunPdsAdapter(options as AliyunPdsAdapterOptions)],
   ['tus', (options) => createTusAdapter(options as TusAdapterOptions)],

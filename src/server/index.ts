@@ -14,6 +14,17 @@ export type { FetchHandler, NodeListenerOptions } from './node-http.js';
 export { ServerErrorCode } from './http-json.js';
 export type { ErrorBody } from './http-json.js';
 export type { AllowedOrigins } from './cors.js';
+export { createMetaStudioHandler, memoryUploadStore, MetaStudioHandlerErrorCode } from './huawei-metastudio-handler.js';
+export type {
+  MetaStudioAction,
+  MetaStudioAuth,
+  MetaStudioCallLog,
+  MetaStudioHandlerOptions,
+  MetaStudioUploadRecord,
+  MetaStudioUploadStore,
+} from './huawei-metastudio-handler.js';
+export { signHuaweiRequest } from './huawei-metastudio-signer.js';
+export type { HuaweiAkSk, HuaweiSignInput } from './huawei-metastudio-signer.js';
 export {
   createIflytekOstHandler,
   IFLYTEK_OST_UPSTREAM,

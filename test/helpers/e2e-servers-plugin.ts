@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Plugin } from '@web/dev-server-core';
 import { startEmulatorServer, type EmulatorServer } from '../../src/emulators/node-server.js';
 import { createS3Handler } from '../../src/server/s3-handler.js';
+import { startTusServer, type TusServer } from './tus-server.js';
 
 /** What `GET /__e2e.json` answers on the test runner's own server. */
 export interface E2eServers {
@@ -16,6 +17,11 @@ export interface E2eServers {
   s3rverApiUrl: string;
   /** Origin of s3rver; read objects back with a plain GET `${s3rverUrl}/${s3rverBucket}/${key}`. */
   s3rverUrl: string;
+  /** The creation URL of a real @tus/server 2.4.5 with @tus/file-store 2.1.1, e.g. `http://127.0.0.1:P/files`. */
+  tusUrl: string;
+  /** Its test-only routes on the same origin: `GET files/{id}` (the stored bytes), `GET uploads/{id}` (the store's
+   * JSON record), `GET|DELETE requests` (the log of tus requests). */
+  tusAdminUrl: string;
   s3rverBucket: string;
 }
 
@@ -53,6 +59,7 @@ export function e2eServersPlugin(): Plugin {
   let s3rver: S3rverInstance | undefined;
   let directory: string | undefined;
   let servers: E2eServers | undefined;
+  let tus: TusServer | undefined;
 
   return {
     name: 'e2e-servers',
@@ -86,17 +93,21 @@ export function e2eServersPlugin(): Plugin {
           },
         ],
       });
+      tus = await startTusServer();
       servers = {
         emulatorUrl: emulator.url,
         apiUrl: `${emulator.url}/api`,
         s3rverApiUrl: `${emulator.url}${S3RVER_API_PATH}`,
         s3rverUrl,
+        tusUrl: tus.endpoint,
+        tusAdminUrl: tus.adminUrl,
         s3rverBucket: S3RVER_BUCKET,
       };
     },
 
     async serverStop() {
       await emulator?.close();
+      await tus?.close();
       if (s3rver) {
         const closing = s3rver.close();
         // Browsers keep connections alive; without this close() waits for them to time out.

@@ -1,0 +1,61 @@
+import { DROP_CONNECTION_HEADER } from '../server/node-http.js';
+import { createKooDriveHandler } from '../server/huawei-koodrive-handler.js';
+import { kooDriveAdminHandler, type KooDriveArmFault } from './huawei-koodrive-admin.js';
+import { KooDriveEmulator } from './huawei-koodrive-emulator.js';
+import type { EmulatorMount } from './node-server.js';
+
+/** Where the KooDrive emulator (API and part storage) is mounted on the emulator server. */
+export const EMULATOR_KOODRIVE_BASE_PATH = '/emulator/huawei-koodrive';
+/** Where the shipped app-auth signing handler is mounted, forwarding to the emulator. */
+export const EMULATOR_KOODRIVE_API_PATH = '/api/huawei-koodrive';
+/** Where the test-only admin routes of the KooDrive emulator live. */
+export const EMULATOR_KOODRIVE_ADMIN_PATH = '/__admin/huawei-koodrive';
+/** The test app and user the emulator and the handler share; not secrets. */
+export const EMULATOR_KOODRIVE_CREDENTIALS = {
+  appId: 'a378emulatorapp',
+  appSecret: 'koodrive-emulator-app-secret-not-a-secret',
+  userId: '1505084218764547200',
+} as const;
+
+/** Options of {@link kooDriveMounts}. */
+export interface KooDriveMountOptions {
+  /** The emulator server's origin: part URLs point there and the handler forwards there. */
+  origin: string;
+  /** The server's fault parser, shared by every emulator's admin routes. */
+  armFault: KooDriveArmFault;
+}
+
+/**
+ * The emulator server's KooDrive routes: the emulator at `/emulator/huawei-koodrive` (the test app; Bearer tokens
+ * from the admin route), its admin at `/__admin/huawei-koodrive`, and the shipped `createKooDriveHandler` at
+ * `/api/huawei-koodrive`, signing for the test user and forwarding to the emulator over HTTP.
+ */
+export function kooDriveMounts(options: KooDriveMountOptions): EmulatorMount[] {
+  const { appId, appSecret, userId } = EMULATOR_KOODRIVE_CREDENTIALS;
+  const emulator = new KooDriveEmulator({ basePath: EMULATOR_KOODRIVE_BASE_PATH, apps: { [appId]: appSecret }, origin: options.origin });
+  return [
+    {
+      path: EMULATOR_KOODRIVE_BASE_PATH,
+      handler: async (request) => {
+        const response = await emulator.handle(request);
+        if (response.type !== 'error') return response;
+        // Over HTTP a dropped connection is a response the Node listener cuts off mid-body.
+        return new Response(JSON.stringify({ error_code: 'APIGW.0202', error_msg: 'The connection was dropped by a fault.' }), {
+          status: 500,
+          headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
+        });
+      },
+    },
+    { path: EMULATOR_KOODRIVE_ADMIN_PATH, handler: kooDriveAdminHandler(emulator, options.armFault, EMULATOR_KOODRIVE_ADMIN_PATH) },
+    {
+      path: EMULATOR_KOODRIVE_API_PATH,
+      handler: createKooDriveHandler({
+        appId,
+        appSecret,
+        userId,
+        apiEndpoint: `${options.origin}${EMULATOR_KOODRIVE_BASE_PATH}`,
+        basePath: EMULATOR_KOODRIVE_API_PATH,
+      }),
+    },
+  ];
+}
