@@ -286,6 +286,7 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
 
   /** Signatures in memory only, by object path; a bucket-wide one (empty `f`) under ''. */
   const signatures = new Map<string, { signature: string; expiresAt: number }>();
+  const fetching = new Map<string, Promise<string>>();
   /** Slices COS listed for a session this adapter adopted (-4019 or list), by session id then offset → length. */
   const listedSlices = new Map<string, Map<number, number>>();
 
@@ -304,6 +305,16 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
     const nowS = Date.now() / 1000;
     const cached = signatures.get(path) ?? signatures.get('');
     if (cached && cached.expiresAt - nowS > SIGNATURE_REFRESH_MARGIN_S) return cached.signature;
+    // Parallel slices that all found the signature stale share one request to the backend.
+    let pending = fetching.get(path);
+    if (!pending) {
+      pending = fetchSignature(path).finally(() => fetching.delete(path));
+      fetching.set(path, pending);
+    }
+    return pending;
+  }
+
+  async function fetchSignature(path: string): Promise<string> {
     const signature = await getSignature!({ path });
     if (typeof signature !== 'string' || signature === '') {
       throw new UploadError(UploadErrorCode.AuthFailed, '`getSignature` returned no signature.', { retryable: false });
@@ -314,9 +325,9 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
     return signature;
   }
 
-  function forgetSignature(path: string): void {
-    signatures.delete(path);
-    signatures.delete('');
+  /** Drops a refused signature, unless a parallel request already replaced it with a fresh one. */
+  function forgetSignature(path: string, refused: string): void {
+    for (const key of [path, '']) if (signatures.get(key)?.signature === refused) signatures.delete(key);
   }
 
   /**
@@ -357,7 +368,7 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
       throw parseCosV4Error(response, request);
     } catch (thrown) {
       if (thrown instanceof UploadError && (thrown.code === UploadErrorCode.UrlExpired || thrown.code === UploadErrorCode.AuthFailed)) {
-        forgetSignature(path);
+        forgetSignature(path, signature);
       }
       throw thrown;
     }
