@@ -43,8 +43,17 @@ export const AliyunPdsOperation = {
   GetUploadUrl: 'GetUploadUrl',
   ListUploadedParts: 'ListUploadedParts',
   CompleteFile: 'CompleteFile',
+  GetFile: 'GetFile',
   UploadPart: 'UploadPart',
 } as const;
+
+const API_OPERATIONS: Record<string, AliyunPdsOperation> = {
+  create: AliyunPdsOperation.CreateFile,
+  get_upload_url: AliyunPdsOperation.GetUploadUrl,
+  list_uploaded_parts: AliyunPdsOperation.ListUploadedParts,
+  complete: AliyunPdsOperation.CompleteFile,
+  get: AliyunPdsOperation.GetFile,
+};
 
 /** One of {@link AliyunPdsOperation}. */
 export type AliyunPdsOperation = (typeof AliyunPdsOperation)[keyof typeof AliyunPdsOperation];
@@ -460,8 +469,8 @@ export class AliyunPdsEmulator {
     if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
     const url = new URL(request.url);
     const path = url.pathname.startsWith(this.basePath) ? url.pathname.slice(this.basePath.length) : url.pathname;
-    const api = /^\/v2\/file\/(create|get_upload_url|list_uploaded_parts|complete)$/.exec(path);
-    if (api && request.method === 'POST') return this.#serveApi(request, url, api[1] as string, requestId);
+    const operation = API_OPERATIONS[/^\/v2\/file\/([a-z_]+)$/.exec(path)?.[1] ?? ''];
+    if (operation && request.method === 'POST') return this.#serveApi(request, url, operation, requestId);
     if (path.startsWith('/oss/') && request.method === 'PUT') return this.#servePart(request, url, path.slice('/oss/'.length), requestId);
     return this.#apiError(new PdsRefusal('NotFound', `No PDS operation ${request.method} ${path}.`));
   }
@@ -480,15 +489,6 @@ export class AliyunPdsEmulator {
     return headers;
   }
 
-  /** Faults an API call passes through first: delay, then drop. */
-  async #preamble(request: Request, target: FaultTarget): Promise<Response | undefined> {
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) return dropAfter(request, drop.afterBytes ?? 0);
-    return undefined;
-  }
-
   #injectedFailure(target: FaultTarget): void {
     const failure = this.faults.take(FaultKind.Fail, target);
     if (failure) throw new InjectedFailure(failure.status ?? 500, failure.retryAfter);
@@ -496,24 +496,32 @@ export class AliyunPdsEmulator {
 
   // ---- API -------------------------------------------------------------------------------------------------------
 
-  async #serveApi(request: Request, url: URL, call: string, requestId: string): Promise<Response> {
-    const operation = {
-      create: AliyunPdsOperation.CreateFile,
-      get_upload_url: AliyunPdsOperation.GetUploadUrl,
-      list_uploaded_parts: AliyunPdsOperation.ListUploadedParts,
-      complete: AliyunPdsOperation.CompleteFile,
-    }[call] as AliyunPdsOperation;
+  /**
+   * Serves one API call through the faults: a delay first, then a drop. A drop whose byte count the body fits in
+   * lets the call take effect and loses only the answer, as when a connection breaks after the server got it all.
+   */
+  async #serveApi(request: Request, url: URL, operation: AliyunPdsOperation, requestId: string): Promise<Response> {
+    const text = await request.clone().text();
+    let body: unknown;
     try {
-      let body: unknown;
-      try {
-        body = JSON.parse(await request.clone().text());
-      } catch {
-        throw new PdsRefusal('InvalidParameter', 'The request body is not valid JSON.');
-      }
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const name = isObject(body) && typeof body['name'] === 'string' ? body['name'] : undefined;
+    const target: FaultTarget = { operation, ...(name === undefined ? {} : { key: name }) };
+    const delay = this.faults.take(FaultKind.Delay, target);
+    if (delay) await waitFor(delay.ms ?? 0, request.signal);
+    const drop = this.faults.take(FaultKind.Drop, target);
+    const afterBytes = drop?.afterBytes ?? 0;
+    if (drop && (afterBytes === 0 || utf8Length(text) > afterBytes)) return dropAfter(request, afterBytes);
+    const response = await this.#answerApi(request, url, operation, body, target, requestId);
+    return drop ? Response.error() : response;
+  }
+
+  async #answerApi(request: Request, url: URL, operation: AliyunPdsOperation, body: unknown, target: FaultTarget, requestId: string): Promise<Response> {
+    try {
       if (!isObject(body)) throw new PdsRefusal('InvalidParameter', 'The request body must be a JSON object.');
-      const target: FaultTarget = { operation, ...(typeof body['name'] === 'string' ? { key: body['name'] } : {}) };
-      const early = await this.#preamble(request, target);
-      if (early) return early;
       this.#authenticate(request, target);
       this.#injectedFailure(target);
       const origin = this.#origin ?? url.origin;
@@ -524,6 +532,8 @@ export class AliyunPdsEmulator {
           return this.#json(await this.#getUploadUrl(body, origin));
         case AliyunPdsOperation.ListUploadedParts:
           return this.#json(this.#listUploadedParts(body));
+        case AliyunPdsOperation.GetFile:
+          return this.#getFile(body);
         default:
           return await this.#complete(body);
       }
@@ -876,23 +886,37 @@ export class AliyunPdsEmulator {
     });
     this.#uploads.delete(upload.uploadId);
     this.stats.complete += 1;
+    return this.#fileResponse(file, { upload_id: upload.uploadId });
+  }
+
+  /** GetFile, which clients call to learn whether an upload whose id is gone did complete. */
+  #getFile(body: Json): Response {
+    const driveId = requiredString(body, 'drive_id');
+    this.#checkDrive(driveId);
+    const file = this.#files.get(requiredString(body, 'file_id'));
+    if (!file || file.driveId !== driveId) throw new PdsRefusal('NotFound.File', 'The specified file does not exist.');
+    return this.#fileResponse(file, {});
+  }
+
+  #fileResponse(file: FileRecord, extra: Json): Response {
     const answer = {
       ...this.#echo(file),
       name: file.name,
-      size: total,
-      status: 'available',
+      size: file.size,
+      status: file.status,
       content_type: 'application/oct-stream',
-      content_hash: contentHash,
-      content_hash_name: 'sha1',
-      crc64_hash: crc64Hash,
-      upload_id: upload.uploadId,
+      ...(file.contentHash === undefined ? {} : { content_hash: file.contentHash, content_hash_name: 'sha1' }),
+      ...(file.crc64Hash === undefined ? {} : { crc64_hash: file.crc64Hash }),
       revision_id: randomHex(20),
       created_at: new Date(file.createdAt).toISOString(),
       updated_at: new Date(file.updatedAt).toISOString(),
+      ...extra,
     };
     let text = JSON.stringify(answer);
     // The doc example prints the CRC as a bare number, which a JavaScript client cannot read exactly.
-    if (this.#crc64Encoding === 'number') text = text.replace(`"crc64_hash":"${crc64Hash}"`, `"crc64_hash":${crc64Hash}`);
+    if (this.#crc64Encoding === 'number' && file.crc64Hash !== undefined) {
+      text = text.replace(`"crc64_hash":"${file.crc64Hash}"`, `"crc64_hash":${file.crc64Hash}`);
+    }
     return new Response(text, { headers: { 'content-type': 'application/json' } });
   }
 

@@ -497,11 +497,20 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
 
     async complete(ctx, current, receipts) {
       const localCrc = crc64Hash ? ((await ctx.digest('crc64_hash')) as string) : undefined;
-      const { answer, text } = await call<CompleteAnswer>(ctx, 'complete', {
-        ...target(current),
-        ...(localCrc === undefined ? {} : { crc64_hash: localCrc }),
-        ...(completeWithPartList ? { part_info_list: receipts.map((receipt) => ({ part_number: receipt.partNumber, etag: receipt.etag })) } : {}),
-      });
+      let finished: { answer: CompleteAnswer; text: string };
+      try {
+        finished = await call<CompleteAnswer>(ctx, 'complete', {
+          ...target(current),
+          ...(localCrc === undefined ? {} : { crc64_hash: localCrc }),
+          ...(completeWithPartList ? { part_info_list: receipts.map((receipt) => ({ part_number: receipt.partNumber, etag: receipt.etag })) } : {}),
+        });
+      } catch (thrown) {
+        // A complete whose answer was lost leaves its upload id gone; the file itself says whether it went through.
+        if (!(isUploadError(thrown) && thrown.provider?.code?.startsWith('NotFound.UploadId'))) throw thrown;
+        finished = await call<CompleteAnswer>(ctx, 'get', { drive_id: driveId, file_id: current.fileId });
+        if (finished.answer.status !== 'available') throw thrown;
+      }
+      const { answer, text } = finished;
       urls.delete(current.uploadId);
       const storedCrc = readCrc64(text);
       // The vendor SDKs check what PDS stored against the local file once more: size, then CRC-64.

@@ -106,6 +106,8 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(error?.provider?.code).to.equal('PartNotSequential');
       expect(emulator.stats.refusals.some((r) => r.code === 'PartNotSequential' && r.partNumber !== 1)).to.equal(true);
       expect(emulator.stats.complete).to.equal(0);
+      // The held part 1 still reaches the emulator after the upload failed; it must land before the next test's reset.
+      while (!emulator.stats.partNumbersReceived.includes(1)) await new Promise((resolve) => setTimeout(resolve, 50));
     });
 
     it('takes a part PDS stored before the connection broke (409 PartAlreadyExist) from list_uploaded_parts', async () => {
@@ -116,6 +118,17 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(emulator.stats.refusals.map((r) => r.code)).to.deep.equal(['PartAlreadyExist']);
       expect(emulator.stats.listUploadedParts).to.equal(1);
+      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+    });
+    it('finishes when complete took effect but its answer was lost, by asking PDS for the file', async () => {
+      const fault = emulator.faults.dropConnection({ operation: 'CompleteFile' }, { afterBytes: 1_000_000 });
+      const { file, bytes } = fileOf(2 * PART + 3);
+      const { result, error } = await upload(setup(), file);
+      expect(error).to.equal(undefined);
+      expect(fault.fired).to.equal(1);
+      expect(emulator.stats.complete).to.equal(1);
+      expect(emulator.stats.refusals).to.deep.equal([{ operation: 'CompleteFile', code: 'NotFound.UploadId' }]);
+      expect(result!['crc64Hash']).to.match(/^\d+$/);
       expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
   });

@@ -215,6 +215,21 @@ describe('Aliyun PDS emulator', () => {
       expect((await api('complete', target(created))).json['code']).to.equal('NotFound.UploadId');
     });
 
+    it('lets a complete whose answer is lost take effect, and GetFile tells', async () => {
+      const bytes = makeBytes(5000, 6);
+      const created = await create({ size: bytes.byteLength }, 1);
+      await put(urlOf(created, 1), bytes);
+      emulator.faults.dropConnection({ operation: 'CompleteFile' }, { afterBytes: 10_000 });
+      const lost = await emulator.handle(
+        new Request(`${ORIGIN}${BASE}/v2/file/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(target(created)) }),
+      );
+      expect(lost.type).to.equal('error');
+      expect((await api('complete', target(created))).json['code']).to.equal('NotFound.UploadId');
+      const file = await api('get', { drive_id: '1', file_id: created['file_id'] });
+      expect(file.json).to.deep.include({ status: 'available', size: 5000, crc64_hash: BigInt(`0x${await crc64(bytes)}`).toString() });
+      expect((await api('get', { drive_id: '1', file_id: 'nope' })).json['code']).to.equal('NotFound.File');
+    });
+
     it('can answer crc64_hash as a bare JSON number', async () => {
       emulator = new AliyunPdsEmulator({ basePath: BASE, crc64Encoding: 'number', minPartSize: 1 });
       token = emulator.issueToken().access_token;

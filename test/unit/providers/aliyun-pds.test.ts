@@ -251,6 +251,16 @@ describe('Aliyun PDS adapter (pure logic)', () => {
       crc64_hash: '4771638537580897241',
       part_info_list: [{ part_number: 1, etag: '"E1"' }],
     });
+    const lost = scriptedContext(
+      [json(404, { code: 'NotFound.UploadId', message: 'gone' }), response(200, '{"file_id":"F1","name":"a.bin","size":3145728,"status":"available","crc64_hash":"4771638537580897241"}')],
+      { crc64_hash: '4771638537580897241' },
+    );
+    lost.bind(adapter.parseError);
+    expect((await adapter.complete(lost.ctx, session, receipts))['crc64Hash']).to.equal('4771638537580897241');
+    expect(lost.sent.map((request) => [request.url.split('/').pop(), JSON.parse(request.body as string).file_id])).to.deep.equal([
+      ['complete', 'F1'],
+      ['get', 'F1'],
+    ]);
     const bad = scriptedContext([response(200, '{"file_id":"F1","size":3145728,"crc64_hash":"1"}')], { crc64_hash: '4771638537580897241' });
     bad.bind(adapter.parseError);
     expect(((await adapter.complete(bad.ctx, session, receipts).catch((e: unknown) => e)) as UploadError).code).to.equal('hash-mismatch');
