@@ -1,6 +1,6 @@
 import { createMetaStudioHandler } from '../server/huawei-metastudio-handler.js';
 import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
-import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
+import type { Fault, FaultInjector } from './faults.js';
 import { MetaStudioEmulator } from './huawei-metastudio-emulator.js';
 import type { EmulatorMount } from './node-server.js';
 
@@ -26,43 +26,14 @@ function jsonError(status: number, code: string, message: string): Response {
   return json({ error: { code, message } }, status);
 }
 
-function field<T extends 'string' | 'number'>(spec: Record<string, unknown>, name: string, type: T): (T extends 'string' ? string : number) | undefined {
-  const value = spec[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) throw new TypeError(`${name} must be a ${type}`);
-  return value as T extends 'string' ? string : number;
-}
+/** Arms a fault from the admin route's JSON; the emulator server's own, so every admin route reads faults alike. */
+export type MetaStudioArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
 
-/** Arms a fault from JSON `{ kind, operation?, key?, times?, status?, retryAfter?, afterBytes?, ms? }`. */
-function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
-  const match: FaultMatch = {};
-  const operation = field(spec, 'operation', 'string');
-  const key = field(spec, 'key', 'string');
-  if (operation !== undefined) match.operation = operation;
-  if (key !== undefined) match.key = key;
-  const times = field(spec, 'times', 'number');
-  const counted = times === undefined ? {} : { times };
-  switch (spec['kind']) {
-    case FaultKind.Fail: {
-      const status = field(spec, 'status', 'number');
-      if (status === undefined) throw new TypeError('status is required for a fail fault');
-      const retryAfter = field(spec, 'retryAfter', 'string');
-      return faults.failRequest(match, { status, ...counted, ...(retryAfter !== undefined && { retryAfter }) });
-    }
-    case FaultKind.Drop: {
-      const afterBytes = field(spec, 'afterBytes', 'number');
-      return faults.dropConnection(match, { ...counted, ...(afterBytes !== undefined && { afterBytes }) });
-    }
-    case FaultKind.Delay: {
-      const ms = field(spec, 'ms', 'number');
-      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-      return faults.delay(ms, { ...match, ...counted });
-    }
-    case FaultKind.Expire:
-      return faults.expireUrls({ ...match, ...counted });
-    default:
-      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
-  }
+/** What {@link metaStudioMounts} needs from the emulator server. */
+export interface MetaStudioMountOptions {
+  /** The server's origin, written into upload URLs and used by the handler to reach the emulator. */
+  origin: string;
+  armFault: MetaStudioArmFault;
 }
 
 /**
@@ -70,7 +41,7 @@ function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
  * `GET files`, `GET files/{fileId}`, `GET stats`, `GET|POST|DELETE faults`, `POST clock` `{ advanceMs }` (moves the
  * emulator's clock, to expire upload URLs) and `POST reset` (also resets the clock).
  */
-function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }): FetchHandler {
+function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }, armFault: MetaStudioArmFault): FetchHandler {
   return async (request) => {
     const url = new URL(request.url);
     const route = url.pathname.slice(EMULATOR_METASTUDIO_ADMIN_PATH.length + 1);
@@ -101,7 +72,9 @@ function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }): 
       if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
       try {
         if (route === 'clock') {
-          clock.skewMs += field(spec as Record<string, unknown>, 'advanceMs', 'number') ?? 0;
+          const advanceMs = (spec as Record<string, unknown>).advanceMs;
+          if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) throw new TypeError('advanceMs must be a number');
+          clock.skewMs += advanceMs;
           return json({ skewMs: clock.skewMs });
         }
         return json(armFault(emulator.faults, spec as Record<string, unknown>), 201);
@@ -135,11 +108,11 @@ function overNode(handler: FetchHandler): FetchHandler {
 }
 
 /**
- * The emulator server's MetaStudio mounts for an origin: the emulator at `/emulator/huawei-metastudio` (every page
+ * The emulator server's MetaStudio mounts: the emulator at `/emulator/huawei-metastudio` (every page
  * origin may PUT to its upload URLs, so direct mode works in the demo), its admin routes, and the shipped handler
  * at `/api/huawei-metastudio` signing with the test AK/SK.
  */
-export function metaStudioMounts(origin: string): { emulator: MetaStudioEmulator; mounts: EmulatorMount[] } {
+export function metaStudioMounts({ origin, armFault }: MetaStudioMountOptions): EmulatorMount[] {
   const clock = { skewMs: 0 };
   const emulator = new MetaStudioEmulator({
     basePath: EMULATOR_METASTUDIO_BASE_PATH,
@@ -149,20 +122,17 @@ export function metaStudioMounts(origin: string): { emulator: MetaStudioEmulator
     now: () => Date.now() + clock.skewMs,
     obsAllowedOrigins: '*',
   });
-  return {
-    emulator,
-    mounts: [
-      { path: EMULATOR_METASTUDIO_BASE_PATH, handler: overNode((request) => emulator.handle(request)) },
-      { path: EMULATOR_METASTUDIO_ADMIN_PATH, handler: adminHandler(emulator, clock) },
-      {
-        path: EMULATOR_METASTUDIO_API_PATH,
-        handler: createMetaStudioHandler({
-          endpoint: `${origin}${EMULATOR_METASTUDIO_BASE_PATH}`,
-          projectId: EMULATOR_METASTUDIO_PROJECT_ID,
-          auth: { ...EMULATOR_METASTUDIO_CREDENTIALS },
-          basePath: EMULATOR_METASTUDIO_API_PATH,
-        }),
-      },
-    ],
-  };
+  return [
+    { path: EMULATOR_METASTUDIO_BASE_PATH, handler: overNode((request) => emulator.handle(request)) },
+    { path: EMULATOR_METASTUDIO_ADMIN_PATH, handler: adminHandler(emulator, clock, armFault) },
+    {
+      path: EMULATOR_METASTUDIO_API_PATH,
+      handler: createMetaStudioHandler({
+        endpoint: `${origin}${EMULATOR_METASTUDIO_BASE_PATH}`,
+        projectId: EMULATOR_METASTUDIO_PROJECT_ID,
+        auth: { ...EMULATOR_METASTUDIO_CREDENTIALS },
+        basePath: EMULATOR_METASTUDIO_API_PATH,
+      }),
+    },
+  ];
 }
