@@ -7,6 +7,7 @@ import type { AdapterOptions } from '../src/providers/registry.js';
  */
 export const demoProviderConfigs: Record<string, { endpoint: string; adapterOptions?: AdapterOptions }> = {
   s3: { endpoint: '/api' },
+  'huawei-koodrive': { endpoint: '/api/huawei-koodrive' },
   // The handler signs MetaStudio's calls and proxies the PUT; each file becomes its own asset.
   'huawei-metastudio': { endpoint: '/api/huawei-metastudio' },
   'aliyun-pds': {

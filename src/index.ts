@@ -43,6 +43,8 @@ export { ALIYUN_PDS_LIMITS, createAliyunPdsAdapter, parseAliyunPdsError } from '
 export type { AliyunPdsAdapterOptions, AliyunPdsCheckNameMode, AliyunPdsSession } from './providers/aliyun-pds.js';
 export { createTusAdapter, DEFAULT_MAX_CONCAT_PARTS, encodeTusMetadata, parseTusError, readTusCapabilities, TUS_LIMITS, TUS_VERSION } from './providers/tus.js';
 export type { TusAdapterOptions, TusCapabilities, TusChecksum, TusSession } from './providers/tus.js';
+export { createKooDriveAdapter, KOODRIVE_LIMITS, kooDriveFileName, kooDriveFileType, parseKooDriveError } from './providers/huawei-koodrive.js';
+export type { KooDriveAdapterOptions, KooDriveAutoRename, KooDriveMode, KooDriveSession } from './providers/huawei-koodrive.js';
 export type {
   AdapterContext,
   CreateResult,

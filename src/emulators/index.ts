@@ -56,3 +56,21 @@ export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExt
 export { tusEmulatorHandlers } from './tus-msw.js';
 export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
 export type { TusArmFault, TusMountOptions } from './tus-mounts.js';
+export { KooDriveEmulator, KooDriveOperation } from './huawei-koodrive-emulator.js';
+export type {
+  KooDriveEmulatorOptions,
+  KooDriveEmulatorStats,
+  KooDrivePendingUpload,
+  KooDriveStoredFile,
+} from './huawei-koodrive-emulator.js';
+export { kooDriveEmulatorHandlers } from './huawei-koodrive-msw.js';
+export { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
+export type { KooDriveArmFault } from './huawei-koodrive-admin.js';
+export {
+  EMULATOR_KOODRIVE_ADMIN_PATH,
+  EMULATOR_KOODRIVE_API_PATH,
+  EMULATOR_KOODRIVE_BASE_PATH,
+  EMULATOR_KOODRIVE_CREDENTIALS,
+  kooDriveMounts,
+} from './huawei-koodrive-mounts.js';
+export type { KooDriveMountOptions } from './huawei-koodrive-mounts.js';

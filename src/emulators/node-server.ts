@@ -10,6 +10,7 @@ import { iflytekOstMounts } from './iflytek-ost-mounts.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
 import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 import { xmlDocument } from './xml.js';
+import { kooDriveMounts } from './huawei-koodrive-mounts.js';
 import { metaStudioMounts } from './huawei-metastudio-node.js';
 import { tusMounts } from './tus-mounts.js';
 
@@ -303,6 +304,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
     ...iflytekOstMounts({ origin: url, armFault }),
     ...tusMounts({ origin: url, armFault }),
     ...metaStudioMounts({ origin: url, armFault }),
+    ...kooDriveMounts({ origin: url, armFault }),
     ...(options.mounts ?? []),
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);

@@ -9,6 +9,8 @@ import { createAliyunPdsAdapter } from './aliyun-pds.js';
 import type { AliyunPdsAdapterOptions } from './aliyun-pds.js';
 import { createTusAdapter } from './tus.js';
 import type { TusAdapterOptions } from './tus.js';
+import { createKooDriveAdapter } from './huawei-koodrive.js';
+import type { KooDriveAdapterOptions } from './huawei-koodrive.js';
 
 /** Options every adapter takes from the element's attributes, plus provider-specific ones. */
 export interface AdapterOptions {
@@ -25,6 +27,7 @@ const factories = new Map<string, Factory>([
   ['iflytek-ost', (options) => createIflytekOstAdapter(options as IflytekOstAdapterOptions)],
   ['aliyun-pds', (options) => createAliyunPdsAdapter(options as AliyunPdsAdapterOptions)],
   ['tus', (options) => createTusAdapter(options as TusAdapterOptions)],
+  ['huawei-koodrive', (options) => createKooDriveAdapter(options as KooDriveAdapterOptions)],
 ]);
 
 /** Builds the adapter registered under `name`. */

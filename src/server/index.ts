@@ -38,3 +38,13 @@ export type {
   IflytekOstSigningInput,
   IflytekOstUpstreamRequest,
 } from './iflytek-ost-handler.js';
+export {
+  createKooDriveHandler,
+  KOODRIVE_API_ENDPOINT,
+  KOODRIVE_PATHS,
+  KooDriveHandlerErrorCode,
+  kooDriveCanonicalRequest,
+  signKooDriveRequest,
+  toKooDriveDate,
+} from './huawei-koodrive-handler.js';
+export type { KooDriveHandlerOptions, KooDrivePayloadHash, KooDriveSignInput } from './huawei-koodrive-handler.js';
