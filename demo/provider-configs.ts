@@ -1,4 +1,5 @@
 import type { AdapterOptions } from '../src/providers/registry.js';
+import { cosV4SignatureFromBackend } from '../src/providers/tencent-cos-v4.js';
 
 /**
  * How the demo points each provider at the local emulator server (`npm run demo` proxies `/api`, `/emulator` and
@@ -7,7 +8,6 @@ import type { AdapterOptions } from '../src/providers/registry.js';
  */
 export const demoProviderConfigs: Record<string, { endpoint: string; adapterOptions?: AdapterOptions }> = {
   s3: { endpoint: '/api' },
-  'huawei-koodrive': { endpoint: '/api/huawei-koodrive' },
   // The handler signs MetaStudio's calls and proxies the PUT; each file becomes its own asset.
   'huawei-metastudio': { endpoint: '/api/huawei-metastudio' },
   'aliyun-pds': {
@@ -18,7 +18,13 @@ export const demoProviderConfigs: Record<string, { endpoint: string; adapterOpti
       getToken: async () => ((await (await fetch('/__admin/aliyun-pds/tokens', { method: 'POST' })).json()) as { access_token: string }).access_token,
     },
   },
+  'huawei-koodrive': { endpoint: '/api/huawei-koodrive' },
   'iflytek-ost': { endpoint: '/api/iflytek-ost' },
+  // The page talks to the v4 bucket itself; the shipped handler at /api/tencent-cos-v4 hands it short-lived signatures.
+  'tencent-cos-v4': {
+    endpoint: '/emulator/tencent-cos-v4/files/v2/1250000000/mcubucket',
+    adapterOptions: { getSignature: cosV4SignatureFromBackend('/api/tencent-cos-v4/signature') },
+  },
   // tus needs no backend: the page talks to the tus server itself.
   tus: { endpoint: '/emulator/tus' },
 };

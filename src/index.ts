@@ -43,6 +43,16 @@ export { ALIYUN_PDS_LIMITS, createAliyunPdsAdapter, parseAliyunPdsError } from '
 export type { AliyunPdsAdapterOptions, AliyunPdsCheckNameMode, AliyunPdsSession } from './providers/aliyun-pds.js';
 export { createTusAdapter, DEFAULT_MAX_CONCAT_PARTS, encodeTusMetadata, parseTusError, readTusCapabilities, TUS_LIMITS, TUS_VERSION } from './providers/tus.js';
 export type { TusAdapterOptions, TusCapabilities, TusChecksum, TusSession } from './providers/tus.js';
+export {
+  COS_V4_SINGLE_UPLOAD_THRESHOLD,
+  COS_V4_SLICE_SIZES,
+  CosV4Op,
+  cosV4SignatureFromBackend,
+  createTencentCosV4Adapter,
+  parseCosV4Error,
+  readCosV4Signature,
+} from './providers/tencent-cos-v4.js';
+export type { CosV4SignatureParts, CosV4SignatureRequest, TencentCosV4AdapterOptions, TencentCosV4Session } from './providers/tencent-cos-v4.js';
 export { createKooDriveAdapter, KOODRIVE_LIMITS, kooDriveFileName, kooDriveFileType, parseKooDriveError } from './providers/huawei-koodrive.js';
 export type { KooDriveAdapterOptions, KooDriveAutoRename, KooDriveMode, KooDriveSession } from './providers/huawei-koodrive.js';
 export type {

@@ -51,11 +51,15 @@ export type {
 export { aliyunPdsEmulatorHandlers } from './aliyun-pds-msw.js';
 export { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 export type { AliyunPdsAdminOptions } from './aliyun-pds-admin.js';
-export { TusEmulator, TusOperation } from './tus-emulator.js';
-export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExtension, TusStoredUpload } from './tus-emulator.js';
-export { tusEmulatorHandlers } from './tus-msw.js';
-export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
-export type { TusArmFault, TusMountOptions } from './tus-mounts.js';
+export { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
+export type {
+  CosV4Credentials,
+  CosV4EmulatorStats,
+  CosV4PendingSession,
+  TencentCosV4EmulatorOptions,
+} from './tencent-cos-v4-emulator.js';
+export { tencentCosV4EmulatorHandlers } from './tencent-cos-v4-msw.js';
+export { EMULATOR_COS_V4, tencentCosV4Mounts } from './tencent-cos-v4-server.js';
 export { KooDriveEmulator, KooDriveOperation } from './huawei-koodrive-emulator.js';
 export type {
   KooDriveEmulatorOptions,
@@ -74,3 +78,8 @@ export {
   kooDriveMounts,
 } from './huawei-koodrive-mounts.js';
 export type { KooDriveMountOptions } from './huawei-koodrive-mounts.js';
+export { TusEmulator, TusOperation } from './tus-emulator.js';
+export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExtension, TusStoredUpload } from './tus-emulator.js';
+export { tusEmulatorHandlers } from './tus-msw.js';
+export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
+export type { TusArmFault, TusMountOptions } from './tus-mounts.js';

@@ -10,8 +10,9 @@ import { iflytekOstMounts } from './iflytek-ost-mounts.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
 import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
 import { xmlDocument } from './xml.js';
-import { kooDriveMounts } from './huawei-koodrive-mounts.js';
 import { metaStudioMounts } from './huawei-metastudio-node.js';
+import { kooDriveMounts } from './huawei-koodrive-mounts.js';
+import { tencentCosV4Mounts } from './tencent-cos-v4-server.js';
 import { tusMounts } from './tus-mounts.js';
 
 /** Where the S3 emulator is mounted on the emulator server. */
@@ -302,9 +303,10 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
       }),
     },
     ...iflytekOstMounts({ origin: url, armFault }),
+    ...tencentCosV4Mounts(),
+    ...kooDriveMounts({ origin: url, armFault }),
     ...tusMounts({ origin: url, armFault }),
     ...metaStudioMounts({ origin: url, armFault }),
-    ...kooDriveMounts({ origin: url, armFault }),
     ...(options.mounts ?? []),
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);

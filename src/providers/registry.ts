@@ -9,6 +9,8 @@ import { createAliyunPdsAdapter } from './aliyun-pds.js';
 import type { AliyunPdsAdapterOptions } from './aliyun-pds.js';
 import { createTusAdapter } from './tus.js';
 import type { TusAdapterOptions } from './tus.js';
+import { createTencentCosV4Adapter } from './tencent-cos-v4.js';
+import type { TencentCosV4AdapterOptions } from './tencent-cos-v4.js';
 import { createKooDriveAdapter } from './huawei-koodrive.js';
 import type { KooDriveAdapterOptions } from './huawei-koodrive.js';
 
@@ -27,6 +29,7 @@ const factories = new Map<string, Factory>([
   ['iflytek-ost', (options) => createIflytekOstAdapter(options as IflytekOstAdapterOptions)],
   ['aliyun-pds', (options) => createAliyunPdsAdapter(options as AliyunPdsAdapterOptions)],
   ['tus', (options) => createTusAdapter(options as TusAdapterOptions)],
+  ['tencent-cos-v4', (options) => createTencentCosV4Adapter(options as TencentCosV4AdapterOptions)],
   ['huawei-koodrive', (options) => createKooDriveAdapter(options as KooDriveAdapterOptions)],
 ]);
 

@@ -39,6 +39,22 @@ export type {
   IflytekOstUpstreamRequest,
 } from './iflytek-ost-handler.js';
 export {
+  COS_V4_DOC_FIELD_ORDER,
+  COS_V4_MAX_SIGNATURE_LIFETIME,
+  COS_V4_SDK_FIELD_ORDER,
+  cosV4Original,
+  createCosV4SignatureHandler,
+  encodeCosV4Path,
+  hmacSha1,
+  signCosV4,
+} from './tencent-cos-v4-handler.js';
+export type {
+  CosV4SignatureField,
+  CosV4SignatureHandlerOptions,
+  CosV4SignatureInput,
+  CosV4SignatureResponse,
+} from './tencent-cos-v4-handler.js';
+export {
   createKooDriveHandler,
   KOODRIVE_API_ENDPOINT,
   KOODRIVE_PATHS,
