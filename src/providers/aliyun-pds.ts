@@ -316,7 +316,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
     return undefined;
   }
 
-  const target = (session: AliyunPdsSession) => ({ drive_id: driveId, file_id: session.fileId, upload_id: session.uploadId });
+  const uploadRef = (session: AliyunPdsSession) => ({ drive_id: driveId, file_id: session.fileId, upload_id: session.uploadId });
 
   async function sha1Context(ctx: AdapterContext, partNumber: number) {
     return { h: (await ctx.digest('sha1_ctx', partNumber)) as number[], part_offset: (partNumber - 1) * ctx.plan.partSize };
@@ -329,7 +329,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
     const wanted = session.parallel
       ? [{ part_number: partNumber, parallel_sha1_ctx: await sha1Context(ctx, partNumber) }]
       : Array.from({ length: Math.min(URL_BATCH, ctx.plan.partCount - partNumber + 1) }, (_, i) => ({ part_number: partNumber + i }));
-    const { answer } = await call<{ part_info_list?: PartInfo[] }>(ctx, 'get_upload_url', { ...target(session), part_info_list: wanted });
+    const { answer } = await call<{ part_info_list?: PartInfo[] }>(ctx, 'get_upload_url', { ...uploadRef(session), part_info_list: wanted });
     remember(session.uploadId, answer.part_info_list, () => true);
     const fresh = cachedUrl(session.uploadId, partNumber);
     if (!fresh) throw badAnswer('get_upload_url');
@@ -338,7 +338,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
 
   async function listPage(ctx: AdapterContext, session: AliyunPdsSession, marker: number, limit: number) {
     const { answer } = await call<ListAnswer>(ctx, 'list_uploaded_parts', {
-      ...target(session),
+      ...uploadRef(session),
       limit,
       ...(marker > 0 ? { part_number_marker: marker } : {}),
     });
@@ -500,7 +500,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
       let finished: { answer: CompleteAnswer; text: string };
       try {
         finished = await call<CompleteAnswer>(ctx, 'complete', {
-          ...target(current),
+          ...uploadRef(current),
           ...(localCrc === undefined ? {} : { crc64_hash: localCrc }),
           ...(completeWithPartList ? { part_info_list: receipts.map((receipt) => ({ part_number: receipt.partNumber, etag: receipt.etag })) } : {}),
         });
