@@ -107,7 +107,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_JSON_BYTES = 16 * 1024;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const TOKEN_EXPIRED = new Set(['APIGW.0307', 'MSS.00010008']);
 const EXPOSED_HEADERS = 'ETag, X-Request-Id, x-obs-request-id';
@@ -190,6 +189,9 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): (req
   if (!ID.test(projectId)) throw new TypeError('createMetaStudioHandler: projectId must be 1–64 letters, digits, "-" or "_".');
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath !== '' && !basePath.startsWith('/')) throw new TypeError('createMetaStudioHandler: basePath must start with "/".');
+  if (options.appUserId !== undefined && (options.appUserId === '' || /[\u3400-\u9fff\uf900-\ufaff]/.test(options.appUserId))) {
+    throw new TypeError('createMetaStudioHandler: appUserId must be a non-empty id without Chinese characters.');
+  }
   const maxFileSize = Math.min(options.maxFileSize ?? METASTUDIO_MAX_FILE_SIZE, METASTUDIO_MAX_FILE_SIZE);
   const now = options.now ?? Date.now;
   const store = options.store ?? memoryUploadStore(now);

@@ -46,14 +46,6 @@ export function sdkDate(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-/** Parses an `X-Sdk-Date` value to epoch ms, or NaN. */
-export function parseSdkDate(value: string): number {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!match) return Number.NaN;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
-}
-
 /** The SDK's query encoding: everything but `A-Z a-z 0-9 - _ . ~` percent-encoded as UTF-8. */
 export function huaweiUrlEncode(text: string): string {
   return [...encoder.encode(text)]

@@ -268,6 +268,31 @@ describe('MetaStudio server handler', () => {
     expect(await errorOf(await call2('GET', `/files/${fileId}/upload-url`))).to.deep.equal([403, 'forbidden']);
   });
 
+  it('sends and signs X-App-UserId, and refuses one with Chinese characters', async () => {
+    const emulator = emulatorWith();
+    const sent: Headers[] = [];
+    const handler = createMetaStudioHandler({
+      endpoint: `${ORIGIN}/ms`,
+      projectId: PROJECT,
+      auth: KEYS,
+      appUserId: 'user-42',
+      fetch: async (input, init) => {
+        const request = new Request(input as string, init);
+        sent.push(request.headers);
+        return emulator.handle(request);
+      },
+    });
+    const response = await handler(new Request(`${BASE.replace('/api/ms', '')}/assets`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ asset_name: 'n', asset_type: 'IMAGE' }),
+    }));
+    expect(response.status).to.equal(200);
+    expect(sent[0]!.get('x-app-userid')).to.equal('user-42');
+    expect(sent[0]!.get('authorization')).to.contain('SignedHeaders=content-type;host;x-app-userid;x-sdk-date,');
+    expect(() => createMetaStudioHandler({ endpoint: ORIGIN, projectId: PROJECT, auth: KEYS, appUserId: '用户' })).to.throw(TypeError);
+  });
+
   it('answers a 410 once the upload URL\'s 24 hours are over', async () => {
     let now = Date.now();
     const { emulator, call } = world({ now: () => now });

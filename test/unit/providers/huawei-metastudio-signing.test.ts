@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { canonicalUri, huaweiUrlEncode, parseSdkDate, sdkDate, signHuaweiRequest } from '../../../src/server/huawei-metastudio-signer.js';
+import { canonicalUri, huaweiUrlEncode, sdkDate, signHuaweiRequest } from '../../../src/server/huawei-metastudio-signer.js';
 import { obsQuerySignature, verifyHuaweiSignature } from '../../../src/emulators/huawei-metastudio-auth.js';
 
 const KEYS = { accessKey: 'AKEXAMPLE', secretKey: 'SKEXAMPLE' };
@@ -30,10 +30,8 @@ describe('Huawei SDK-HMAC-SHA256 signing', () => {
     );
   });
 
-  it('formats and parses X-Sdk-Date, encodes the canonical URI and query as the SDK does', () => {
+  it('formats X-Sdk-Date, encodes the canonical URI and query as the SDK does', () => {
     expect(sdkDate(new Date(Date.UTC(2022, 11, 16, 1, 2, 3, 456)))).to.equal('20221216T010203Z');
-    expect(parseSdkDate('20221216T010203Z')).to.equal(Date.UTC(2022, 11, 16, 1, 2, 3));
-    expect(parseSdkDate('2022-12-16')).to.be.NaN;
     expect(canonicalUri('/v1/p/files')).to.equal('/v1/p/files/');
     expect(canonicalUri('/v1/p/files/')).to.equal('/v1/p/files/');
     expect(huaweiUrlEncode('a b/c~*ä')).to.equal('a%20b%2Fc~%2A%C3%A4');
