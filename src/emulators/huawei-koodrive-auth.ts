@@ -14,6 +14,8 @@ export class KooDriveGatewayRefusal extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Extra response headers, such as a fault's Retry-After. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

@@ -138,6 +138,7 @@ class ObsRefusal extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -338,15 +339,15 @@ export class KooDriveEmulator {
   }
 
   #errorResponse(error: unknown, requestId: string): Response {
-    const json = (body: Json, status: number) =>
-      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json;charset=UTF-8' } });
+    const json = (body: Json, status: number, headers: Record<string, string> = {}) =>
+      new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': 'application/json;charset=UTF-8' } });
     if (error instanceof KooDriveRefusal) return json({ code: error.code, msg: error.message }, 400);
     if (error instanceof KooDriveGatewayRefusal) {
-      return json({ error_code: error.code, error_msg: error.message, request_id: requestId }, error.status);
+      return json({ error_code: error.code, error_msg: error.message, request_id: requestId }, error.status, error.headers);
     }
     if (error instanceof ObsRefusal) {
       const body = xmlDocument('Error', [['Code', error.code], ['Message', error.message], ['RequestId', requestId]], null);
-      return new Response(body, { status: error.status, headers: { 'content-type': 'application/xml' } });
+      return new Response(body, { status: error.status, headers: { ...error.headers, 'content-type': 'application/xml' } });
     }
     throw error;
   }
@@ -374,7 +375,7 @@ export class KooDriveEmulator {
       forceExpired: this.faults.take(FaultKind.Expire, target) !== undefined,
     });
     const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) throw gatewayFailure(failure.status ?? 500);
+    if (failure) throw gatewayFailure(failure.status ?? 500, retryAfterHeader(failure.retryAfter));
     const traceId = request.headers.get('x-traceid');
     if (this.#checkTraceId && traceId !== null && traceId.length !== 58) {
       throw new KooDriveRefusal('13000102', 'X-Traceid must be 58 characters.');
@@ -547,7 +548,12 @@ export class KooDriveEmulator {
     const failure = this.faults.take(FaultKind.Fail, target);
     if (failure) {
       const slowDown = failure.status === 503;
-      throw new ObsRefusal(failure.status ?? 500, slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
+      throw new ObsRefusal(
+        failure.status ?? 500,
+        slowDown ? 'SlowDown' : 'InternalError',
+        slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+        retryAfterHeader(failure.retryAfter),
+      );
     }
     const uploadId = query.find(([name]) => name === 'uploadId')?.[1];
     if (!upload || upload.uploadId !== uploadId) {
@@ -734,10 +740,14 @@ function apiOperation(path: string): KooDriveOperation | undefined {
   }
 }
 
-function gatewayFailure(status: number): KooDriveGatewayRefusal {
-  if (status === 429) return new KooDriveGatewayRefusal(429, 'APIGW.0308', 'The throttling threshold has been reached.');
-  if (status === 504) return new KooDriveGatewayRefusal(504, 'APIGW.0203', 'Backend timeout.');
-  return new KooDriveGatewayRefusal(status, 'APIGW.0202', 'Backend unavailable.');
+function retryAfterHeader(retryAfter: string | undefined): Record<string, string> {
+  return retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+}
+
+function gatewayFailure(status: number, headers: Record<string, string>): KooDriveGatewayRefusal {
+  if (status === 429) return new KooDriveGatewayRefusal(429, 'APIGW.0308', 'The throttling threshold has been reached.', headers);
+  if (status === 504) return new KooDriveGatewayRefusal(504, 'APIGW.0203', 'Backend timeout.', headers);
+  return new KooDriveGatewayRefusal(status, 'APIGW.0202', 'Backend unavailable.', headers);
 }
 
 function checkFileName(value: unknown): string {

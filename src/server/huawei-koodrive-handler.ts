@@ -291,10 +291,11 @@ async function forward(config: HandlerConfig, route: Route, request: Request): P
   if (!type.includes('json')) {
     throw new HttpError(502, ServerErrorCode.BadStorageResponse, `KooDrive answered HTTP ${upstream.status} without JSON.`);
   }
-  return new Response(text, {
-    status: upstream.status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  });
+  const answerHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  // The page's retry honours the gateway's wait when throttled or when KooDrive is busy.
+  const retryAfter = upstream.headers.get('retry-after');
+  if (retryAfter !== null) answerHeaders.set('retry-after', retryAfter);
+  return new Response(text, { status: upstream.status, headers: answerHeaders });
 }
 
 function errorResponse(error: unknown, clientGone: boolean, onError: (error: unknown) => void): Response {

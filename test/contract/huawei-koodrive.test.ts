@@ -1,0 +1,343 @@
+import { expect } from '@open-wc/testing';
+import { setupWorker } from 'msw/browser';
+import { http } from 'msw';
+import { createStore, entries } from 'idb-keyval';
+import { KooDriveEmulator } from '../../src/emulators/huawei-koodrive-emulator.js';
+import { kooDriveEmulatorHandlers } from '../../src/emulators/huawei-koodrive-msw.js';
+import { createKooDriveHandler } from '../../src/server/huawei-koodrive-handler.js';
+import { UploadManager } from '../../src/core/upload-manager.js';
+import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
+import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
+import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
+import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
+import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { UploadState } from '../../src/core/types.js';
+import { makeBytes } from '../helpers/make-blob.js';
+import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+
+const MiB = 1024 * 1024;
+const BASE = '/emulator/huawei-koodrive';
+const SMALL_BASE = '/emulator/huawei-koodrive-small';
+const API = '/api/huawei-koodrive';
+const BAD_API = '/api/huawei-koodrive-bad';
+const APP = { appId: 'a378contract', appSecret: 'contract-app-secret' };
+const USER = '1505084218764547200';
+
+const emulator = new KooDriveEmulator({ basePath: BASE, apps: { [APP.appId]: APP.appSecret }, recycledFolders: ['trash'] });
+// A nearly full drive, for the quota error.
+const small = new KooDriveEmulator({ basePath: SMALL_BASE, apps: {}, quotaBytes: MiB });
+const handler = createKooDriveHandler({ ...APP, userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: API });
+// The same shipped handler holding the wrong AppSecret: the emulator must refuse what it signs.
+const badHandler = createKooDriveHandler({ ...APP, appSecret: 'not-the-app-secret', userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: BAD_API });
+const worker = setupWorker(
+  ...kooDriveEmulatorHandlers(emulator),
+  ...kooDriveEmulatorHandlers(small),
+  http.all(`*${API}/*`, ({ request }) => handler(request)),
+  http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
+);
+
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  const bytes = makeBytes(size, seed);
+  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+}
+
+describe('Huawei KooDrive adapter against the strict emulator (in the page)', () => {
+  let dbName: string;
+  let waits: number[];
+  let tokensAsked: number;
+  const managers: UploadManager[] = [];
+
+  function viaHandler(options: KooDriveAdapterOptions = {}): ProviderAdapter<KooDriveSession> {
+    return createKooDriveAdapter({ endpoint: `${location.origin}${API}`, ...options });
+  }
+
+  function withToken(options: KooDriveAdapterOptions = {}, on = emulator): ProviderAdapter<KooDriveSession> {
+    return createKooDriveAdapter({
+      endpoint: `${location.origin}${on.basePath}`,
+      getToken: () => {
+        tokensAsked += 1;
+        return on.issueToken(USER);
+      },
+      ...options,
+    });
+  }
+
+  function setup(adapter: ProviderAdapter = viaHandler(), options: Partial<UploadManagerOptions> = {}) {
+    const manager = new UploadManager({
+      adapter,
+      checkpointStore: new CheckpointStore({ dbName }),
+      partSize: 5 * MiB,
+      retryHooks: { wait: async (ms) => void waits.push(ms), random: () => 0 },
+      ...options,
+    });
+    managers.push(manager);
+    return manager;
+  }
+
+  function states(manager: UploadManager): UploadState[] {
+    const seen: UploadState[] = [];
+    manager.addEventListener('task-state', (event) => seen.push(event.detail.state));
+    return seen;
+  }
+
+  async function pauseAfter(manager: UploadManager, file: File, bytes: number): Promise<void> {
+    await manager.addFiles([file]);
+    manager.start();
+    await once(manager, 'task-progress', (d) => d.progress.bytesSent >= bytes);
+    manager.pause();
+    await once(manager, 'task-state', (d) => d.state === 'paused');
+    manager.dispose();
+  }
+
+  before(() => worker.start({ quiet: true, onUnhandledRequest: 'bypass' }));
+  after(() => worker.stop());
+  beforeEach(() => {
+    dbName = `mcu-contract-koodrive-${crypto.randomUUID()}`;
+    waits = [];
+    tokensAsked = 0;
+    emulator.reset();
+    small.reset();
+  });
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) {
+      await manager.cancel();
+      manager.dispose();
+    }
+    indexedDB.deleteDatabase(dbName);
+  });
+
+  describe('modes', () => {
+    it('serial, through the app-auth handler: parts in order to create\'s URLs, SHA-256 at create and complete', async () => {
+      const manager = setup();
+      const seen = states(manager);
+      const { file, bytes } = fileOf(12 * MiB + 3);
+      const { result, error } = await upload(manager, file);
+      expect(error).to.equal(undefined);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(result).to.deep.equal({ fileId: result!.fileId, fileName: 'contract.bin' });
+      expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3]);
+      expect([emulator.stats.uploadUrl, emulator.stats.completeWithSha256]).to.deep.equal([0, 1]);
+      expect(seen).to.include('hashing');
+    });
+
+    it('serial with rapid upload off: no hashing before the first part, the SHA-256 still checked at complete', async () => {
+      const manager = setup(viaHandler({ rapidUpload: false }));
+      const seen = states(manager);
+      const { file, bytes } = fileOf(11 * MiB, 'overlap.bin', 8);
+      const { result, error } = await upload(manager, file);
+      expect(error).to.equal(undefined);
+      expect(seen).to.not.include('hashing');
+      expect(emulator.stats.completeWithSha256).to.equal(1);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('parallel: offsets and hashCtx per part, several parts in flight, the chain verified at complete', async () => {
+      // Part 1 held back: the later parts overtake it, which serial order would refuse.
+      emulator.faults.delay(800, { operation: 'UploadPart', partNumber: 1 });
+      const manager = setup(viaHandler({ mode: 'parallel' }), { concurrency: 4 });
+      const { file, bytes } = fileOf(21 * MiB + 100, 'parallel.bin', 9);
+      const { result, error } = await upload(manager, file);
+      expect(error).to.equal(undefined);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(emulator.stats.partNumbersReceived[0]).to.not.equal(1);
+    });
+
+    it('Bearer: calls KooDrive directly with the page\'s token, and fetches a new one when the gateway says it expired', async () => {
+      const fault = emulator.faults.expireUrls({ operation: 'Complete' });
+      const { file, bytes } = fileOf(6 * MiB, 'bearer.bin', 10);
+      const { result, error } = await upload(setup(withToken()), file);
+      expect(error).to.equal(undefined);
+      expect(fault.fired).to.equal(1);
+      expect(tokensAsked).to.equal(2);
+      expect(waits).to.deep.equal([]);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('an empty file is one empty part', async () => {
+      const { result, error } = await upload(setup(), new File([], 'empty.txt'));
+      expect(error).to.equal(undefined);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+    });
+  });
+
+  describe('rapid upload and names', () => {
+    it('sends no part for bytes KooDrive already holds (rapid upload), in either mode', async () => {
+      const { file, bytes } = fileOf(7 * MiB, 'first.bin', 11);
+      const first = await upload(setup(), file);
+      expect(first.error).to.equal(undefined);
+      const partsBefore = emulator.stats.uploadPart;
+
+      const again = new File([bytes], 'again.bin', { lastModified: 5 });
+      const second = await upload(setup(viaHandler({ mode: 'parallel' })), again);
+      expect(second.result).to.deep.include({ rapid: true, fileName: 'again.bin' });
+      expect(emulator.stats.uploadPart).to.equal(partsBefore);
+      expect(emulator.getFile(second.result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('renames on a name conflict (2), refuses it (3), and reports the identical file as existing (4)', async () => {
+      const { file, bytes } = fileOf(6 * MiB, 'report.bin', 12);
+      await upload(setup(), file);
+
+      const other = new File([makeBytes(6 * MiB, 13)], 'report.bin', { lastModified: 6 });
+      const renamed = await upload(setup(), other);
+      expect(renamed.result?.fileName).to.match(/^report_\d{8}_\d{6}\.bin$/);
+
+      const refused = await upload(setup(viaHandler({ autoRename: 3 })), new File([makeBytes(6 * MiB, 14)], 'report.bin'));
+      expect([refused.error?.code, refused.error?.provider?.code, refused.error?.retryable]).to.deep.equal(['provider-rejected', '13000405', false]);
+
+      const before = emulator.listFiles().length;
+      const same = await upload(setup(viaHandler({ autoRename: 4 })), new File([bytes], 'report.bin', { lastModified: 7 }));
+      expect(same.result).to.deep.include({ exist: true, rapid: true });
+      expect(emulator.listFiles()).to.have.length(before);
+    });
+  });
+
+  describe('resume', () => {
+    it('resumes serial after a reload from the checkpoint, sending only the missing parts to renewed URLs', async () => {
+      const { file, bytes } = fileOf(20 * MiB + 5, 'resume.bin', 15);
+      await pauseAfter(setup(), file, 10 * MiB);
+
+      const records = await entries(createStore(dbName, 'checkpoints'));
+      expect(records).to.have.length(1);
+      const record = records[0]![1] as { session: KooDriveSession; receipts: unknown[] };
+      expect(JSON.stringify(record)).to.not.match(/X-Amz-|Signature|\?|token/i);
+      expect(JSON.stringify([record.session, record.receipts])).to.not.match(/https?:/);
+      expect(record.session.fileId).to.be.a('string');
+
+      const before = [...emulator.stats.partNumbersReceived];
+      const second = setup();
+      const [task] = await second.addFiles([file]);
+      const done = once(second, 'task-complete');
+      second.start();
+      const { result } = await done;
+      expect(task!.resumed).to.equal(true);
+      const resent = emulator.stats.partNumbersReceived.slice(before.length);
+      expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
+      expect([...before, ...resent]).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(emulator.stats.uploadUrl).to.be.at.least(1);
+      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('resumes parallel after a reload with the contexts the checkpoint kept', async () => {
+      emulator.faults.delay(200, { operation: 'UploadPart', times: 10 });
+      const { file, bytes } = fileOf(25 * MiB, 'resume-parallel.bin', 16);
+      await pauseAfter(setup(viaHandler({ mode: 'parallel' }), { concurrency: 2 }), file, 10 * MiB);
+      const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { session: KooDriveSession }]];
+      expect(record.session.hashCtx).to.have.length(5);
+
+      const before = [...emulator.stats.partNumbersReceived];
+      const second = setup(viaHandler({ mode: 'parallel' }), { concurrency: 2 });
+      const [task] = await second.addFiles([file]);
+      const done = once(second, 'task-complete');
+      second.start();
+      const { result } = await done;
+      expect(task!.resumed).to.equal(true);
+      const resent = emulator.stats.partNumbersReceived.slice(before.length);
+      expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
+      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+    });
+  });
+
+  describe('one test per error class', () => {
+    it('auth: a handler signing with the wrong AppSecret is refused (APIGW.0303) and not retried', async () => {
+      const { error } = await upload(setup(createKooDriveAdapter({ endpoint: `${location.origin}${BAD_API}` })), fileOf(6 * MiB).file);
+      expect([error?.code, error?.provider?.code, error?.retryable, error?.status]).to.deep.equal(['auth-failed', 'APIGW.0303', false, 401]);
+      expect(waits).to.deep.equal([]);
+      expect(emulator.stats.create).to.equal(0);
+    });
+
+    it('expired: a part URL expiring mid-upload is renewed through uploadUrl at once, without a counted retry', async () => {
+      const fault = emulator.faults.expireUrls({ operation: 'UploadPart', partNumber: 2 });
+      const { file, bytes } = fileOf(12 * MiB, 'expired.bin', 17);
+      const { result, error } = await upload(setup(), file);
+      expect(error).to.equal(undefined);
+      expect(fault.fired).to.equal(1);
+      expect(emulator.stats.uploadUrl).to.equal(1);
+      expect(waits).to.deep.equal([]);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('expired: an app signature outside its 15-minute window is signed again at once', async () => {
+      const fault = emulator.faults.expireUrls({ operation: 'CreateFile' });
+      const { error } = await upload(setup(), fileOf(6 * MiB, 'window.bin', 18).file);
+      expect(error).to.equal(undefined);
+      expect([fault.fired, emulator.stats.create]).to.deep.equal([1, 1]);
+      expect(waits).to.deep.equal([]);
+    });
+
+    it('hash mismatch: a wrong sha256 is refused by complete (13000402)', async () => {
+      const base = viaHandler({ rapidUpload: false });
+      const lying: ProviderAdapter<KooDriveSession> = {
+        ...base,
+        complete: (ctx, session, receipts) =>
+          base.complete({ ...ctx, digest: async (name, n) => (name === 'sha256' ? 'f'.repeat(64) : ctx.digest(name, n)) }, session, receipts),
+      };
+      const { error } = await upload(setup(lying), fileOf(11 * MiB, 'lie.bin', 19).file);
+      expect([error?.code, error?.provider?.code, error?.retryable]).to.deep.equal(['hash-mismatch', '13000402', false]);
+      expect(emulator.listFiles()).to.deep.equal([]);
+    });
+
+    it('hash mismatch: a parallel part context that does not chain is refused by complete (13000402)', async () => {
+      const base = viaHandler({ mode: 'parallel', rapidUpload: false });
+      const lying: ProviderAdapter<KooDriveSession> = {
+        ...base,
+        create: (ctx) =>
+          base.create({ ...ctx, digest: async (name, n) => (name === 'hashCtx' && n === 2 ? [1, 2, 3, 4, 5, 6, 7, 8] : ctx.digest(name, n)) }),
+      };
+      const { error } = await upload(setup(lying), fileOf(11 * MiB, 'chain.bin', 20).file);
+      expect([error?.code, error?.provider?.code]).to.deep.equal(['hash-mismatch', '13000402']);
+      expect(error?.provider?.message).to.contain('hashCtx');
+    });
+
+    it('limit: a drive without room refuses create (13000311)', async () => {
+      const { error } = await upload(setup(withToken({}, small)), fileOf(2 * MiB, 'big.bin').file);
+      expect([error?.code, error?.provider?.code, error?.retryable]).to.deep.equal(['limit-exceeded', '13000311', false]);
+    });
+
+    it('not found: a checkpointed upload KooDrive forgot (13000401) starts over with a warning', async () => {
+      const { file, bytes } = fileOf(12 * MiB, 'forgotten.bin', 21);
+      await pauseAfter(setup(), file, 5 * MiB);
+      emulator.reset();
+
+      const second = setup();
+      const warning = once(second, 'warning');
+      const { result, error } = await upload(second, file);
+      expect([(await warning).error.code, (await warning).error.provider?.code]).to.deep.equal(['not-found', '13000401']);
+      expect(error).to.equal(undefined);
+      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('not found: a parent folder in the recycle bin (13000404) is refused with a readable message', async () => {
+      const { error } = await upload(setup(viaHandler({ parentFolder: 'trash' })), fileOf(1000).file);
+      expect([error?.code, error?.provider?.code]).to.deep.equal(['provider-rejected', '13000404']);
+      expect(error?.message).to.match(/recycle bin/);
+    });
+
+    it('server: a 503 with Retry-After is waited out; a part failing every time ends as server-error', async () => {
+      const fault = emulator.faults.failRequest({ operation: 'Complete' }, { status: 503, retryAfter: '2' });
+      const first = await upload(setup(), fileOf(6 * MiB, 'busy.bin', 22).file);
+      expect(first.error).to.equal(undefined);
+      expect(fault.fired).to.equal(1);
+      expect(waits).to.deep.equal([2000]);
+
+      emulator.faults.failPart(1, { status: 500, times: Infinity });
+      const second = await upload(setup(undefined, { retryPolicy: { retries: 2 } }), fileOf(6 * MiB, 'down.bin', 23).file);
+      expect([second.error?.code, second.error?.provider?.code, second.error?.retryable]).to.deep.equal(['server-error', 'InternalError', true]);
+    });
+  });
+
+  it('cancels mid-upload: the task ends canceled and no later part is sent', async () => {
+    emulator.faults.delay(300, { operation: 'UploadPart', times: 10 });
+    const manager = setup();
+    const [task] = await manager.addFiles([fileOf(16 * MiB, 'cancel.bin', 24).file]);
+    manager.start();
+    await once(manager, 'task-state', (d) => d.state === 'uploading');
+    await manager.cancel(task!.id);
+    const sent = emulator.stats.uploadPart;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(task!.state).to.equal('canceled');
+    expect(emulator.stats.uploadPart).to.equal(sent);
+    expect(emulator.stats.complete).to.equal(0);
+  });
+});
