@@ -211,7 +211,6 @@ export class IflytekOstEmulator {
   #singleUploadLimit: number;
   #failureStatus: number;
   #sessions = new Map<string, Session>();
-  #closed = new Set<string>();
   #files = new Map<string, Uint8Array<ArrayBuffer>>();
   #requestIds = new Set<string>();
   #slicesInFlight = 0;
@@ -275,15 +274,12 @@ export class IflytekOstEmulator {
 
   /** Drops an upload as if it had expired on the service; later calls on it answer 10005. */
   expireUpload(uploadId: string): boolean {
-    const known = this.#sessions.delete(uploadId);
-    if (known) this.#closed.add(uploadId);
-    return known;
+    return this.#sessions.delete(uploadId);
   }
 
   /** Forgets every file, upload, request id, statistic and fault. */
   reset(): void {
     this.#sessions.clear();
-    this.#closed.clear();
     this.#files.clear();
     this.#requestIds.clear();
     this.faults.clear();
@@ -305,7 +301,11 @@ export class IflytekOstEmulator {
     const delay = this.faults.take(FaultKind.Delay, target);
     if (delay) await waitFor(delay.ms ?? 0, request.signal);
     const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) return dropAfter(new Request(url, { method: 'POST', body: bodyInit(request.body), duplex: 'half' } as RequestInit), drop.afterBytes ?? 0);
+    if (drop) {
+      // `duplex` is required for a stream body but missing from this TypeScript's RequestInit.
+      const init = { method: 'POST', body: bodyInit(request.body), duplex: 'half' } as RequestInit;
+      return dropAfter(new Request(url, init), drop.afterBytes ?? 0);
+    }
 
     const digest = await this.#authenticate(request, url, target);
     const declared = Number(headerOf(request.headers, 'content-length') ?? 0);
@@ -489,7 +489,6 @@ export class IflytekOstEmulator {
     if (small !== undefined) throw invalid(`slice ${small} is smaller than ${this.#minSliceSize} bytes and not the last`);
     const bytes = concatBytes(ids.map((id) => session.slices.get(id)!));
     this.#sessions.delete(uploadId!);
-    this.#closed.add(uploadId!);
     this.stats.complete += 1;
     return this.#success({ url: this.#store(bytes, origin) });
   }
@@ -498,7 +497,6 @@ export class IflytekOstEmulator {
     const uploadId = fields.get('upload_id');
     this.#session(uploadId);
     this.#sessions.delete(uploadId!);
-    this.#closed.add(uploadId!);
     this.stats.cancel += 1;
     return this.#success();
   }

@@ -153,6 +153,7 @@ function defaultSend(request: IflytekOstUpstreamRequest): Promise<Response> {
   const init: RequestInit & { duplex: 'half' } = {
     method: request.method,
     headers: request.headers,
+    // Both shapes are valid bodies; the DOM typings only reject Uint8Array's generic buffer parameter.
     body: request.body as BodyInit,
     signal: request.signal,
     duplex: 'half',
@@ -216,7 +217,7 @@ export function createIflytekOstHandler(options: IflytekOstHandlerOptions): (req
       try {
         if (!route) throw new HttpError(404, ServerErrorCode.NotFound, 'No route matches this path.');
         if (request.method !== 'POST') {
-          throw new HttpError(405, ServerErrorCode.MethodNotAllowed, `Use POST for this route.`, { headers: { allow: 'POST, OPTIONS' } });
+          throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'Use POST for this route.', { headers: { allow: 'POST, OPTIONS' } });
         }
         response = await forward(config, request, route, url.pathname.slice(config.basePath.length));
       } catch (error) {

@@ -21,6 +21,7 @@ const MiB = 1024 * 1024;
 const CREDENTIALS = { appId: 'contractapp', apiKey: 'contract-api-key', apiSecret: 'contract-api-secret' };
 const EMULATOR_PATH = '/emulator/iflytek-ost';
 const API_PATH = '/api/iflytek-ost';
+const utf8 = new TextEncoder();
 
 let emulator = new IflytekOstEmulator({ basePath: EMULATOR_PATH, credentials: CREDENTIALS });
 let handlerOptions: Partial<IflytekOstHandlerOptions> = {};
@@ -178,7 +179,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
     });
   });
 
-  describe('signatures, checked by the emulator', () => {
+  describe('the emulator\'s own checks', () => {
     const initUrl = () => `${location.origin}${EMULATOR_PATH}/file/mpupload/init`;
     const initBody = JSON.stringify({ request_id: 'r-1', app_id: CREDENTIALS.appId });
 
@@ -288,6 +289,65 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       useEmulator({ rejectReusedRequestId: true });
       expect((await call({ request_id: 'same', app_id: CREDENTIALS.appId })).code).to.equal(0);
       expect((await call({ request_id: 'same', app_id: CREDENTIALS.appId })).code).to.equal(10001);
+    });
+
+    it('checks slice ids, slice sizes, contiguity and closed sessions itself, not only through the proxy', async () => {
+      useEmulator({ minSliceSize: 10 });
+      const call = async (path: string, body: FormData | Record<string, string>) => {
+        const encoded = body instanceof FormData ? new Response(body) : undefined;
+        const bytes = encoded ? new Uint8Array(await encoded.arrayBuffer()) : utf8.encode(JSON.stringify(body));
+        const contentType = encoded ? encoded.headers.get('content-type')! : 'application/json';
+        const headers = await handSign({
+          ...CREDENTIALS,
+          host: location.host,
+          date: new Date().toUTCString(),
+          requestLine: `POST ${EMULATOR_PATH}${path} HTTP/1.1`,
+          body: bytes,
+        });
+        const response = await emulator.handleRaw({
+          url: `${location.origin}${EMULATOR_PATH}${path}`,
+          method: 'POST',
+          headers: { ...headers, 'content-type': contentType },
+          body: bytes,
+        });
+        return (await response.json()) as { code: number; message: string; data?: Record<string, string> };
+      };
+      const base = { app_id: CREDENTIALS.appId, request_id: 'hand' };
+      const slice = (uploadId: string, sliceId: string | undefined, size: number) => {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(base)) form.append(name, value);
+        form.append('upload_id', uploadId);
+        if (sliceId !== undefined) form.append('slice_id', sliceId);
+        if (size >= 0) form.append('data', new Blob([new Uint8Array(size)]), 'x.bin');
+        return call('/file/mpupload/upload', form);
+      };
+      const uploadId = (await call('/file/mpupload/init', base)).data!.upload_id!;
+      expect((await slice(uploadId, '0', 20)).message).to.contain('slice_id');
+      expect((await slice(uploadId, undefined, 20)).message).to.contain('sliceId must not be empty');
+      expect((await slice(uploadId, '10001', 20)).code).to.equal(10001);
+      expect((await slice(uploadId, '1.5', 20)).code).to.equal(10001);
+      expect((await slice(uploadId, '1', -1)).message).to.contain('data must not be empty');
+      expect((await slice('up_000', '1', 20)).code).to.equal(10005);
+      expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).message).to.contain('no slice');
+      expect((await slice(uploadId, '1', 20)).code).to.equal(0);
+      expect((await slice(uploadId, '3', 20)).code).to.equal(0);
+      expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).message).to.contain('slice 2 is missing');
+      expect((await slice(uploadId, '2', 5)).code).to.equal(0);
+      expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).message).to.contain('slice 2 is smaller than 10');
+      expect((await slice(uploadId, '2', 10)).code, 'a re-sent slice replaces the old one').to.equal(0);
+      const done = await call('/file/mpupload/complete', { ...base, upload_id: uploadId });
+      expect(done.code).to.equal(0);
+      expect(emulator.getFile(fileIdOf(done.data!.url))).to.have.length(50);
+      expect((await slice(uploadId, '4', 20)).code).to.equal(10005);
+      expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).code).to.equal(10005);
+      expect((await call('/file/mpupload/cancel', { ...base, upload_id: uploadId })).code).to.equal(10005);
+      const other = (await call('/file/mpupload/init', base)).data!.upload_id!;
+      expect((await call('/file/mpupload/cancel', { ...base, upload_id: other })).code).to.equal(0);
+      expect((await slice(other, '1', 20)).code).to.equal(10005);
+      const tooSmallForm = new FormData();
+      tooSmallForm.append('request_id', 'r');
+      tooSmallForm.append('data', new Blob(['x']), 'x.bin');
+      expect((await call('/file/upload', tooSmallForm)).message, 'app_id missing').to.contain('app_id');
     });
   });
 

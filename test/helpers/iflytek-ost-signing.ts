@@ -17,7 +17,7 @@ export interface HandSignInput {
   date: string;
   /** The request line, e.g. `POST /emulator/iflytek-ost/file/mpupload/init HTTP/1.1`. */
   requestLine: string;
-  body: string;
+  body: string | Uint8Array<ArrayBuffer>;
   /** Overrides the digest computed from `body`. */
   digest?: string;
   /** Overrides the `headers="…"` list. */
@@ -26,7 +26,7 @@ export interface HandSignInput {
 
 /** The four signed headers for a call, as iFlytek's guide builds them. */
 export async function handSign(input: HandSignInput): Promise<Record<string, string>> {
-  const digest = input.digest ?? `SHA-256=${base64(await crypto.subtle.digest('SHA-256', utf8.encode(input.body)))}`;
+  const digest = input.digest ?? `SHA-256=${base64(await crypto.subtle.digest('SHA-256', typeof input.body === 'string' ? utf8.encode(input.body) : input.body))}`;
   const message = `host: ${input.host}\ndate: ${input.date}\n${input.requestLine}\ndigest: ${digest}`;
   const key = await crypto.subtle.importKey('raw', utf8.encode(input.apiSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const signature = base64(await crypto.subtle.sign('HMAC', key, utf8.encode(message)));
