@@ -209,6 +209,8 @@ export function createKooDriveHandler(options: KooDriveHandlerOptions): (request
       response = errorResponse(error, request.signal.aborted, config.onError);
     }
     for (const [name, value] of corsHeaders(request, config.allowedOrigins)) response.headers.set(name, value);
+    // Not a CORS-safelisted response header: without this a cross-origin page cannot honour the wait.
+    response.headers.set('access-control-expose-headers', 'Retry-After');
     return response;
   };
 }

@@ -80,6 +80,16 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     return seen;
   }
 
+  /** The part numbers the checkpoint holds receipts for: what a resume must not send again. */
+  async function savedParts(): Promise<number[]> {
+    const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { receipts: Array<{ partNumber: number }> }]];
+    return record.receipts.map((receipt) => receipt.partNumber).sort((a, b) => a - b);
+  }
+
+  function missing(partCount: number, saved: number[]): number[] {
+    return Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !saved.includes(n));
+  }
+
   async function pauseAfter(manager: UploadManager, file: File, bytes: number): Promise<void> {
     await manager.addFiles([file]);
     manager.start();
@@ -204,6 +214,8 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(JSON.stringify(record)).to.not.match(/X-Amz-|Signature|\?|token/i);
       expect(JSON.stringify([record.session, record.receipts])).to.not.match(/https?:/);
       expect(record.session.fileId).to.be.a('string');
+      const saved = await savedParts();
+      expect(saved.length).to.be.at.least(2);
 
       const before = [...emulator.stats.partNumbersReceived];
       const second = setup();
@@ -212,9 +224,9 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       second.start();
       const { result } = await done;
       expect(task!.resumed).to.equal(true);
-      const resent = emulator.stats.partNumbersReceived.slice(before.length);
-      expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
-      expect([...before, ...resent]).to.deep.equal([1, 2, 3, 4, 5]);
+      // A part in flight at the pause may have reached KooDrive without its receipt reaching the checkpoint; with no
+      // listing to ask, it is sent again, and nothing the checkpoint holds is.
+      expect(emulator.stats.partNumbersReceived.slice(before.length)).to.deep.equal(missing(5, saved));
       expect(emulator.stats.uploadUrl).to.be.at.least(1);
       expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
     });
@@ -225,6 +237,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       await pauseAfter(setup(viaHandler({ mode: 'parallel' }), { concurrency: 2 }), file, 10 * MiB);
       const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { session: KooDriveSession }]];
       expect(record.session.hashCtx).to.have.length(5);
+      const saved = await savedParts();
 
       const before = [...emulator.stats.partNumbersReceived];
       const second = setup(viaHandler({ mode: 'parallel' }), { concurrency: 2 });
@@ -234,7 +247,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { result } = await done;
       expect(task!.resumed).to.equal(true);
       const resent = emulator.stats.partNumbersReceived.slice(before.length);
-      expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
+      expect([...resent].sort((a, b) => a - b)).to.deep.equal(missing(5, saved));
       expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
     });
   });

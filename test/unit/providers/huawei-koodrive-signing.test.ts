@@ -164,6 +164,14 @@ describe('KooDrive app authentication', () => {
     expect(listed.headers.get('vary')).to.equal('Origin');
   });
 
+  it('passes KooDrive\'s Retry-After on, exposed to cross-origin pages', async () => {
+    emulator.faults.failRequest({ operation: 'CreateFile' }, { status: 503, retryAfter: '4' });
+    const busy = await handler()(post('/koodrive/ose/v1/files/create', createBody));
+    expect([busy.status, busy.headers.get('retry-after')]).to.deep.equal([503, '4']);
+    expect(busy.headers.get('access-control-expose-headers')).to.equal('Retry-After');
+    expect(((await busy.json()) as { error_code: string }).error_code).to.equal('APIGW.0202');
+  });
+
   it('answers 502 when KooDrive cannot be reached, without leaking the upstream URL', async () => {
     const sign = handler({ fetch: () => Promise.reject(new TypeError('fetch failed')) });
     const answer = await read(await sign(post('/koodrive/ose/v1/files/create', createBody)));
