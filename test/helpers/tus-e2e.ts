@@ -1,0 +1,49 @@
+import { e2eServers } from './e2e.js';
+import type { TusServerRequest } from './tus-server.js';
+
+async function getOk(url: string, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${response.status} ${await response.text()}`);
+  return response;
+}
+
+/** The bytes the real tus server stored for an upload id. */
+export async function tusServerFile(id: string): Promise<Uint8Array> {
+  const { tusAdminUrl } = await e2eServers();
+  return new Uint8Array(await (await getOk(`${tusAdminUrl}/files/${encodeURIComponent(id)}`)).arrayBuffer());
+}
+
+/** Whether the real tus server still has an upload. */
+export async function tusServerHas(id: string): Promise<boolean> {
+  const { tusAdminUrl } = await e2eServers();
+  return (await fetch(`${tusAdminUrl}/files/${encodeURIComponent(id)}`)).ok;
+}
+
+/** The real tus server's own record of an upload (@tus/file-store's JSON: size, metadata, …). */
+export async function tusServerUpload(id: string): Promise<{ size?: number; metadata?: Record<string, string | null> }> {
+  const { tusAdminUrl } = await e2eServers();
+  return (await getOk(`${tusAdminUrl}/uploads/${encodeURIComponent(id)}`)).json();
+}
+
+/** The tus requests the real server answered since the last clear; `clear` empties the log after reading it. */
+export async function tusServerRequests(clear = false): Promise<TusServerRequest[]> {
+  const { tusAdminUrl } = await e2eServers();
+  return (await getOk(`${tusAdminUrl}/requests`, { method: clear ? 'DELETE' : 'GET' })).json();
+}
+
+/** Calls an admin route of the tus emulator on the emulator server. */
+export async function tusEmulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  const { emulatorUrl } = await e2eServers();
+  const response = await getOk(`${emulatorUrl}/__admin/tus/${path}`, {
+    method: init?.method ?? 'GET',
+    headers: init?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return (response.status === 204 ? undefined : response.json()) as Promise<T>;
+}
+
+/** The bytes the tus emulator on the emulator server holds for an upload id. */
+export async function tusEmulatorFile(id: string): Promise<Uint8Array> {
+  const { emulatorUrl } = await e2eServers();
+  return new Uint8Array(await (await getOk(`${emulatorUrl}/__admin/tus/files/${encodeURIComponent(id)}`)).arrayBuffer());
+}
