@@ -45,6 +45,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
   let waits: number[];
   let seen: SeenRequest[];
   let timeline: string[];
+  const inFlight = new Set<string>();
   const managers: UploadManager[] = [];
 
   function setup(adapterOptions: Partial<MetaStudioAdapterOptions> = {}, options: Partial<UploadManagerOptions> = {}, adapter?: ProviderAdapter) {
@@ -62,7 +63,9 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
 
   before(async () => {
     await worker.start({ quiet: true, onUnhandledRequest: 'bypass' });
-    worker.events.on('request:start', ({ request }) => {
+    worker.events.on('request:end', ({ requestId }) => void inFlight.delete(requestId));
+    worker.events.on('request:start', ({ request, requestId }) => {
+      inFlight.add(requestId);
       const url = new URL(request.url);
       seen.push({ method: request.method, path: url.pathname, headers: Object.fromEntries(request.headers) });
       if (url.pathname.startsWith(METASTUDIO_TEST.apiPath)) timeline.push(`request:${request.method}`);
@@ -87,6 +90,9 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
       manager.dispose();
     }
     indexedDB.deleteDatabase(dbName);
+    // A paused page's proxied PUT goes on inside the handler; it must land before the next test arms its faults.
+    for (let waited = 0; inFlight.size > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    inFlight.clear();
   });
 
   it('hashes the whole file first, then creates the asset and file, PUTs it once with Content-MD5 and Content-Type, and confirms CREATED', async () => {
