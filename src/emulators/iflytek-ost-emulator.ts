@@ -180,7 +180,8 @@ function invalid(detail: string): OstRefusal {
  * Completed files are served at the returned URL. Runs unchanged in a page (under msw) and in Node.
  *
  * Faults: `failRequest(match, {status})` with `status` 10001–10007 answers that service code; any other status is
- * sent as the HTTP status with code 10002. `expireUrls` makes the next calls' dates count as stale.
+ * sent as the HTTP status with code 10002. `expireUrls` makes the next calls' dates count as stale. `delay` holds a
+ * request after its body arrived, and a request whose client left meanwhile is dropped.
  */
 export class IflytekOstEmulator {
   /** Armed faults, for tests. */
@@ -298,8 +299,6 @@ export class IflytekOstEmulator {
 
   async #serve(request: IflytekOstRawRequest, url: URL, operation: IflytekOstOperation): Promise<Response> {
     const target: FaultTarget = { operation };
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
     const drop = this.faults.take(FaultKind.Drop, target);
     if (drop) {
       // `duplex` is required for a stream body but missing from this TypeScript's RequestInit.
@@ -312,6 +311,11 @@ export class IflytekOstEmulator {
     // Refuse before reading: a body far over one slice is not worth buffering to learn it is too much.
     if (declared > this.#maxSliceSize + MiB) throw invalid('request body too large');
     const body = await readBody(request.body);
+    // The delay comes after the body: Node only notices a client that hung up once its body has been read.
+    const delay = this.faults.take(FaultKind.Delay, target);
+    if (delay) await waitFor(delay.ms ?? 0, request.signal);
+    // A client gone during the delay is not served, or it would spend faults armed for later requests.
+    if (request.signal?.aborted) return Response.error();
     if (this.#strictDigest && digest !== (await iflytekOstBodyDigest(body))) {
       throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.mismatch);
     }
