@@ -130,7 +130,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   });
 
   it('uploads parts in parallel as partial uploads and concatenates them in order when the server offers it', async () => {
-    full.faults.delay(150, { operation: 'Patch', times: 6 });
+    full.faults.delay(400, { operation: 'Patch', times: 6 });
     const { file, bytes } = fileOf(5 * MiB + 1, 'parallel.bin');
     const { result, error } = await upload(setup(full, {}, { concurrency: 3 }), file);
     expect(error).to.equal(undefined);
@@ -261,11 +261,12 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   });
 
   it('terminates the upload on cancel (DELETE); the server then answers 410 Gone', async () => {
-    plain.faults.delay(300, { operation: 'Patch', times: 10 });
+    const delay = plain.faults.delay(300, { operation: 'Patch', times: 10 });
     const manager = setup(plain);
     const [task] = await manager.addFiles([fileOf(4 * MiB).file]);
     manager.start();
-    while (plain.listUploads().length === 0) await sleep(20);
+    // Until create returns there is no session to terminate; a PATCH under way means it has.
+    while (delay.fired === 0) await sleep(20);
     const [created] = plain.listUploads();
     await manager.cancel(task.id);
     expect(task.state).to.equal('canceled');
@@ -276,13 +277,11 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   });
 
   it('terminates every partial upload on cancel in concatenation mode', async () => {
-    full.faults.delay(300, { operation: 'Patch', times: 10 });
+    const delay = full.faults.delay(300, { operation: 'Patch', times: 10 });
     const manager = setup(full, {}, { concurrency: 2 });
     const [task] = await manager.addFiles([fileOf(4 * MiB).file]);
     manager.start();
-    // Until create returns there is no session to terminate; wait for the first part to be under way.
-    while (full.stats.partialCreate < 4) await sleep(20);
-    await sleep(100);
+    while (delay.fired === 0) await sleep(20);
     await manager.cancel(task.id);
     expect(full.stats.partialCreate).to.equal(4);
     expect(full.stats.terminate).to.equal(4);
