@@ -51,10 +51,10 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
       html`<multi-cloud-uploader provider="iflytek-ost" endpoint=${endpoint} part-size=${String(5 * MiB)} no-resume></multi-cloud-uploader>`,
     );
     const inside: number[] = [];
-    el.addEventListener('mcu-progress', (event) => {
-      for (const { progress } of event.detail.files) {
-        if (progress.bytesSent % (5 * MiB) !== 0 && progress.bytesSent < file.size) inside.push(progress.bytesSent);
-      }
+    // The manager's own events carry every XHR progress event; mcu-progress is throttled to animation frames.
+    el.manager.addEventListener('task-progress', (event) => {
+      const { bytesSent } = event.detail.progress;
+      if (bytesSent % (5 * MiB) !== 0 && bytesSent < file.size) inside.push(bytesSent);
     });
     const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
       el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
