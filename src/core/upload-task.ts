@@ -236,11 +236,7 @@ export class UploadTask {
         const error = toUploadError(thrown);
         if (error.code !== UploadErrorCode.NotFound) throw error;
         this.#env.emit('warning', { taskId: this.id, error });
-        await this.#forgetCheckpoint();
-        this.#session = undefined;
-        this.#receipts.clear();
-        this.#hashState = undefined;
-        this.resumed = false;
+        await this.#dropSession();
       }
     }
     this.#startHashing(plan);
