@@ -1,7 +1,7 @@
 import { createCRC64, createSHA1, md5, sha1, type IHasher } from 'hash-wasm';
 import { bytesToBase64 } from './checksums.js';
 import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
-import { Sha1State } from './aliyun-pds-sha1.js';
+import { Sha1State } from './sha1-state.js';
 import { xmlDocument } from './xml.js';
 
 /** Options of {@link AliyunPdsEmulator}. */

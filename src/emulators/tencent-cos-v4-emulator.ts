@@ -1,7 +1,7 @@
 import { COS_V4_SLICE_SIZES, CosV4Op, readCosV4Signature } from '../providers/tencent-cos-v4.js';
 import { COS_V4_MAX_SIGNATURE_LIFETIME, encodeCosV4Path, hmacSha1 } from '../server/tencent-cos-v4-handler.js';
 import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
-import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './tencent-cos-v4-sha1.js';
+import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
 
 /** The one key pair the emulator accepts. */
 export interface CosV4Credentials {

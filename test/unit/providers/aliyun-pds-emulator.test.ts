@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { crc64, sha1 } from 'hash-wasm';
 import { AliyunPdsEmulator } from '../../../src/emulators/aliyun-pds-emulator.js';
-import { Sha1State } from '../../../src/emulators/aliyun-pds-sha1.js';
+import { Sha1State } from '../../../src/emulators/sha1-state.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 
 const KiB = 1024;

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { sha1 } from 'hash-wasm';
 import { TencentCosV4Emulator, type TencentCosV4EmulatorOptions } from '../../../src/emulators/tencent-cos-v4-emulator.js';
 import { COS_V4_DOC_FIELD_ORDER, cosV4Original, signCosV4, type CosV4SignatureInput } from '../../../src/server/tencent-cos-v4-handler.js';
-import { SHA1_INITIAL_STATE, sha1Continue, stateToHexLe } from '../../../src/emulators/tencent-cos-v4-sha1.js';
+import { SHA1_INITIAL_STATE, sha1Continue, stateToHexLe } from '../../../src/emulators/sha1-state.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 
 const KiB = 1024;

@@ -6,7 +6,7 @@ import {
   sha1Finish,
   stateFromHexLe,
   stateToHexLe,
-} from '../../../src/emulators/tencent-cos-v4-sha1.js';
+} from '../../../src/emulators/sha1-state.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 
 const MiB = 1024 * 1024;
