@@ -8,6 +8,11 @@ import { UploadManager } from '../src/core/upload-manager.js';
 import { createS3Adapter, type S3Checksum } from '../src/providers/s3.js';
 import type { HashAlgorithm } from '../src/providers/adapter.js';
 import type { BenchWorkerReply, BenchWorkerRequest } from './bench.worker.js';
+import { Upload as TusUpload } from 'tus-js-client';
+import { createAdapter } from '../src/providers/registry.js';
+import { planParts } from '../src/core/part-plan.js';
+import type { ProviderAdapter } from '../src/providers/adapter.js';
+import { demoProviderConfigs } from '../demo/provider-configs.js';
 
 const MiB = 1024 * 1024;
 const PART_SIZE = 8 * MiB;
@@ -25,6 +30,8 @@ export interface Measurement {
   longTasks: { count: number; ms: number };
   /** The stored object's key, for the upload cases. */
   objectKey?: string;
+  /** For provider uploads: how long the file spent hashing before the provider was asked to create the upload. */
+  hashPhaseMs?: number;
 }
 
 /** The cases `run.ts` calls. */
@@ -49,6 +56,12 @@ export interface BenchApi {
   uploadEngine(api: string, checksum: S3Checksum): Promise<Measurement>;
   /** The same parts presigned through the same routes, then plain XHR PUTs, `CONCURRENCY` at a time. */
   uploadRaw(api: string): Promise<Measurement>;
+  /** One upload through our engine with a registered provider, configured as the demo does, `extra` on top. */
+  uploadProvider(id: string, extra: Record<string, unknown>): Promise<Measurement>;
+  /** Our HashClient computing exactly the digests that provider's adapter declares for the file. */
+  hashProvider(id: string, extra: Record<string, unknown>): Promise<Measurement>;
+  /** tus-js-client uploading the file to a tus server, `chunkSize` bytes per PATCH. */
+  tusJsClient(endpoint: string, chunkSize: number): Promise<Measurement>;
 }
 
 declare global {
@@ -66,7 +79,9 @@ function pickedFile(): File {
   return file;
 }
 
-async function measured(work: () => Promise<{ ms?: number; digests?: string[]; objectKey?: string }>): Promise<Measurement> {
+async function measured(
+  work: () => Promise<{ ms?: number; digests?: string[]; objectKey?: string; hashPhaseMs?: number }>,
+): Promise<Measurement> {
   const t0 = performance.now();
   const outcome = await work();
   const t1 = performance.now();
@@ -78,6 +93,7 @@ async function measured(work: () => Promise<{ ms?: number; digests?: string[]; o
     digests: outcome.digests ?? [],
     longTasks: { count: during.length, ms: during.reduce((sum, entry) => sum + entry.duration, 0) },
     ...(outcome.objectKey !== undefined && { objectKey: outcome.objectKey }),
+    ...(outcome.hashPhaseMs !== undefined && { hashPhaseMs: outcome.hashPhaseMs }),
   };
 }
 
@@ -201,6 +217,67 @@ async function uploadRawXhr(api: string): Promise<{ objectKey: string }> {
   return { objectKey: key };
 }
 
+/** The adapter the demo would use for `id` (the bench page proxies the demo's paths), with `extra` options on top. */
+function providerAdapter(id: string, extra: Record<string, unknown>): ProviderAdapter {
+  const config = demoProviderConfigs[id];
+  if (!config) throw new Error(`The demo has no configuration for ${id}.`);
+  const endpoint = typeof extra.endpoint === 'string' ? extra.endpoint : new URL(config.endpoint, location.href).href;
+  return createAdapter(id, { ...config.adapterOptions, ...extra, endpoint });
+}
+
+async function uploadWithProvider(id: string, extra: Record<string, unknown>): Promise<{ hashPhaseMs: number }> {
+  const manager = new UploadManager({ adapter: providerAdapter(id, extra), concurrency: CONCURRENCY, partSize: PART_SIZE, resume: false });
+  const started = performance.now();
+  let hashPhaseMs = 0;
+  manager.addEventListener('task-state', (event) => {
+    if (event.detail.state === 'uploading' && hashPhaseMs === 0) hashPhaseMs = performance.now() - started;
+  });
+  try {
+    const finished = new Promise<void>((resolve, reject) => {
+      manager.addEventListener('task-complete', () => resolve());
+      manager.addEventListener('task-error', (event) => reject(event.detail.error));
+    });
+    await manager.addFiles([pickedFile()]);
+    manager.start();
+    await finished;
+    return { hashPhaseMs };
+  } finally {
+    manager.dispose();
+  }
+}
+
+async function hashForProvider(id: string, extra: Record<string, unknown>): Promise<{ digests: string[] }> {
+  const adapter = providerAdapter(id, extra);
+  const file = pickedFile();
+  const description = { name: file.name, size: file.size, type: file.type, lastModified: file.lastModified };
+  const specs = adapter.digests(description);
+  if (specs.length === 0) return { digests: [] };
+  hashClient ??= new HashClient();
+  const run = hashClient.start({
+    blob: file,
+    plan: adapter.planParts?.(description, PART_SIZE) ?? planParts(file.size, adapter.limits, PART_SIZE),
+    specs,
+  });
+  await run.done;
+  return { digests: [] };
+}
+
+function uploadWithTusJsClient(endpoint: string, chunkSize: number): Promise<{}> {
+  const file = pickedFile();
+  return new Promise((resolve, reject) => {
+    const upload = new TusUpload(file, {
+      endpoint,
+      chunkSize,
+      metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
+      storeFingerprintForResuming: false,
+      retryDelays: [0, 1000],
+      onSuccess: () => resolve({}),
+      onError: reject,
+    });
+    upload.start();
+  });
+}
+
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 window.bench = {
@@ -216,4 +293,7 @@ window.bench = {
   spark: () => measured(hashWithSpark),
   uploadEngine: (api, checksum) => measured(() => uploadWithEngine(api, checksum)),
   uploadRaw: (api) => measured(() => uploadRawXhr(api)),
+  uploadProvider: (id, extra) => measured(() => uploadWithProvider(id, extra)),
+  hashProvider: (id, extra) => measured(() => hashForProvider(id, extra)),
+  tusJsClient: (endpoint, chunkSize) => measured(() => uploadWithTusJsClient(endpoint, chunkSize)),
 };

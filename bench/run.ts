@@ -4,7 +4,7 @@
  * markdown table. Not a test and never run in CI: figures on a shared 2-core machine vary from run to run.
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { crc32 } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { createServer as createViteServer } from 'vite';
 import { startEmulatorServer, type EmulatorServer } from '../src/emulators/node-server.js';
+import { startTusServer } from '../test/helpers/tus-server.js';
 import { createHasher } from '../src/hashing/hashers.js';
 import type { HashAlgorithm } from '../src/providers/adapter.js';
 import type { S3Checksum } from '../src/providers/s3.js';
@@ -39,6 +40,21 @@ const CHROMIUM_ARGS = [
 ];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Provider uploads: id, the mode in words, and adapter options on top of the demo's. Rapid upload is off: every run
+ * uploads the same bytes, which would otherwise finish without sending any.
+ */
+const PROVIDER_CASES: Array<[string, string, Record<string, unknown>]> = [
+  ['aliyun-pds', 'serial parts, CRC-64 at complete', { rapidUpload: false }],
+  ['aliyun-pds', 'parallel parts with SHA-1 contexts', { rapidUpload: false, parallelUpload: true }],
+  ['huawei-koodrive', 'serial parts, SHA-256 at complete', { rapidUpload: false }],
+  ['huawei-koodrive', 'parallel parts with SHA-256 contexts (hash first)', { rapidUpload: false, mode: 'parallel' }],
+  ['huawei-metastudio', 'MD5 first, then one PUT (through the handler)', {}],
+  ['iflytek-ost', 'form-data slices through the signing proxy', {}],
+  ['tencent-cos-v4', 'SHA-1 slice states first, then slices', {}],
+  ['tus', 'concatenation: parallel partial uploads', { checksum: 'none' }],
+];
 
 function readOptions(): { sizeMiB: number } {
   const { values } = parseArgs({ options: { size: { type: 'string', default: '256' } } });
@@ -135,8 +151,8 @@ interface CaseSpec {
   verify?: (measurement: Measurement) => string | undefined;
   /** What a passing `verify` proved, for the check column. */
   verified?: string;
-  /** Runs after every run, the warm-up included (emulator reset). */
-  after?: () => void;
+  /** Runs after every run, the warm-up included (emulator reset); awaited so that it never overlaps the next run. */
+  after?: () => unknown;
 }
 
 async function measureCase(page: Page, spec: CaseSpec): Promise<CaseResult> {
@@ -149,7 +165,7 @@ async function measureCase(page: Page, spec: CaseSpec): Promise<CaseResult> {
       await page.evaluate(() => window.bench.collectGarbage());
       const measurement = await withTimeout(spec.run(), label);
       const problem = spec.verify?.(measurement);
-      spec.after?.();
+      await spec.after?.();
       if (problem) problems.push(problem);
       // Run 0 warms up: worker start, WASM compile, the page cache, connection set-up.
       if (i > 0) measurements.push(measurement);
@@ -233,10 +249,18 @@ async function main(): Promise<void> {
       root: repoRoot,
       cacheDir: join(workDir, 'vite-cache'),
       logLevel: 'warn',
-      server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
+      server: {
+        host: '127.0.0.1',
+        port,
+        strictPort: true,
+        hmr: false,
+        watch: null,
+        // The same paths the demo proxies, so the page can use the demo's provider configurations unchanged.
+        proxy: Object.fromEntries(['/api', '/emulator', '/__admin'].map((path) => [path, { target: emulator.url, changeOrigin: true }])),
+      },
       // Bundling every dependency before the page loads keeps Vite from reloading the page (and losing the picked
       // file) when it discovers one on first import.
-      optimizeDeps: { entries: ['bench/page.html'], include: ['spark-md5', 'hash-wasm', 'idb-keyval'] },
+      optimizeDeps: { entries: ['bench/page.html'], include: ['spark-md5', 'hash-wasm', 'idb-keyval', 'tus-js-client'] },
       worker: { format: 'es' },
     });
     await vite.listen();
@@ -351,6 +375,70 @@ async function main(): Promise<void> {
       ),
     );
 
+    const tus = await startTusServer();
+    closers.push(() => tus.close());
+    const emptyTusStore = () => {
+      for (const entry of readdirSync(tus.directory)) rmSync(join(tus.directory, entry), { recursive: true, force: true });
+    };
+    const tusSection = 'tus to a real @tus/server 2.4.5 + @tus/file-store (one PATCH at a time)';
+    // tus-js-client first: the first case after big uploads pays for the Node process collecting their buffers.
+    const tusJs8 = await add({
+      section: tusSection,
+      name: 'tus-js-client 4.3.1, `chunkSize` 8 MiB',
+      bytes: size,
+      run: () => page.evaluate(([endpoint, chunk]) => window.bench.tusJsClient(endpoint, chunk), [tus.endpoint, 8 * MiB] as const),
+      after: emptyTusStore,
+    });
+    const ourTus = await add({
+      section: tusSection,
+      name: 'our engine + tus adapter, 8 MiB PATCHes, `checksum: none`',
+      bytes: size,
+      run: () => page.evaluate((endpoint) => window.bench.uploadProvider('tus', { endpoint, checksum: 'none' }), tus.endpoint),
+      after: emptyTusStore,
+    });
+    const tusJsWhole = await add({
+      section: tusSection,
+      name: 'tus-js-client 4.3.1, `chunkSize` Infinity (its default: one PATCH)',
+      bytes: size,
+      run: () => page.evaluate((endpoint) => window.bench.tusJsClient(endpoint, Number.POSITIVE_INFINITY), tus.endpoint),
+      after: emptyTusStore,
+    });
+
+    const resetProvider = (id: string) => () => fetch(`${emulator.url}/__admin/${id}/reset`, { method: 'POST' });
+    const providerRows: Row[] = [];
+    for (const [id, mode, extra] of PROVIDER_CASES) {
+      const section = `provider ${id} (emulator, 4 parts in flight)`;
+      const upload = await add({
+        section,
+        name: `upload through our engine: ${mode}`,
+        bytes: size,
+        run: () => page.evaluate(([name, options]) => window.bench.uploadProvider(name, options), [id, extra] as const),
+        after: resetProvider(id),
+      });
+      const hash = await add({
+        section,
+        name: 'hashing alone: the digests this adapter declares, in one read',
+        bytes: size,
+        run: () => page.evaluate(([name, options]) => window.bench.hashProvider(name, options), [id, extra] as const),
+      });
+      const wall = upload.medianMs;
+      // An adapter that declares no digest hashes nothing: its "hashing alone" time is only the run's overhead.
+      const declaresNone = hash.medianMs < 5;
+      if (declaresNone) hash.row.result = 'none declared';
+      const hashMs = declaresNone ? 0 : hash.medianMs;
+      const rawMs = raw.medianMs;
+      providerRows.push({
+        section: 'derived',
+        name: `${id} ${mode}: wall / max(hash, raw XHR) · wall / (hash + raw XHR)`,
+        result: Number.isFinite(wall * hashMs * rawMs)
+          ? `${(wall / Math.max(hashMs, rawMs)).toFixed(2)}× · ${(wall / (hashMs + rawMs)).toFixed(2)}×`
+          : 'n/a',
+        runs: '',
+        longTasks: '',
+        check: '',
+      });
+    }
+
     const derived = (name: string, result: string): Row => ({ section: 'derived', name, result, runs: '', longTasks: '', check: '' });
     const ratio = (numerator?: CaseResult, denominator?: CaseResult) =>
       numerator && denominator && Number.isFinite(numerator.medianMs / denominator.medianMs)
@@ -369,6 +457,9 @@ async function main(): Promise<void> {
       derived('our md5 time / in-memory md5 time', ratio(ours.get('md5'), pure.get('md5'))),
       derived('upload time, engine md5 / raw XHR', ratio(engineMd5, raw)),
       derived('upload time, engine none / raw XHR', ratio(engineNone, raw)),
+      ...providerRows,
+      derived('tus upload time, ours / tus-js-client (8 MiB chunks)', ratio(ourTus, tusJs8)),
+      derived('tus upload time, ours / tus-js-client (one PATCH)', ratio(ourTus, tusJsWhole)),
     ];
 
     const rows = [
