@@ -1,6 +1,7 @@
 import { DROP_CONNECTION_HEADER } from '../server/node-http.js';
 import { createKooDriveHandler } from '../server/huawei-koodrive-handler.js';
-import { kooDriveAdminHandler, type KooDriveArmFault } from './huawei-koodrive-admin.js';
+import type { ArmFault } from './admin-routes.js';
+import { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
 import { KooDriveEmulator } from './huawei-koodrive-emulator.js';
 import type { EmulatorMount } from './node-server.js';
 
@@ -22,7 +23,7 @@ export interface KooDriveMountOptions {
   /** The emulator server's origin: part URLs point there and the handler forwards there. */
   origin: string;
   /** The server's fault parser, shared by every emulator's admin routes. */
-  armFault: KooDriveArmFault;
+  armFault: ArmFault;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createMetaStudioHandler } from '../server/huawei-metastudio-handler.js';
 import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
-import type { Fault, FaultInjector } from './faults.js';
+import { createAdminHandler, json, jsonError, noContent, readJsonObject, storedBytes, type ArmFault } from './admin-routes.js';
 import { MetaStudioEmulator } from './huawei-metastudio-emulator.js';
 import type { EmulatorMount } from './node-server.js';
 
@@ -18,22 +18,11 @@ export const EMULATOR_METASTUDIO_CREDENTIALS = {
   secretKey: 'emulator-metastudio-sk-not-a-secret',
 } as const;
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-
-function jsonError(status: number, code: string, message: string): Response {
-  return json({ error: { code, message } }, status);
-}
-
-/** Arms a fault from the admin route's JSON; the emulator server's own, so every admin route reads faults alike. */
-export type MetaStudioArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
-
 /** What {@link metaStudioMounts} needs from the emulator server. */
 export interface MetaStudioMountOptions {
   /** The server's origin, written into upload URLs and used by the handler to reach the emulator. */
   origin: string;
-  armFault: MetaStudioArmFault;
+  armFault: ArmFault;
 }
 
 /**
@@ -41,55 +30,36 @@ export interface MetaStudioMountOptions {
  * `GET files`, `GET files/{fileId}`, `GET stats`, `GET|POST|DELETE faults`, `POST clock` `{ advanceMs }` (moves the
  * emulator's clock, to expire upload URLs) and `POST reset` (also resets the clock).
  */
-function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }, armFault: MetaStudioArmFault): FetchHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = url.pathname.slice(EMULATOR_METASTUDIO_ADMIN_PATH.length + 1);
-    const method = request.method;
-    if (route.startsWith('objects/') && method === 'GET') {
-      const bytes = emulator.getObject(decodeURIComponent(route.slice('objects/'.length)));
-      if (!bytes) return jsonError(404, 'not-found', 'No object for this file id');
-      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
-    }
-    if (route === 'files' && method === 'GET') return json(emulator.listFiles());
-    if (route.startsWith('files/') && method === 'GET') {
-      const file = emulator.getFile(decodeURIComponent(route.slice('files/'.length)));
-      return file ? json(file) : jsonError(404, 'not-found', 'No such file');
-    }
-    if (route === 'stats' && method === 'GET') return json(emulator.stats);
-    if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
-    if (route === 'faults' && method === 'DELETE') {
-      emulator.faults.clear();
-      return new Response(null, { status: 204 });
-    }
-    if ((route === 'faults' || route === 'clock') && method === 'POST') {
-      let spec: unknown;
-      try {
-        spec = await request.json();
-      } catch {
-        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }, armFault: ArmFault): FetchHandler {
+  return createAdminHandler({
+    basePath: EMULATOR_METASTUDIO_ADMIN_PATH,
+    emulator,
+    armFault,
+    routes: async ({ route, method, request }) => {
+      if (route.startsWith('objects/') && method === 'GET') {
+        return storedBytes(emulator.getObject(decodeURIComponent(route.slice('objects/'.length))), 'No object for this file id');
       }
-      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
-      try {
-        if (route === 'clock') {
-          const advanceMs = (spec as Record<string, unknown>).advanceMs;
-          if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) throw new TypeError('advanceMs must be a number');
-          clock.skewMs += advanceMs;
-          return json({ skewMs: clock.skewMs });
-        }
-        return json(armFault(emulator.faults, spec as Record<string, unknown>), 201);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
-        throw error;
+      if (route === 'files' && method === 'GET') return json(emulator.listFiles());
+      if (route.startsWith('files/') && method === 'GET') {
+        const file = emulator.getFile(decodeURIComponent(route.slice('files/'.length)));
+        return file ? json(file) : jsonError(404, 'not-found', 'No such file');
       }
-    }
-    if (route === 'reset' && method === 'POST') {
-      emulator.reset();
-      clock.skewMs = 0;
-      return new Response(null, { status: 204 });
-    }
-    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
-  };
+      if (route === 'clock' && method === 'POST') {
+        const spec = await readJsonObject(request);
+        if (!spec) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+        const advanceMs = spec['advanceMs'];
+        if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) return jsonError(400, 'invalid-fault', 'advanceMs must be a number');
+        clock.skewMs += advanceMs;
+        return json({ skewMs: clock.skewMs });
+      }
+      if (route === 'reset' && method === 'POST') {
+        emulator.reset();
+        clock.skewMs = 0;
+        return noContent();
+      }
+      return undefined;
+    },
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
 import { createIflytekOstHandler } from '../server/iflytek-ost-handler.js';
-import type { Fault, FaultInjector } from './faults.js';
+import { createAdminHandler, json, jsonError, noContent, storedBytes, type ArmFault } from './admin-routes.js';
 import { IflytekOstEmulator } from './iflytek-ost-emulator.js';
 import type { EmulatorMount } from './node-server.js';
 
@@ -17,65 +17,29 @@ export const EMULATOR_IFLYTEK_OST_CREDENTIALS = {
   apiSecret: 'emulator-api-secret-not-a-secret',
 } as const;
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-
-function jsonError(status: number, code: string, message: string): Response {
-  return json({ error: { code, message } }, status);
-}
-
-/** Arms a fault from the admin route's JSON (`{ kind, operation?, partNumber?, times?, status?, … }`). */
-export type ArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
-
 /**
  * Test-only control of the iFlytek OST emulator over HTTP: `GET files` (ids), `GET files/{id}` (the stored bytes),
  * `GET stats`, `GET uploads`, `POST uploads/{id}/expire`, `GET|POST|DELETE faults` and `POST reset`. A fault's
  * `status` 10001–10007 answers that service code; a `partNumber` alone means a slice (`UploadPart`).
  */
 export function iflytekOstAdminHandler(emulator: IflytekOstEmulator, armFault: ArmFault, basePath = EMULATOR_IFLYTEK_OST_ADMIN_PATH): FetchHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = url.pathname.slice(basePath.length + 1);
-    const method = request.method;
-    if (route === 'files' && method === 'GET') return json(emulator.fileIds());
-    if (route.startsWith('files/') && method === 'GET') {
-      const bytes = emulator.getFile(decodeURIComponent(route.slice('files/'.length)));
-      if (!bytes) return jsonError(404, 'not-found', 'No such file');
-      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
-    }
-    if (route === 'stats' && method === 'GET') return json(emulator.stats);
-    if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
-    const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
-    if (expire && method === 'POST') {
-      return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? new Response(null, { status: 204 }) : jsonError(404, 'not-found', 'No such upload');
-    }
-    if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
-    if (route === 'faults' && method === 'DELETE') {
-      emulator.faults.clear();
-      return new Response(null, { status: 204 });
-    }
-    if (route === 'faults' && method === 'POST') {
-      let spec: unknown;
-      try {
-        spec = await request.json();
-      } catch {
-        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+  return createAdminHandler({
+    basePath,
+    emulator,
+    armFault,
+    routes: ({ route, method }) => {
+      if (route === 'files' && method === 'GET') return json(emulator.fileIds());
+      if (route.startsWith('files/') && method === 'GET') {
+        return storedBytes(emulator.getFile(decodeURIComponent(route.slice('files/'.length))), 'No such file');
       }
-      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
-      try {
-        return json(armFault(emulator.faults, spec as Record<string, unknown>), 201);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
-        throw error;
+      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
+      if (expire && method === 'POST') {
+        return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');
       }
-    }
-    if (route === 'reset' && method === 'POST') {
-      emulator.reset();
-      return new Response(null, { status: 204 });
-    }
-    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
-  };
+      return undefined;
+    },
+  });
 }
 
 /** Options of {@link iflytekOstMounts}. */

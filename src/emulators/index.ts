@@ -2,6 +2,13 @@ export { S3Emulator, S3Operation } from './s3-emulator.js';
 export type { S3EmulatorOptions, S3EmulatorStats, S3PendingUpload, S3PresignRequest } from './s3-emulator.js';
 export { FaultInjector, FaultKind } from './faults.js';
 export type { CountedMatch, DropOptions, FailOptions, Fault, FaultMatch, FaultTarget } from './faults.js';
+// One fault parser type serves every admin route; the per-provider names stay for code written against them.
+export type {
+  ArmFault,
+  ArmFault as KooDriveArmFault,
+  ArmFault as MetaStudioArmFault,
+  ArmFault as TusArmFault,
+} from './admin-routes.js';
 export { s3EmulatorHandlers } from './msw.js';
 export { MetaStudioEmulator, MetaStudioOperation } from './huawei-metastudio-emulator.js';
 export type {
@@ -19,7 +26,7 @@ export {
   EMULATOR_METASTUDIO_PROJECT_ID,
   metaStudioMounts,
 } from './huawei-metastudio-node.js';
-export type { MetaStudioArmFault, MetaStudioMountOptions } from './huawei-metastudio-node.js';
+export type { MetaStudioMountOptions } from './huawei-metastudio-node.js';
 export { presignUrl, verifySigV4 } from './sigv4.js';
 export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';
 export { IFLYTEK_OST_GATEWAY_MESSAGES, IflytekOstEmulator, IflytekOstOperation } from './iflytek-ost-emulator.js';
@@ -39,7 +46,7 @@ export {
   EMULATOR_IFLYTEK_OST_CREDENTIALS,
   iflytekOstAdminHandler,
 } from './iflytek-ost-mounts.js';
-export type { ArmFault, IflytekOstMountOptions } from './iflytek-ost-mounts.js';
+export type { IflytekOstMountOptions } from './iflytek-ost-mounts.js';
 export { AliyunPdsEmulator, AliyunPdsOperation, ALIYUN_PDS_UNDOCUMENTED_CODES } from './aliyun-pds-emulator.js';
 export type {
   AliyunPdsEmulatorOptions,
@@ -69,7 +76,6 @@ export type {
 } from './huawei-koodrive-emulator.js';
 export { kooDriveEmulatorHandlers } from './huawei-koodrive-msw.js';
 export { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
-export type { KooDriveArmFault } from './huawei-koodrive-admin.js';
 export {
   EMULATOR_KOODRIVE_ADMIN_PATH,
   EMULATOR_KOODRIVE_API_PATH,
@@ -82,4 +88,4 @@ export { TusEmulator, TusOperation } from './tus-emulator.js';
 export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExtension, TusStoredUpload } from './tus-emulator.js';
 export { tusEmulatorHandlers } from './tus-msw.js';
 export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
-export type { TusArmFault, TusMountOptions } from './tus-mounts.js';
+export type { TusMountOptions } from './tus-mounts.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { DROP_CONNECTION_HEADER, toNodeListener, type FetchHandler } from '../server/node-http.js';
 import { createS3Handler } from '../server/s3-handler.js';
-import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
+import { armFault, createAdminHandler, json, jsonError, storedBytes } from './admin-routes.js';
 import { S3Emulator } from './s3-emulator.js';
 import { iflytekOstMounts } from './iflytek-ost-mounts.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
@@ -94,14 +94,6 @@ function withCors(response: Response, request: Request): Response {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-
-function jsonError(status: number, code: string, message: string): Response {
-  return json({ error: { code, message } }, status);
-}
-
 function under(pathname: string, prefix: string): boolean {
   return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }
@@ -120,110 +112,24 @@ function overNode(response: Response): Response {
   });
 }
 
-function numberField(source: Record<string, unknown>, name: string): number | undefined {
-  const value = source[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${name} must be a number`);
-  return value;
-}
-
-function stringField(source: Record<string, unknown>, name: string): string | undefined {
-  const value = source[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-  return value;
-}
-
-/** Arms a fault from the admin route's JSON: `{ kind, operation?, partNumber?, key?, times?, status?, … }`. */
-function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
-  const match: FaultMatch = {};
-  const operation = stringField(spec, 'operation');
-  const partNumber = numberField(spec, 'partNumber');
-  const key = stringField(spec, 'key');
-  if (operation !== undefined) match.operation = operation;
-  if (partNumber !== undefined) match.partNumber = partNumber;
-  if (key !== undefined) match.key = key;
-  const times = numberField(spec, 'times');
-  const counted = times === undefined ? match : { ...match, times };
-  // A part number alone means an UploadPart, as in failPart()/dropConnection(n).
-  const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: 'UploadPart' } : match;
-  switch (spec['kind']) {
-    case FaultKind.Fail: {
-      const status = numberField(spec, 'status');
-      if (status === undefined) throw new TypeError('status is required for a fail fault');
-      const retryAfter = stringField(spec, 'retryAfter');
-      return faults.failRequest(partMatch, {
-        status,
-        ...(times !== undefined && { times }),
-        ...(retryAfter !== undefined && { retryAfter }),
-      });
-    }
-    case FaultKind.Drop: {
-      const afterBytes = numberField(spec, 'afterBytes');
-      return faults.dropConnection(partMatch, {
-        ...(times !== undefined && { times }),
-        ...(afterBytes !== undefined && { afterBytes }),
-      });
-    }
-    case FaultKind.Delay: {
-      const ms = numberField(spec, 'ms');
-      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-      return faults.delay(ms, counted);
-    }
-    case FaultKind.Expire:
-      return faults.expireUrls(counted);
-    default:
-      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
-  }
-}
-
 /**
  * Test-only control of the S3 emulator over HTTP: `GET objects/{key}` (the stored bytes), `GET stats`,
  * `GET uploads`, `GET|POST|DELETE faults` (list, arm from JSON, clear) and `POST reset`.
  */
 function adminHandler(s3: S3Emulator): FetchHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = url.pathname.slice(EMULATOR_S3_ADMIN_PATH.length + 1);
-    const method = request.method;
-    if (route.startsWith('objects/') && method === 'GET') {
-      const key = decodeURIComponent(route.slice('objects/'.length));
-      const bytes = s3.getObject(key);
-      if (!bytes) return jsonError(404, 'not-found', `No object under ${key}`);
-      return new Response(bytes, {
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
-      });
-    }
-    if (route === 'stats' && method === 'GET') return json(s3.stats);
-    if (route === 'uploads' && method === 'GET') return json(s3.listUploads());
-    if (route === 'faults' && method === 'GET') return json(s3.faults.list());
-    if (route === 'faults' && method === 'DELETE') {
-      s3.faults.clear();
-      return new Response(null, { status: 204 });
-    }
-    if (route === 'faults' && method === 'POST') {
-      let spec: unknown;
-      try {
-        spec = await request.json();
-      } catch {
-        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
+  return createAdminHandler({
+    basePath: EMULATOR_S3_ADMIN_PATH,
+    emulator: s3,
+    armFault,
+    routes: ({ route, method }) => {
+      if (route.startsWith('objects/') && method === 'GET') {
+        const key = decodeURIComponent(route.slice('objects/'.length));
+        return storedBytes(s3.getObject(key), `No object under ${key}`);
       }
-      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-        return jsonError(400, 'invalid-json', 'The body must be a JSON object');
-      }
-      try {
-        return json(armFault(s3.faults, spec as Record<string, unknown>), 201);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
-        throw error;
-      }
-    }
-    if (route === 'reset' && method === 'POST') {
-      s3.reset();
-      return new Response(null, { status: 204 });
-    }
-    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
-  };
+      if (route === 'uploads' && method === 'GET') return json(s3.listUploads());
+      return undefined;
+    },
+  });
 }
 
 function staticHandler(directory: string): FetchHandler {

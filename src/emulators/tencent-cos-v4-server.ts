@@ -1,5 +1,6 @@
 import { createCosV4SignatureHandler } from '../server/tencent-cos-v4-handler.js';
 import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import { createAdminHandler, json, storedBytes } from './admin-routes.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 import type { EmulatorMount } from './node-server.js';
 import { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
@@ -18,10 +19,6 @@ export const EMULATOR_COS_V4 = {
   /** Seconds a signature from the mounted handler lives: short, as the README advises. */
   signatureLifetime: 120,
 } as const;
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
 
 function optional<T>(spec: Record<string, unknown>, name: string, type: 'number' | 'string'): T | undefined {
   const value = spec[name];
@@ -62,42 +59,28 @@ function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
   }
 }
 
+/** COS's `POST faults` body: anything but a JSON object is refused as `invalid-fault`, not `invalid-json`. */
+async function readFaultSpec(request: Request): Promise<Record<string, unknown>> {
+  const spec: unknown = await request.json();
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new TypeError('The body must be a JSON object');
+  return spec as Record<string, unknown>;
+}
+
 function adminHandler(emulator: TencentCosV4Emulator): FetchHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = url.pathname.slice(EMULATOR_COS_V4.adminPath.length + 1);
-    const method = request.method;
-    if (route.startsWith('objects/') && method === 'GET') {
-      const path = decodeURIComponent(route.slice('objects/'.length));
-      const bytes = emulator.getObject(path);
-      if (!bytes) return json({ error: { code: 'not-found', message: `No file at ${path}` } }, 404);
-      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
-    }
-    if (route === 'stats' && method === 'GET') return json(emulator.stats);
-    if (route === 'sessions' && method === 'GET') return json(emulator.listSessions());
-    if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
-    if (route === 'faults' && method === 'DELETE') {
-      emulator.faults.clear();
-      return new Response(null, { status: 204 });
-    }
-    if (route === 'faults' && method === 'POST') {
-      try {
-        const spec: unknown = await request.json();
-        if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new TypeError('The body must be a JSON object');
-        return json(armFault(emulator.faults, spec as Record<string, unknown>), 201);
-      } catch (error) {
-        if (error instanceof SyntaxError || error instanceof TypeError || error instanceof RangeError) {
-          return json({ error: { code: 'invalid-fault', message: error.message } }, 400);
-        }
-        throw error;
+  return createAdminHandler({
+    basePath: EMULATOR_COS_V4.adminPath,
+    emulator,
+    armFault,
+    readFaultSpec,
+    routes: ({ route, method }) => {
+      if (route.startsWith('objects/') && method === 'GET') {
+        const path = decodeURIComponent(route.slice('objects/'.length));
+        return storedBytes(emulator.getObject(path), `No file at ${path}`);
       }
-    }
-    if (route === 'reset' && method === 'POST') {
-      emulator.reset();
-      return new Response(null, { status: 204 });
-    }
-    return json({ error: { code: 'not-found', message: `No admin route ${method} ${url.pathname}` } }, 404);
-  };
+      if (route === 'sessions' && method === 'GET') return json(emulator.listSessions());
+      return undefined;
+    },
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
-import type { Fault, FaultInjector } from './faults.js';
+import { createAdminHandler, json, jsonError, readJsonObject, storedBytes, type ArmFault } from './admin-routes.js';
 import type { EmulatorMount } from './node-server.js';
 import { TusEmulator } from './tus-emulator.js';
 
@@ -8,32 +8,12 @@ export const EMULATOR_TUS_BASE_PATH = '/emulator/tus';
 /** Where the test-only admin routes of the tus emulator live. */
 export const EMULATOR_TUS_ADMIN_PATH = '/__admin/tus';
 
-/** Arms a fault from the admin route's JSON (`{ kind, operation, partNumber?, key?, times?, status?, … }`). */
-export type TusArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
-
 /** Options of {@link tusMounts}. */
 export interface TusMountOptions {
   /** The emulator server's origin, written into `Location`. */
   origin: string;
   /** The server's fault parser, shared by every emulator's admin routes. */
-  armFault: TusArmFault;
-}
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-
-function jsonError(status: number, code: string, message: string): Response {
-  return json({ error: { code, message } }, status);
-}
-
-async function jsonObject(request: Request): Promise<Record<string, unknown> | undefined> {
-  try {
-    const body: unknown = await request.json();
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  armFault: ArmFault;
 }
 
 /**
@@ -42,46 +22,26 @@ async function jsonObject(request: Request): Promise<Record<string, unknown> | u
  * `TusOperation` such as `Patch` and `key` an upload id; clear), `POST tokens` (`{ token }` for body `{ ttlMs? }`)
  * and `POST reset`.
  */
-export function tusAdminHandler(emulator: TusEmulator, armFault: TusArmFault, basePath: string): FetchHandler {
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = url.pathname.slice(basePath.length + 1);
-    const method = request.method;
-    if (route.startsWith('files/') && method === 'GET') {
-      const id = decodeURIComponent(route.slice('files/'.length));
-      const bytes = emulator.getUpload(id);
-      if (!bytes) return jsonError(404, 'not-found', `No upload ${id}`);
-      return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) } });
-    }
-    if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
-    if (route === 'stats' && method === 'GET') return json(emulator.stats);
-    if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
-    if (route === 'faults' && method === 'DELETE') {
-      emulator.faults.clear();
-      return new Response(null, { status: 204 });
-    }
-    if (route === 'faults' && method === 'POST') {
-      const spec = await jsonObject(request);
-      if (!spec) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
-      try {
-        return json(armFault(emulator.faults, spec), 201);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) return jsonError(400, 'invalid-fault', error.message);
-        throw error;
+export function tusAdminHandler(emulator: TusEmulator, armFault: ArmFault, basePath: string): FetchHandler {
+  return createAdminHandler({
+    basePath,
+    emulator,
+    armFault,
+    routes: async ({ route, method, request }) => {
+      if (route.startsWith('files/') && method === 'GET') {
+        const id = decodeURIComponent(route.slice('files/'.length));
+        return storedBytes(emulator.getUpload(id), `No upload ${id}`);
       }
-    }
-    if (route === 'tokens' && method === 'POST') {
-      const spec = (await jsonObject(request)) ?? {};
-      const ttlMs = spec['ttlMs'];
-      if (ttlMs !== undefined && (typeof ttlMs !== 'number' || !(ttlMs > 0))) return jsonError(400, 'invalid-ttl', 'ttlMs must be a positive number');
-      return json({ token: emulator.issueToken(ttlMs) }, 201);
-    }
-    if (route === 'reset' && method === 'POST') {
-      emulator.reset();
-      return new Response(null, { status: 204 });
-    }
-    return jsonError(404, 'not-found', `No admin route ${method} ${url.pathname}`);
-  };
+      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      if (route === 'tokens' && method === 'POST') {
+        const spec = (await readJsonObject(request)) ?? {};
+        const ttlMs = spec['ttlMs'];
+        if (ttlMs !== undefined && (typeof ttlMs !== 'number' || !(ttlMs > 0))) return jsonError(400, 'invalid-ttl', 'ttlMs must be a positive number');
+        return json({ token: emulator.issueToken(ttlMs) }, 201);
+      }
+      return undefined;
+    },
+  });
 }
 
 /**
