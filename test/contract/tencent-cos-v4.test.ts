@@ -13,8 +13,8 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
-import type { UploadManagerEventMap } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
+import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const APP_ID = '1250000000';
@@ -52,21 +52,6 @@ function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; by
   return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
 }
 
-function once<K extends keyof UploadManagerEventMap>(
-  manager: UploadManager,
-  type: K,
-  test: (detail: UploadManagerEventMap[K]) => boolean = () => true,
-): Promise<UploadManagerEventMap[K]> {
-  return new Promise((resolve) => {
-    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
-      if (!test(event.detail)) return;
-      manager.removeEventListener(type, listener);
-      resolve(event.detail);
-    };
-    manager.addEventListener(type, listener);
-  });
-}
-
 describe('Tencent COS v4 adapter against the strict emulator and the signature handler (in the page)', () => {
   let dbName: string;
   let waits: number[];
@@ -97,16 +82,6 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     });
     managers.push(manager);
     return manager;
-  }
-
-  async function upload(manager: UploadManager, file: File) {
-    await manager.addFiles([file]);
-    const outcome = Promise.race([
-      once(manager, 'task-complete').then((d) => ({ result: d.result, error: undefined })),
-      once(manager, 'task-error').then((d) => ({ result: undefined, error: d.error })),
-    ]);
-    manager.start();
-    return outcome;
   }
 
   /** Starts an upload, pauses it once `bytes` are sent, and drops the manager as a reload would. */

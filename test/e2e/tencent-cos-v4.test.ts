@@ -7,26 +7,11 @@ import { createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js
 import type { TencentCosV4AdapterOptions } from '../../src/providers/tencent-cos-v4.js';
 import type { UploadResult } from '../../src/providers/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import type { UploadManagerEventMap } from '../../src/core/types.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { cosV4Admin, cosV4E2eOptions, cosV4Object, type CosV4E2eStats } from '../helpers/tencent-cos-v4-e2e.js';
+import { once } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
-
-function once<K extends keyof UploadManagerEventMap>(
-  manager: UploadManager,
-  type: K,
-  test: (detail: UploadManagerEventMap[K]) => boolean = () => true,
-): Promise<UploadManagerEventMap[K]> {
-  return new Promise((resolve) => {
-    const listener = (event: CustomEvent<UploadManagerEventMap[K]>) => {
-      if (!test(event.detail)) return;
-      manager.removeEventListener(type, listener);
-      resolve(event.detail);
-    };
-    manager.addEventListener(type, listener);
-  });
-}
 
 describe('Tencent COS v4 end to end over real HTTP', function () {
   this.timeout(180_000);
