@@ -58,6 +58,8 @@ export interface EmulatorServer {
   /** The origin, e.g. `http://127.0.0.1:8787`. */
   url: string;
   close(): Promise<void>;
+  /** Every path the server answers under (emulators, backend handlers, admin routes), for printing. */
+  paths: readonly string[];
   s3: S3Emulator;
   aliyunPds: AliyunPdsEmulator;
 }
@@ -235,6 +237,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
 
   return {
     url,
+    paths: [EMULATOR_S3_BASE_PATH, ...mounts.map((mount) => mount.path)],
     s3,
     aliyunPds,
     close: () =>
