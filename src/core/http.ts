@@ -1,6 +1,6 @@
 /** A request an adapter builds and the engine sends. Bodies that are Blobs stay slices: never copied on the main thread. */
 export interface HttpRequest {
-  /** `OPTIONS` is for protocols that discover server capabilities with it (tus). */
+  /** `OPTIONS` is for protocols that discover what the server supports before uploading. */
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
   url: string;
   headers?: Record<string, string>;
