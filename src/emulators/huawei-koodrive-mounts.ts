@@ -1,9 +1,9 @@
-import { DROP_CONNECTION_HEADER } from '../server/node-http.js';
 import { createKooDriveHandler } from '../server/huawei-koodrive-handler.js';
 import type { ArmFault } from './admin-routes.js';
 import { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
 import { KooDriveEmulator } from './huawei-koodrive-emulator.js';
 import type { EmulatorMount } from './node-server.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the KooDrive emulator (API and part storage) is mounted on the emulator server. */
 export const EMULATOR_KOODRIVE_BASE_PATH = '/emulator/huawei-koodrive';
@@ -37,15 +37,10 @@ export function kooDriveMounts(options: KooDriveMountOptions): EmulatorMount[] {
   return [
     {
       path: EMULATOR_KOODRIVE_BASE_PATH,
-      handler: async (request) => {
-        const response = await emulator.handle(request);
-        if (response.type !== 'error') return response;
-        // Over HTTP a dropped connection is a response the Node listener cuts off mid-body.
-        return new Response(JSON.stringify({ error_code: 'APIGW.0202', error_msg: 'The connection was dropped by a fault.' }), {
-          status: 500,
-          headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
-        });
-      },
+      handler: dropsOverNode((request) => emulator.handle(request), {
+        body: JSON.stringify({ error_code: 'APIGW.0202', error_msg: 'The connection was dropped by a fault.' }),
+        contentType: 'application/json',
+      }),
     },
     { path: EMULATOR_KOODRIVE_ADMIN_PATH, handler: kooDriveAdminHandler(emulator, options.armFault, EMULATOR_KOODRIVE_ADMIN_PATH) },
     {

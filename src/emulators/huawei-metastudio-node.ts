@@ -1,8 +1,9 @@
 import { createMetaStudioHandler } from '../server/huawei-metastudio-handler.js';
-import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import type { FetchHandler } from '../server/node-http.js';
 import { createAdminHandler, json, jsonError, noContent, readJsonObject, storedBytes, type ArmFault } from './admin-routes.js';
 import { MetaStudioEmulator } from './huawei-metastudio-emulator.js';
 import type { EmulatorMount } from './node-server.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the MetaStudio emulator (API and OBS upload URLs) is mounted on the emulator server. */
 export const EMULATOR_METASTUDIO_BASE_PATH = '/emulator/huawei-metastudio';
@@ -62,20 +63,11 @@ function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }, a
   });
 }
 
-/**
- * A dropped connection is `Response.error()` for msw; over real HTTP it becomes a response the Node listener cuts
- * off mid-body, carrying a 500 so that no client can take it for success.
- */
-function overNode(handler: FetchHandler): FetchHandler {
-  return async (request) => {
-    const response = await handler(request);
-    if (response.type !== 'error') return response;
-    return new Response(JSON.stringify({ error_code: 'MSS.00000004', error_msg: 'The connection was dropped by a fault.' }), {
-      status: 500,
-      headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
-    });
-  };
-}
+/** MetaStudio's error shape for a connection dropped by a fault. */
+const DROPPED = {
+  body: JSON.stringify({ error_code: 'MSS.00000004', error_msg: 'The connection was dropped by a fault.' }),
+  contentType: 'application/json',
+};
 
 /**
  * The emulator server's MetaStudio mounts: the emulator at `/emulator/huawei-metastudio` (every page
@@ -93,7 +85,7 @@ export function metaStudioMounts({ origin, armFault }: MetaStudioMountOptions): 
     obsAllowedOrigins: '*',
   });
   return [
-    { path: EMULATOR_METASTUDIO_BASE_PATH, handler: overNode((request) => emulator.handle(request)) },
+    { path: EMULATOR_METASTUDIO_BASE_PATH, handler: dropsOverNode((request) => emulator.handle(request), DROPPED) },
     { path: EMULATOR_METASTUDIO_ADMIN_PATH, handler: adminHandler(emulator, clock, armFault) },
     {
       path: EMULATOR_METASTUDIO_API_PATH,

@@ -1,8 +1,9 @@
-import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import type { FetchHandler } from '../server/node-http.js';
 import { createIflytekOstHandler } from '../server/iflytek-ost-handler.js';
 import { createAdminHandler, json, jsonError, noContent, storedBytes, type ArmFault } from './admin-routes.js';
 import { IflytekOstEmulator } from './iflytek-ost-emulator.js';
 import type { EmulatorMount } from './node-server.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the iFlytek OST emulator is mounted on the emulator server. */
 export const EMULATOR_IFLYTEK_OST_BASE_PATH = '/emulator/iflytek-ost';
@@ -63,15 +64,10 @@ export function iflytekOstMounts(options: IflytekOstMountOptions): EmulatorMount
   return [
     {
       path: served.basePath,
-      handler: async (request) => {
-        const response = await served.handle(request);
-        if (response.type !== 'error') return response;
-        // Over HTTP a dropped connection is a response the Node listener cuts off mid-body.
-        return new Response(JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }), {
-          status: 500,
-          headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
-        });
-      },
+      handler: dropsOverNode((request) => served.handle(request), {
+        body: JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }),
+        contentType: 'application/json',
+      }),
     },
     { path: EMULATOR_IFLYTEK_OST_ADMIN_PATH, handler: iflytekOstAdminHandler(served, armFault) },
     {

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
-import { DROP_CONNECTION_HEADER, toNodeListener, type FetchHandler } from '../server/node-http.js';
+import { toNodeListener, type FetchHandler } from '../server/node-http.js';
 import { createS3Handler } from '../server/s3-handler.js';
 import { armFault, createAdminHandler, json, jsonError, storedBytes } from './admin-routes.js';
 import { S3Emulator } from './s3-emulator.js';
@@ -14,6 +14,7 @@ import { metaStudioMounts } from './huawei-metastudio-node.js';
 import { kooDriveMounts } from './huawei-koodrive-mounts.js';
 import { tencentCosV4Mounts } from './tencent-cos-v4-server.js';
 import { tusMounts } from './tus-mounts.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the S3 emulator is mounted on the emulator server. */
 export const EMULATOR_S3_BASE_PATH = '/emulator/s3';
@@ -100,19 +101,11 @@ function under(pathname: string, prefix: string): boolean {
   return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }
 
-/**
- * The emulator answers a dropped connection with `Response.error()` (what msw needs); over real HTTP that becomes a
- * response the Node listener cuts off mid-body. It carries a 500 so that even a client that never reads the body
- * cannot mistake it for success.
- */
-function overNode(response: Response): Response {
-  if (response.type !== 'error') return response;
-  const body = xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null);
-  return new Response(body, {
-    status: 500,
-    headers: { 'content-type': 'application/xml', [DROP_CONNECTION_HEADER]: '1' },
-  });
-}
+/** S3's error shape for a connection dropped by a fault. */
+const S3_DROPPED = {
+  body: xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null),
+  contentType: 'application/xml',
+};
 
 /**
  * Test-only control of the S3 emulator over HTTP: `GET objects/{key}` (the stored bytes), `GET stats`,
@@ -192,7 +185,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
   const aliyunPds = new AliyunPdsEmulator({ basePath: EMULATOR_ALIYUN_PDS_BASE_PATH, origin: url });
   const mounts: EmulatorMount[] = [
     { path: EMULATOR_S3_ADMIN_PATH, handler: adminHandler(s3) },
-    { path: EMULATOR_ALIYUN_PDS_BASE_PATH, handler: async (request) => overNode(await aliyunPds.handle(request)) },
+    { path: EMULATOR_ALIYUN_PDS_BASE_PATH, handler: dropsOverNode((request) => aliyunPds.handle(request), S3_DROPPED) },
     {
       path: EMULATOR_ALIYUN_PDS_ADMIN_PATH,
       handler: createAliyunPdsAdminHandler(aliyunPds, { basePath: EMULATOR_ALIYUN_PDS_ADMIN_PATH, armFault }),
@@ -219,9 +212,10 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);
 
+  const s3OverNode = dropsOverNode((request) => s3.handle(request), S3_DROPPED);
   route = async (request) => {
     const { pathname } = new URL(request.url);
-    if (under(pathname, EMULATOR_S3_BASE_PATH)) return overNode(await s3.handle(request));
+    if (under(pathname, EMULATOR_S3_BASE_PATH)) return s3OverNode(request);
     const mount = mounts.find((candidate) => under(pathname, candidate.path));
     if (mount) {
       const response = await mount.handler(request);

@@ -1,9 +1,10 @@
 import { createCosV4SignatureHandler } from '../server/tencent-cos-v4-handler.js';
-import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import type { FetchHandler } from '../server/node-http.js';
 import { createAdminHandler, json, storedBytes } from './admin-routes.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 import type { EmulatorMount } from './node-server.js';
 import { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the COS v4 pieces live on the emulator server, and the test bucket and key pair (not secrets). */
 export const EMULATOR_COS_V4 = {
@@ -96,15 +97,10 @@ export function tencentCosV4Mounts(emulator = new TencentCosV4Emulator({
   return [
     {
       path: EMULATOR_COS_V4.basePath,
-      handler: async (request) => {
-        const response = await emulator.handle(request);
-        if (response.type !== 'error') return response;
-        // Over real HTTP a dropped connection is a response the Node listener cuts off mid-body.
-        return new Response(JSON.stringify({ code: -195, message: 'The connection was dropped by a fault.' }), {
-          status: 500,
-          headers: { 'content-type': 'application/json', [DROP_CONNECTION_HEADER]: '1' },
-        });
-      },
+      handler: dropsOverNode((request) => emulator.handle(request), {
+        body: JSON.stringify({ code: -195, message: 'The connection was dropped by a fault.' }),
+        contentType: 'application/json',
+      }),
     },
     { path: EMULATOR_COS_V4.adminPath, handler: adminHandler(emulator) },
     {

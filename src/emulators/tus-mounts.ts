@@ -1,7 +1,8 @@
-import { DROP_CONNECTION_HEADER, type FetchHandler } from '../server/node-http.js';
+import type { FetchHandler } from '../server/node-http.js';
 import { createAdminHandler, json, jsonError, readJsonObject, storedBytes, type ArmFault } from './admin-routes.js';
 import type { EmulatorMount } from './node-server.js';
 import { TusEmulator } from './tus-emulator.js';
+import { dropsOverNode } from './over-node.js';
 
 /** Where the tus emulator's creation URL is on the emulator server; uploads live below it. */
 export const EMULATOR_TUS_BASE_PATH = '/emulator/tus';
@@ -53,15 +54,10 @@ export function tusMounts(options: TusMountOptions): EmulatorMount[] {
   return [
     {
       path: EMULATOR_TUS_BASE_PATH,
-      handler: async (request) => {
-        const response = await emulator.handle(request);
-        if (response.type !== 'error') return response;
-        // Over HTTP a dropped connection is a response the Node listener cuts off mid-body.
-        return new Response('The connection was dropped by a fault.\n', {
-          status: 500,
-          headers: { 'content-type': 'text/plain', [DROP_CONNECTION_HEADER]: '1' },
-        });
-      },
+      handler: dropsOverNode((request) => emulator.handle(request), {
+        body: 'The connection was dropped by a fault.\n',
+        contentType: 'text/plain',
+      }),
     },
     { path: EMULATOR_TUS_ADMIN_PATH, handler: tusAdminHandler(emulator, options.armFault, EMULATOR_TUS_ADMIN_PATH) },
   ];
