@@ -12,7 +12,7 @@ import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../src/providers/aliyun-pds.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 
 const KiB = 1024;
 const PART = 256 * KiB;
@@ -264,10 +264,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
         const first = setup(options, { concurrency: 1 });
         await first.addFiles([file]);
         first.start();
-        await once(first, 'task-progress', (d) => d.progress.bytesSent >= 3 * PART);
-        first.pause();
-        await once(first, 'task-state', (d) => d.state === 'paused');
-        first.dispose();
+        await leavePageAfter(first, 3 * PART);
 
         const records = await entries(createStore(dbName, 'checkpoints'));
         expect(records).to.have.length(1);
@@ -296,10 +293,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const first = setup({}, { concurrency: 1 });
       await first.addFiles([file]);
       first.start();
-      await once(first, 'task-progress', (d) => d.progress.bytesSent >= PART);
-      first.pause();
-      await once(first, 'task-state', (d) => d.state === 'paused');
-      first.dispose();
+      await leavePageAfter(first, PART);
       emulator.reset();
 
       const second = setup();

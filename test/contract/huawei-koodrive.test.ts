@@ -13,7 +13,7 @@ import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/provider
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const BASE = '/emulator/huawei-koodrive';
@@ -111,10 +111,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
   async function pauseAfter(manager: UploadManager, file: File, bytes: number): Promise<void> {
     await manager.addFiles([file]);
     manager.start();
-    await once(manager, 'task-progress', (d) => d.progress.bytesSent >= bytes);
-    manager.pause();
-    await once(manager, 'task-state', (d) => d.state === 'paused');
-    manager.dispose();
+    await leavePageAfter(manager, bytes);
   }
 
   before(() => worker.start({ quiet: true, onUnhandledRequest: 'bypass' }));

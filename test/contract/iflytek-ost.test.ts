@@ -14,7 +14,7 @@ import type { IflytekOstAdapterOptions, IflytekOstSession } from '../../src/prov
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome } from '../helpers/manager-events.js';
+import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { handSign } from '../helpers/iflytek-ost-signing.js';
 
 const MiB = 1024 * 1024;
@@ -150,10 +150,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const first = setup({}, { concurrency: 1 });
       await first.addFiles([file]);
       first.start();
-      await once(first, 'task-progress', (d) => d.progress.bytesSent >= 10 * MiB);
-      first.pause();
-      await once(first, 'task-state', (d) => d.state === 'paused');
-      first.dispose();
+      await leavePageAfter(first, 10 * MiB);
 
       const records = await entries(createStore(dbName, 'checkpoints'));
       expect(records).to.have.length(1);
@@ -425,10 +422,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const first = setup({}, { concurrency: 1 });
       await first.addFiles([file]);
       first.start();
-      await once(first, 'task-progress', (d) => d.progress.bytesSent >= 5 * MiB);
-      first.pause();
-      await once(first, 'task-state', (d) => d.state === 'paused');
-      first.dispose();
+      await leavePageAfter(first, 5 * MiB);
       const [gone] = emulator.listUploads();
       expect(emulator.expireUpload(gone!.uploadId)).to.equal(true);
 

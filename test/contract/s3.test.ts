@@ -12,7 +12,7 @@ import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome } from '../helpers/manager-events.js';
+import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
@@ -167,10 +167,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const first = setup({}, { concurrency: 1 });
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 10 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 10 * MiB);
 
     const records = await entries(createStore(dbName, 'checkpoints'));
     expect(records).to.have.length(1);
@@ -197,10 +194,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const first = setup({}, { concurrency: 1 });
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 5 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 5 * MiB);
     emulator.reset();
 
     const second = setup();

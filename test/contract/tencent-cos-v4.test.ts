@@ -14,7 +14,7 @@ import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 
 const MiB = 1024 * 1024;
 const APP_ID = '1250000000';
@@ -88,10 +88,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
   async function uploadUntil(manager: UploadManager, file: File, bytes: number) {
     await manager.addFiles([file]);
     manager.start();
-    await once(manager, 'task-progress', (d) => d.progress.bytesSent >= bytes);
-    manager.pause();
-    await once(manager, 'task-state', (d) => d.state === 'paused');
-    manager.dispose();
+    await leavePageAfter(manager, bytes);
   }
 
   before(() => worker.start({ quiet: true, onUnhandledRequest: 'bypass' }));

@@ -11,7 +11,8 @@ import type { AliyunPdsEmulatorStats } from '../../src/emulators/aliyun-pds-emul
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { pdsAdmin, pdsEndpoint, pdsFile, pdsToken } from '../helpers/aliyun-pds-e2e.js';
 import { makeBytes } from '../helpers/make-blob.js';
-import { once } from '../helpers/manager-events.js';
+import { once, leavePageAfter } from '../helpers/manager-events.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,13 +28,7 @@ async function uploadThroughElement(file: File, options: Partial<AliyunPdsAdapte
       .adapterOptions=${adapterOptions}
     ></multi-cloud-uploader>`,
   );
-  const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-    el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-    el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-  });
-  await el.addFiles([file]);
-  el.start();
-  return outcome;
+  return elementOutcome(el, file);
 }
 
 const stats = () => pdsAdmin<AliyunPdsEmulatorStats>('stats');
@@ -160,10 +155,7 @@ describe('Aliyun PDS end to end over real HTTP', function () {
     const first = make();
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 10 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 10 * MiB);
     const before = (await stats()).partNumbersReceived;
     expect(before.length).to.be.within(2, 6);
 

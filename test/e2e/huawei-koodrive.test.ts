@@ -13,7 +13,8 @@ import type { KooDriveEmulatorStats } from '../../src/emulators/huawei-koodrive-
 import { signKooDriveRequest } from '../../src/server/huawei-koodrive-handler.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { kooDriveAdmin, kooDriveEndpoints, kooDriveFile, kooDriveToken } from '../helpers/huawei-koodrive-e2e.js';
-import { once, uploadOutcome } from '../helpers/manager-events.js';
+import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -32,13 +33,7 @@ async function uploadThroughElement(
       .adapterOptions=${adapterOptions}
     ></multi-cloud-uploader>`,
   );
-  const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-    el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-    el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-  });
-  await el.addFiles([file]);
-  el.start();
-  return outcome;
+  return elementOutcome(el, file);
 }
 
 const stats = () => kooDriveAdmin<KooDriveEmulatorStats>('stats');
@@ -160,10 +155,7 @@ describe('Huawei KooDrive end to end over real HTTP', function () {
     const first = manager(createKooDriveAdapter({ endpoint: handler }));
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 12 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 12 * MiB);
     const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { receipts: Array<{ partNumber: number }> }]];
     const saved = record.receipts.map((receipt) => receipt.partNumber);
     expect(saved.length).to.be.within(2, 5);

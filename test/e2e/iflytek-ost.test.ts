@@ -4,12 +4,11 @@ import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.
 import { UploadManager } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
-import type { UploadError } from '../../src/core/errors.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
-import { once } from '../helpers/manager-events.js';
+import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { iflytekOstAdmin, iflytekOstEndpoint, iflytekOstFile, savedSliceIds } from '../helpers/iflytek-ost-e2e.js';
 import type { IflytekOstStats } from '../helpers/iflytek-ost-e2e.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -56,13 +55,7 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
       const { bytesSent } = event.detail.progress;
       if (bytesSent % (5 * MiB) !== 0 && bytesSent < file.size) inside.push(bytesSent);
     });
-    const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-      el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-      el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-    });
-    await el.addFiles([file]);
-    el.start();
-    const { result, error } = await outcome;
+    const { result, error } = await elementOutcome(el, file);
     expect(error).to.equal(undefined);
     const stats = await iflytekOstAdmin<IflytekOstStats>('stats');
     expect(stats).to.include({ single: 0, init: 1, upload: 9, complete: 1 });
@@ -90,10 +83,7 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     const first = await manager({ concurrency: 2 });
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 15 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 15 * MiB);
     const saved = await savedSliceIds(dbName);
     expect(saved.length).to.be.within(1, 8);
     const before = (await iflytekOstAdmin<IflytekOstStats>('stats')).sliceIdsReceived;

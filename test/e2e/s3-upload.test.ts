@@ -8,7 +8,8 @@ import type { UploadResult } from '../../src/providers/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { diskFile, e2eServers, emulatorAdmin, emulatorObject, firstDifferenceFromFile } from '../helpers/e2e.js';
-import { once } from '../helpers/manager-events.js';
+import { once, leavePageAfter } from '../helpers/manager-events.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -25,13 +26,7 @@ async function uploadThroughElement(endpoint: string, file: File): Promise<{ res
   const el = await fixture<MultiCloudUploader>(
     html`<multi-cloud-uploader provider="s3" endpoint=${endpoint} part-size=${String(8 * MiB)} no-resume></multi-cloud-uploader>`,
   );
-  const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-    el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-    el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-  });
-  await el.addFiles([file]);
-  el.start();
-  return outcome;
+  return elementOutcome(el, file);
 }
 
 describe('S3 end to end over real HTTP', function () {
@@ -95,10 +90,7 @@ describe('S3 end to end over real HTTP', function () {
     const first = make();
     await first.addFiles([file]);
     first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 15 * MiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leavePageAfter(first, 15 * MiB);
     const before = (await emulatorAdmin<Stats>('stats')).partNumbersReceived;
     expect(before.length).to.be.within(1, 8);
 

@@ -6,10 +6,10 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions } from '../../src/providers/tencent-cos-v4.js';
 import type { UploadResult } from '../../src/providers/adapter.js';
-import type { UploadError } from '../../src/core/errors.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { cosV4Admin, cosV4E2eOptions, cosV4Object, type CosV4E2eStats } from '../helpers/tencent-cos-v4-e2e.js';
-import { once } from '../helpers/manager-events.js';
+import { once, leavePageAfter } from '../helpers/manager-events.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,10 +39,7 @@ describe('Tencent COS v4 end to end over real HTTP', function () {
   async function uploadUntil(made: UploadManager, file: File, bytes: number): Promise<number[]> {
     await made.addFiles([file]);
     made.start();
-    await once(made, 'task-progress', (d) => d.progress.bytesSent >= bytes);
-    made.pause();
-    await once(made, 'task-state', (d) => d.state === 'paused');
-    made.dispose();
+    await leavePageAfter(made, bytes);
     return (await cosV4Admin<CosV4E2eStats>('stats')).partNumbersReceived;
   }
 
@@ -64,13 +61,7 @@ describe('Tencent COS v4 end to end over real HTTP', function () {
     const el = await fixture<MultiCloudUploader>(
       html`<multi-cloud-uploader provider="tencent-cos-v4" endpoint=${options.endpoint} .adapterOptions=${{ getSignature: options.getSignature }} no-resume></multi-cloud-uploader>`,
     );
-    const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-      el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-      el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-    });
-    await el.addFiles([file]);
-    el.start();
-    const { result, error } = await outcome;
+    const { result, error } = await elementOutcome(el, file);
     expect(error).to.equal(undefined);
     expect(result!.key).to.equal('cos-48.bin');
     expect(await firstDifferenceFromFile(await cosV4Object('cos-48.bin'), file)).to.equal(-1);

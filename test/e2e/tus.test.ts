@@ -10,6 +10,7 @@ import type { TusEmulatorStats } from '../../src/emulators/tus-emulator.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { once } from '../helpers/manager-events.js';
 import { tusEmulatorAdmin, tusEmulatorFile, tusServerFile, tusServerHas, tusServerRequests, tusServerUpload } from '../helpers/tus-e2e.js';
+import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -18,13 +19,7 @@ async function uploadThroughElement(endpoint: string, file: File): Promise<{ res
   const el = await fixture<MultiCloudUploader>(
     html`<multi-cloud-uploader provider="tus" endpoint=${endpoint} part-size=${String(8 * MiB)} no-resume></multi-cloud-uploader>`,
   );
-  const outcome = new Promise<{ result?: UploadResult; error?: UploadError }>((resolve) => {
-    el.addEventListener('mcu-complete', (e) => resolve({ result: e.detail.result }));
-    el.addEventListener('mcu-error', (e) => resolve({ error: e.detail.error }));
-  });
-  await el.addFiles([file]);
-  el.start();
-  return outcome;
+  return elementOutcome(el, file);
 }
 
 describe('tus end to end over real HTTP', function () {

@@ -29,3 +29,14 @@ export async function uploadOutcome(manager: UploadManager, file: File): Promise
   manager.start();
   return outcome;
 }
+
+/**
+ * Simulates leaving the page mid-upload: once `bytes` are sent, pause, wait until the task says so, and drop the
+ * manager. A new manager on the same IndexedDB then plays the reloaded page.
+ */
+export async function leavePageAfter(manager: UploadManager, bytes: number): Promise<void> {
+  await once(manager, 'task-progress', (d) => d.progress.bytesSent >= bytes);
+  manager.pause();
+  await once(manager, 'task-state', (d) => d.state === 'paused');
+  manager.dispose();
+}
