@@ -157,7 +157,7 @@ export class UploadTask {
         return;
       }
       this.#setState(UploadState.Uploading);
-      await this.#uploadParts(ctx, signal);
+      await this.#uploadParts(signal);
       this.#setState(UploadState.Completing);
       const receipts = [...this.#receipts.values()].sort((a, b) => a.partNumber - b.partNumber);
       const { adapter, retryPolicy, retryHooks } = this.#env;
@@ -384,7 +384,7 @@ export class UploadTask {
     throw this.#env.adapter.parseError(response, request);
   }
 
-  async #uploadParts(ctx: AdapterContext, signal: AbortSignal): Promise<void> {
+  async #uploadParts(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const plan = this.#plan!;
     const pending: number[] = [];
@@ -402,7 +402,7 @@ export class UploadTask {
       while (next < pending.length) {
         const partNumber = pending[next++];
         try {
-          await this.#uploadPart(ctx, partNumber, lanesController.signal);
+          await this.#uploadPart(partNumber, lanesController.signal);
         } catch (thrown) {
           if (!lanesController.signal.aborted) lanesController.abort(thrown);
           throw thrown;
@@ -418,7 +418,7 @@ export class UploadTask {
     }
   }
 
-  async #uploadPart(ctx: AdapterContext, partNumber: number, signal: AbortSignal): Promise<void> {
+  async #uploadPart(partNumber: number, signal: AbortSignal): Promise<void> {
     const release = await this.#env.slots.acquire(signal);
     const plan = this.#plan!;
     const part = partAt(this.file, plan, partNumber);
@@ -431,7 +431,7 @@ export class UploadTask {
             this.#inFlight.set(partNumber, Math.min(loaded, part.size));
             this.#emitProgress();
           });
-          return adapter.uploadPart({ ...partContext, digest: ctx.digest }, this.#session, part).catch((thrown) =>
+          return adapter.uploadPart(partContext, this.#session, part).catch((thrown) =>
             this.#explainNetworkError(thrown, part.blob),
           );
         },
