@@ -1,5 +1,5 @@
 import { createCRC64, createSHA1, md5, sha1, type IHasher } from 'hash-wasm';
-import { bytesToBase64 } from './checksums.js';
+import { bytesToBase64, concatBytes } from './checksums.js';
 import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { Sha1State } from './sha1-state.js';
 import { xmlDocument } from './xml.js';
@@ -263,15 +263,6 @@ function utf8Length(text: string): number {
   return new TextEncoder().encode(text).byteLength;
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

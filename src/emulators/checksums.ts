@@ -68,3 +68,14 @@ export async function s3Checksum(algorithm: S3ChecksumAlgorithm, bytes: Uint8Arr
   }[algorithm]();
   return bytesToBase64(hexToBytes(hex));
 }
+
+/** Joins byte arrays into one. */
+export function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { md5Hex } from './checksums.js';
+import { concatBytes, md5Hex } from './checksums.js';
 import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { authenticateKooDrive, KooDriveGatewayRefusal, type KooDriveToken, TOKEN_LIFETIME_MS } from './huawei-koodrive-auth.js';
 import { SHA256_INITIAL_STATE, sha256Continue, sha256Finish } from './huawei-koodrive-sha256.js';
@@ -182,15 +182,6 @@ function fileIdOf(): string {
   return `F${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -7,6 +7,7 @@ import {
   parseIflytekOstAuthorization,
   parseIflytekOstDate,
 } from './iflytek-ost-signature.js';
+import { concatBytes } from './checksums.js';
 
 /** The application the emulator accepts: its APPID and the APIKey / APISecret pair that signs for it. */
 export interface IflytekOstCredentials {
@@ -153,15 +154,6 @@ function randomDigits(count: number): string {
   return [...crypto.getRandomValues(new Uint8Array(count))].map((b) => String(b % 10)).join('');
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 function headerOf(headers: Record<string, string> | Headers, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;

@@ -1,5 +1,6 @@
 import {
   base64ToBytes,
+  concatBytes,
   hexToBytes,
   md5Hex,
   S3_CHECKSUM_ALGORITHMS,
@@ -193,16 +194,6 @@ function unquote(etag: string): string {
   return etag.trim().replace(/^"(.*)"$/, '$1');
 }
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 function checksumChildren(checksums: Partial<Record<S3ChecksumAlgorithm, string>>): XmlChild[] {
   return Object.entries(checksums).map(([algorithm, value]) => [
