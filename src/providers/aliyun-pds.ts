@@ -9,6 +9,7 @@ import type {
   ProviderAdapter,
   UploadResult,
 } from './adapter.js';
+import { readXmlError } from './xml-error.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -168,14 +169,8 @@ interface ProviderDetail {
 
 function readError(response: HttpResponse): ProviderDetail {
   const requestId = response.headers.get('x-ca-request-id') ?? undefined;
-  const xmlCode = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
-  if (xmlCode) {
-    return {
-      code: xmlCode,
-      message: /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1],
-      requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(response.text)?.[1] ?? requestId,
-    };
-  }
+  const xml = readXmlError(response.text);
+  if (xml) return { ...xml, requestId: xml.requestId ?? requestId };
   const body = parseJson<{ code?: unknown; message?: unknown; Code?: unknown; Message?: unknown }>(response);
   const code = body && typeof body === 'object' ? (body.code ?? body.Code) : undefined;
   if (typeof code === 'string') {

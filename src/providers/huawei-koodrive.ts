@@ -10,6 +10,7 @@ import type {
   ProviderAdapter,
   UploadResult,
 } from './adapter.js';
+import { readXmlError } from './xml-error.js';
 
 const MiB = 1024 * 1024;
 
@@ -183,15 +184,8 @@ interface ProviderDetail {
 }
 
 function readProviderError(response: HttpResponse): { source: 'storage' | 'koodrive' | 'gateway' | 'handler' | 'unknown' } & ProviderDetail {
-  const xmlCode = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
-  if (xmlCode) {
-    return {
-      source: 'storage',
-      code: xmlCode,
-      message: /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1],
-      requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(response.text)?.[1],
-    };
-  }
+  const xml = readXmlError(response.text);
+  if (xml) return { source: 'storage', ...xml };
   const json = parseJson<Record<string, unknown>>(response);
   if (typeof json !== 'object' || json === null) return { source: 'unknown' };
   const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);

@@ -11,6 +11,7 @@ import type {
   ProviderAdapter,
   UploadResult,
 } from './adapter.js';
+import { readXmlError } from './xml-error.js';
 
 /** The largest file CreateFile takes (`file_size` 1 .. 5,368,709,120). */
 export const METASTUDIO_MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024;
@@ -272,14 +273,8 @@ interface ProviderError {
 /** Reads MetaStudio's `{error_code, error_msg}`, OBS's XML `<Error>`, or the handler's `{error: {code, message}}`. */
 function readProviderError(response: HttpResponse): ProviderError {
   const requestId = response.headers.get('X-Request-Id') ?? response.headers.get('x-obs-request-id') ?? undefined;
-  const xmlCode = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
-  if (xmlCode) {
-    return {
-      code: xmlCode,
-      message: /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1],
-      requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(response.text)?.[1] ?? requestId,
-    };
-  }
+  const xml = readXmlError(response.text);
+  if (xml) return { ...xml, requestId: xml.requestId ?? requestId };
   const json = parseJson<{
     error_code?: unknown;
     error_msg?: unknown;

@@ -12,6 +12,7 @@ import type {
   ProviderAdapter,
   UploadResult,
 } from './adapter.js';
+import { readXmlError } from './xml-error.js';
 
 const MiB = 1024 * 1024;
 
@@ -100,14 +101,8 @@ const ERROR_MESSAGES: Record<string, [UploadErrorCode, string]> = {
 
 /** Reads S3's XML error, or the backend's JSON error (`{error:{code,message}}` or Companion's `{message}`). */
 function readProviderError(response: HttpResponse): { code?: string; message?: string; requestId?: string } {
-  const xmlCode = /<Code>([^<]*)<\/Code>/.exec(response.text)?.[1];
-  if (xmlCode) {
-    return {
-      code: xmlCode,
-      message: /<Message>([^<]*)<\/Message>/.exec(response.text)?.[1],
-      requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(response.text)?.[1],
-    };
-  }
+  const xml = readXmlError(response.text);
+  if (xml) return xml;
   const json = parseJson<{ error?: { code?: string; message?: string } | string; message?: string }>(response);
   if (json && typeof json === 'object') {
     if (typeof json.error === 'object' && json.error) return { code: json.error.code, message: json.error.message };

@@ -1,0 +1,20 @@
+/** What an object store's XML error body says. */
+export interface XmlErrorDetail {
+  code: string;
+  message?: string;
+  requestId?: string;
+}
+
+/**
+ * Reads the S3-style `<Error><Code/><Message/><RequestId/></Error>` body that the object stores behind several
+ * providers (S3, OSS, OBS) answer part uploads with; undefined when the body is not one.
+ */
+export function readXmlError(text: string): XmlErrorDetail | undefined {
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+  if (!code) return undefined;
+  return {
+    code,
+    message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1],
+    requestId: /<RequestId>([^<]*)<\/RequestId>/.exec(text)?.[1],
+  };
+}
