@@ -1,36 +1,50 @@
-/** Which page origins may call a handler from the browser: `'*'` or an exact list (`https://app.example.com`). */
+/**
+ * Which page origins may call a handler from another origin: an exact list (`https://app.example.com`) or `'*'`.
+ * Unset means none: only pages served from the handler's own origin can read its answers or write through it.
+ */
 export type AllowedOrigins = string[] | '*';
 
+/** Whether `origin` may call cross-origin. */
+export function originAllowed(origin: string | null, allowedOrigins: AllowedOrigins | undefined): boolean {
+  if (origin === null || allowedOrigins === undefined) return false;
+  return allowedOrigins === '*' || allowedOrigins.includes(origin);
+}
+
 /**
- * The CORS headers for a response to `request`. With a list, a listed origin is echoed back and any other gets no
- * `Access-Control-Allow-Origin`, so the browser blocks the page from reading the answer.
+ * The CORS headers for a response to `request`: a listed origin is echoed back, `'*'` answers `*`, and anything else
+ * gets no `Access-Control-Allow-Origin`, so the browser keeps the answer from the page.
  */
-export function corsHeaders(request: Request, allowedOrigins: AllowedOrigins): Headers {
+export function corsHeaders(request: Request, allowedOrigins: AllowedOrigins | undefined, exposeHeaders: readonly string[] = []): Headers {
   const headers = new Headers();
+  if (allowedOrigins === undefined) return headers;
   if (allowedOrigins === '*') {
     headers.set('access-control-allow-origin', '*');
-    return headers;
+  } else {
+    // Caches must not serve one origin's answer to another.
+    headers.set('vary', 'Origin');
+    const origin = request.headers.get('origin');
+    if (!originAllowed(origin, allowedOrigins)) return headers;
+    headers.set('access-control-allow-origin', origin as string);
   }
-  // Caches must not serve one origin's answer to another.
-  headers.set('vary', 'Origin');
-  const origin = request.headers.get('origin');
-  if (origin !== null && allowedOrigins.includes(origin)) headers.set('access-control-allow-origin', origin);
+  if (exposeHeaders.length > 0) headers.set('access-control-expose-headers', exposeHeaders.join(', '));
   return headers;
 }
 
 /**
- * The answer to a CORS preflight: 204 allowing the route's `methods` and whatever method and headers the page asked
- * for. Allowing the asked method lets a wrong one reach the route and get a readable 405 JSON instead of an opaque
- * CORS failure; CORS is not what protects the routes.
+ * The answer to a CORS preflight: 204 allowing exactly the route's `methods` and the request headers the routes read
+ * (`allowHeaders`), never whatever the page asked for, so a preflight grants no more than the routes use.
  */
-export function preflightResponse(request: Request, allowedOrigins: AllowedOrigins, methods: string[]): Response {
+export function preflightResponse(
+  request: Request,
+  allowedOrigins: AllowedOrigins | undefined,
+  methods: readonly string[],
+  allowHeaders: readonly string[],
+): Response {
   const headers = corsHeaders(request, allowedOrigins);
-  const requestedMethod = request.headers.get('access-control-request-method')?.toUpperCase();
-  const allowed = requestedMethod && !methods.includes(requestedMethod) ? [...methods, requestedMethod] : methods;
-  headers.set('access-control-allow-methods', allowed.join(', '));
-  const requested = request.headers.get('access-control-request-headers');
-  headers.set('access-control-allow-headers', requested ?? 'content-type');
-  if (requested !== null) headers.append('vary', 'Access-Control-Request-Headers');
-  headers.set('access-control-max-age', '600');
+  if (headers.has('access-control-allow-origin')) {
+    headers.set('access-control-allow-methods', [...methods, 'OPTIONS'].join(', '));
+    if (allowHeaders.length > 0) headers.set('access-control-allow-headers', allowHeaders.join(', '));
+    headers.set('access-control-max-age', '600');
+  }
   return new Response(null, { status: 204, headers });
 }

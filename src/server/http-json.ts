@@ -28,6 +28,24 @@ export const ServerErrorCode = {
   FileTooLarge: 'file-too-large',
   /** A `contentMd5`, `checksumAlgorithm` or `checksum` parameter is malformed or unsupported. */
   InvalidChecksum: 'invalid-checksum',
+  /** The declared file size is missing where the handler's `maxFileSize` needs it. */
+  SizeRequired: 'size-required',
+  /** The content type is not one the handler's `allowedContentTypes` lists. */
+  TypeNotAllowed: 'type-not-allowed',
+  /** More part URLs were asked for in one call than the handler signs at once. */
+  TooManyParts: 'too-many-parts',
+  /** `authorize` said no, or the upload belongs to another principal; the same answer whether or not it exists. */
+  Forbidden: 'forbidden',
+  /** A state-changing request came from a page origin the handler does not allow (cross-site request forgery). */
+  OriginNotAllowed: 'origin-not-allowed',
+  /** A JSON route got a body of another type (`text/plain` from a cross-site form, say). */
+  UnsupportedMediaType: 'unsupported-media-type',
+  /** The request's `Host` header is not a valid host. */
+  InvalidHost: 'invalid-host',
+  /** The page stopped sending its body for longer than the handler waits, or took longer than it allows in all. */
+  RequestTimeout: 'request-timeout',
+  /** The storage service did not answer within the handler's time limit. */
+  UpstreamTimeout: 'upstream-timeout',
   /** No route has this path. */
   NotFound: 'not-found',
   /** The route exists but not with this method. */
@@ -93,11 +111,20 @@ export function redactUrls(text: string): string {
   });
 }
 
+/** Refuses a body that is not `application/json` (415), so that no simple cross-site request can reach a JSON route. */
+export function requireJson(request: Request): void {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HttpError(415, ServerErrorCode.UnsupportedMediaType, 'This route takes an application/json body.');
+  }
+}
+
 /**
- * Reads the request body as a JSON object, refusing more than `maxBytes` (413 `body-too-large`) and anything that is
- * not a JSON object (400 `invalid-json`).
+ * Reads the request body as a JSON object, refusing any other content type (415 `unsupported-media-type`), more than
+ * `maxBytes` (413 `body-too-large`) and anything that is not a JSON object (400 `invalid-json`).
  */
 export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  requireJson(request);
   const text = await readText(request, maxBytes);
   let parsed: unknown;
   try {

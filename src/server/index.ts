@@ -14,6 +14,8 @@ export type { FetchHandler, NodeListenerOptions } from './node-http.js';
 export { ServerErrorCode } from './http-json.js';
 export type { ErrorBody } from './http-json.js';
 export type { AllowedOrigins } from './cors.js';
+export type { Authorize, AuthorizeAnswer } from './authorize.js';
+export type { TransferTimeouts } from './transfer.js';
 export { createMetaStudioHandler, memoryUploadStore, MetaStudioHandlerErrorCode } from './huawei-metastudio-handler.js';
 export type {
   MetaStudioAction,

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { ServerErrorCode } from './http-json.js';
+import { HttpError, ServerErrorCode } from './http-json.js';
+import type { FetchHandler } from './route.js';
 
-/** A Fetch-style request handler, the shape every handler in `multi-cloud-uploader/server` has. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+export type { FetchHandler } from './route.js';
 
 /**
  * Fault injection for tests: a Response carrying this header with the value `'1'` is sent as its status, its other
@@ -50,7 +50,13 @@ export function toNodeListener(
 
 async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const request = toFetchRequest(req, res);
-  const response = await handler(request);
+  const response = request ? await handler(request) : invalidHost();
+  // An answer before the whole body arrived (a refusal, a timeout): close, or the rest of the body would be read as
+  // the next request, and a slow client would keep its socket.
+  if (!req.complete && !BODYLESS_METHODS.has(req.method ?? 'GET')) {
+    res.shouldKeepAlive = false;
+    res.once('finish', () => req.destroy());
+  }
   if (response.headers.get(DROP_CONNECTION_HEADER) === '1') {
     await sendTruncated(response, res);
     return;
@@ -65,9 +71,23 @@ async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerRes
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
 }
 
-function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
+function invalidHost(): Response {
+  const error = new HttpError(400, ServerErrorCode.InvalidHost, 'The Host header is not a valid host.');
+  return new Response(JSON.stringify(error.toBody()), { status: 400, headers: { 'content-type': 'application/json; charset=utf-8' } });
+}
+
+/** The Fetch request for `req`, or `undefined` when its `Host` header (or target) makes no valid URL. */
+function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request | undefined {
   const protocol = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
-  const url = new URL(req.url ?? '/', `${protocol}://${req.headers.host ?? 'localhost'}`);
+  const host = req.headers.host ?? 'localhost';
+  // Only a host and port: anything else would let the header rewrite the path the routes see.
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', `${protocol}://${host}`);
+  } catch {
+    return undefined;
+  }
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
