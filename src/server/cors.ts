@@ -25,6 +25,8 @@ export function corsHeaders(request: Request, allowedOrigins: AllowedOrigins | u
     const origin = request.headers.get('origin');
     if (!originAllowed(origin, allowedOrigins)) return headers;
     headers.set('access-control-allow-origin', origin as string);
+    // A listed origin is trusted with the user's cookies, which is how most backends' `authorize` knows the user.
+    headers.set('access-control-allow-credentials', 'true');
   }
   if (exposeHeaders.length > 0) headers.set('access-control-expose-headers', exposeHeaders.join(', '));
   return headers;

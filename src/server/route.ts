@@ -23,7 +23,10 @@ export class UpstreamAnswer extends Error {
 /** How {@link serve} runs a handler's routes. */
 export interface ServeOptions {
   allowedOrigins: AllowedOrigins | undefined;
-  /** The request headers the routes read, for preflight (`content-type` and whatever else the page must send). */
+  /**
+   * The request headers a cross-origin page may send, for preflight: what the routes read (`content-type`, …) and the
+   * headers the user's `authorize` reads (`authorization` and the handler's `allowedHeaders` option).
+   */
   allowHeaders: readonly string[];
   /** Response headers a cross-origin page may read besides the safelisted ones (`ETag`, `Retry-After`, …). */
   exposeHeaders?: readonly string[];
