@@ -15,7 +15,9 @@ export default defineConfig({
     lib: {
       entry: {
         'multi-cloud-uploader': 'src/index.ts',
+        // Fetch runtimes only: nothing reachable from this entry may import `node:` modules.
         server: 'src/server/index.ts',
+        'server-node': 'src/server/node.ts',
         emulators: 'src/emulators/index.ts',
       },
       formats: ['es'],

@@ -4,6 +4,7 @@ import { defaultReporter } from '@web/test-runner';
 import { summaryLineReporter } from './wtr-summary-reporter.mjs';
 import { e2eServersPlugin } from './test/helpers/e2e-servers-plugin.ts';
 import { diskFilePlugin } from './test/helpers/disk-file-plugin.ts';
+import { workerdPlugin } from './test/helpers/workerd-plugin.ts';
 
 const CHROMIUM = process.env.CHROME_PATH || '/usr/bin/chromium';
 // Without the networking flags Chromium keeps dialling hosts this machine cannot reach; as root it needs --no-sandbox.
@@ -13,13 +14,16 @@ const args = [
   '--disable-dev-shm-usage',
 ];
 
+const e2e = e2eServersPlugin();
+
 /** @type {import('@web/test-runner').TestRunnerConfig} */
 export default {
-  files: ['test/**/*.test.ts'],
+  // test/node/ holds node:test files, which scripts/test.ts runs under Node.
+  files: ['test/**/*.test.ts', '!test/node/**'],
   nodeResolve: { exportConditions: ['browser', 'development'] },
   browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM, headless: true, args } })],
   concurrency: 1,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2eServersPlugin(), diskFilePlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2e, workerdPlugin(e2e), diskFilePlugin()],
   middleware: [
     // The msw worker must be served from the root so that its scope covers the test page.
     function mswWorker(ctx, next) {
