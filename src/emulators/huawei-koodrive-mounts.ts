@@ -1,4 +1,4 @@
-import { createKooDriveHandler } from '../server/huawei-koodrive-handler.js';
+import { createKooDriveHandler, KooDriveUpstreamError } from '../server/huawei-koodrive-handler.js';
 import type { ArmFault } from './admin-routes.js';
 import { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
 import { KooDriveEmulator } from './huawei-koodrive-emulator.js';
@@ -51,6 +51,12 @@ export function kooDriveMounts(options: KooDriveMountOptions): EmulatorMount[] {
         userId,
         apiEndpoint: `${options.origin}${EMULATOR_KOODRIVE_BASE_PATH}`,
         basePath: EMULATOR_KOODRIVE_API_PATH,
+        // Test pages are served from other origins (the test runner's, the demo's).
+        allowedOrigins: '*',
+        // The emulator's refusals are what tests and the demo's faults ask for; only the unexpected is worth a log.
+        onError: (error) => {
+          if (!(error instanceof KooDriveUpstreamError)) console.error(error);
+        },
       }),
     },
   ];

@@ -86,7 +86,8 @@ function adminHandler(emulator: TencentCosV4Emulator): FetchHandler {
 
 /**
  * The COS v4 mounts of the emulator server: the emulator (test bucket and key pair), its admin routes, and the shipped
- * signature handler signing for that bucket with a short lifetime.
+ * signature handler with its defaults, signing for that bucket with a short lifetime and each signature bound to
+ * its object.
  */
 export function tencentCosV4Mounts(emulator = new TencentCosV4Emulator({
   basePath: EMULATOR_COS_V4.basePath,
@@ -111,6 +112,8 @@ export function tencentCosV4Mounts(emulator = new TencentCosV4Emulator({
         ...EMULATOR_COS_V4.credentials,
         expiresIn: EMULATOR_COS_V4.signatureLifetime,
         basePath: EMULATOR_COS_V4.apiPath,
+        // Test pages are served from other origins (the test runner's, the demo's).
+        allowedOrigins: '*',
       }),
     },
   ];

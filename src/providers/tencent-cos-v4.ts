@@ -46,9 +46,10 @@ export interface TencentCosV4AdapterOptions {
   /** The bucket's v4 API base: `https://{region}.file.myqcloud.com/files/v2/{appid}/{bucket}`. */
   endpoint?: string;
   /**
-   * Returns a multi-effect signature made by your backend (`createCosV4SignatureHandler`, or
-   * {@link cosV4SignatureFromBackend}); the SecretKey never reaches the page. Called again when one nears expiry or
-   * COS says it expired.
+   * Returns a multi-effect signature for `request.path` made by your backend (`createCosV4SignatureHandler`, which
+   * binds it to that object, or {@link cosV4SignatureFromBackend}); the SecretKey never reaches the page. Every call
+   * (list, init, slices, finish) uses one for its own object's path, kept per path and asked anew when it nears
+   * expiry or COS says it expired.
    */
   getSignature?: (request: CosV4SignatureRequest) => Promise<string>;
   /** Where the signature travels: the `Authorization` header (the doc) or a `sign` query parameter (the JS SDK). Default `header`. */

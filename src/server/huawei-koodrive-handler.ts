@@ -1,6 +1,11 @@
-import { corsHeaders, preflightResponse } from './cors.js';
+import { checkSecret, forbidden, principalFor, UploadBinding } from './authorize.js';
+import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
-import { HttpError, jsonResponse, readJsonObject, ServerErrorCode } from './http-json.js';
+import { HttpError, readJsonObject, redactUrls, ServerErrorCode } from './http-json.js';
+import { normalizeBasePath, serve } from './route.js';
+import type { FetchHandler } from './route.js';
+import { resolveTimeouts, upstreamSignal, upstreamTimedOut } from './transfer.js';
+import type { ResolvedTimeouts, TransferTimeouts } from './transfer.js';
 
 /** KooDrive's public API origin (CN North-Beijing4), the handler's default upstream. */
 export const KOODRIVE_API_ENDPOINT = 'https://cn.myhuaweicloud-koodrive.com';
@@ -21,28 +26,56 @@ export const KooDriveHandlerErrorCode = {
 } as const;
 
 /**
+ * What the page asks the handler to do, as `authorize` sees it. `fileId` is the id as the page sent it: with a
+ * principal that is the bound `id.mac` form, which the handler checks against the principal after `authorize`.
+ */
+export type KooDriveAction =
+  /** createFile: `parentFolder` is the folder the file goes into (the `parentFolder` option when set). */
+  | { kind: 'create'; fileName: string; length: number; parentFolder: string }
+  /** uploadUrl: presigned URLs for these parts. */
+  | { kind: 'sign-part'; fileId: string; partNumbers: number[] }
+  /** complete: merge the parts and check the file. */
+  | { kind: 'complete'; fileId: string };
+
+/**
  * How the last line of the canonical request is written: `sha256` (the lower-case hex SHA-256 of the body, as
  * Huawei's other signers do; inferred, the KooDrive reference does not say) or `unsigned` (`UNSIGNED-PAYLOAD`).
  */
 export type KooDrivePayloadHash = 'sha256' | 'unsigned';
 
-/** Options of {@link createKooDriveHandler}. */
-export interface KooDriveHandlerOptions {
+/** Options of {@link createKooDriveHandler}; of the {@link TransferTimeouts}, only `upstreamTimeoutMs` applies. */
+export interface KooDriveHandlerOptions extends TransferTimeouts {
   /** The KooDrive app's AppId. */
   appId: string;
   /** The app's AppSecret; it signs every call and never leaves the server. */
   appSecret: string;
   /**
-   * The KooDrive user the calls act for (`X-User-Id`): one fixed id, or a function of the request that maps your
-   * own session to a user and returns `undefined` when there is none (401 `unauthenticated`).
+   * The KooDrive user the calls act for (`X-User-Id`): one fixed id, or a function of the request and the principal
+   * `authorize` named that maps your own user to a KooDrive user and returns `undefined` when there is none
+   * (401 `unauthenticated`).
    */
-  userId: string | ((request: Request) => string | undefined | Promise<string | undefined>);
+  userId: string | ((request: Request, principal: string | undefined) => string | undefined | Promise<string | undefined>);
+  /**
+   * Decides who may do what: `false` refuses (403 `forbidden`), `true` allows, a string allows and names the
+   * principal. With a principal every `fileId` the page gets is bound to it (`id.mac`, an HMAC under `secret`), and
+   * uploadUrl or complete with an id bound to anyone else gets the same 403 as an id that never existed. Default:
+   * everyone may, with no principal.
+   */
+  authorize?: Authorize<KooDriveAction>;
+  /**
+   * Keys the binding of file ids to principals: at least 32 characters (32 random bytes, base64), the same on every
+   * server behind one load balancer. Required once `authorize` answers a principal: without it such a request is
+   * a configuration error (500, details to `onError`).
+   */
+  secret?: string;
   /** KooDrive's API origin (default {@link KOODRIVE_API_ENDPOINT}); a path after it is kept (an emulator's mount). */
   apiEndpoint?: string;
   /** Path the routes are mounted under, such as `/api/koodrive` (default `''`). */
   basePath?: string;
-  /** Page origins allowed to call the routes (CORS); default `'*'`. */
+  /** Page origins allowed to call the routes from another origin (CORS); default none. */
   allowedOrigins?: AllowedOrigins;
+  /** Request headers a cross-origin page may send besides `content-type`, `authorization`, `language` and `x-traceid`. */
+  allowedHeaders?: string[];
   /** When set, every file goes into this folder id whatever the page asks (`root` is the user's root). */
   parentFolder?: string;
   /** Largest `length` the page may declare, in bytes (413 above it). */
@@ -53,8 +86,30 @@ export interface KooDriveHandlerOptions {
   now?: () => number;
   /** Sends the signed request upstream; default the global `fetch`. */
   fetch?: (request: Request) => Promise<Response>;
-  /** Receives unexpected errors, whose details never reach the client; default `console.error`. */
+  /**
+   * Receives unexpected errors and every KooDrive refusal in full ({@link KooDriveUpstreamError}), whose details
+   * never reach the page; default `console.error`.
+   */
   onError?: (error: unknown) => void;
+}
+
+/**
+ * What `onError` receives when KooDrive refuses a call or answers something the handler cannot use: the whole
+ * answer, which may name internal hosts and signing material (the gateway echoes its canonical request), while the
+ * page gets only KooDrive's code.
+ */
+export class KooDriveUpstreamError extends Error {
+  override readonly name = 'KooDriveUpstreamError';
+
+  constructor(
+    /** The KooDrive path called. */
+    readonly path: string,
+    readonly status: number,
+    /** The answer's text, URLs cut to origin and path. */
+    readonly body: string,
+  ) {
+    super(`KooDrive answered ${path} with HTTP ${status}: ${body}`);
+  }
 }
 
 /** What {@link signKooDriveRequest} signs. */
@@ -78,6 +133,13 @@ const MAX_PARTS = 10_000;
 const MAX_UINT32 = 0xffff_ffff;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const FILE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+/** A file id as the page holds it: KooDrive's, or KooDrive's bound to a principal (`id.mac`, 23 characters more). */
+const PAGE_FILE_ID = /^[A-Za-z0-9_.-]{1,151}$/;
+/** KooDrive's business codes (`{code, msg}`) and its API gateway's (`{error_code, error_msg}`). */
+const BUSINESS_CODE = /^\d{8}$/;
+const GATEWAY_CODE = /^APIGW\.\d{4}$/;
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 /** Optional request headers KooDrive documents that the page may pass through. */
 const FORWARDED_HEADERS = ['language', 'x-traceid'] as const;
@@ -163,12 +225,13 @@ interface HandlerConfig {
   appId: string;
   appSecret: string;
   userId: KooDriveHandlerOptions['userId'];
+  authorize: Authorize<KooDriveAction> | undefined;
+  binding: UploadBinding | undefined;
   apiEndpoint: string;
-  basePath: string;
-  allowedOrigins: AllowedOrigins;
   parentFolder: string | undefined;
   maxFileSize: number | undefined;
   payloadHash: KooDrivePayloadHash;
+  timeouts: ResolvedTimeouts;
   now: () => number;
   fetch: (request: Request) => Promise<Response>;
   onError: (error: unknown) => void;
@@ -179,40 +242,45 @@ type Route = keyof typeof KOODRIVE_PATHS;
 /**
  * Creates a Fetch-style handler (`(Request) => Promise<Response>`) that signs the page's KooDrive upload calls with
  * app authentication and forwards them, so the AppSecret never reaches the browser. Routes, below `basePath`, are
- * KooDrive's own paths, each `POST` with a JSON body:
+ * KooDrive's own paths, each `POST` with an `application/json` body:
  *
  * - `/koodrive/ose/v1/files/create` (createFile)
  * - `/koodrive/ose/v1/files/multipart/uploadUrl` (part URLs)
  * - `/koodrive/ose/v1/files/complete` (merge and check)
  *
- * The body is checked field by field (only the fields these calls document, with their types and ranges), rebuilt,
- * signed and sent; KooDrive's answer (`{code, msg, …}`, or the gateway's `{error_code, error_msg}`) comes back with
- * its status unchanged. The handler's own errors are `{ error: { code, message } }`. Part bytes never pass through
- * here: the page PUTs them to the presigned URLs KooDrive returns.
+ * The body is checked field by field (only the fields these calls document, with their types and ranges), then
+ * `authorize` is asked, then the file id's binding to the principal is checked, and only then is the rebuilt body
+ * signed and sent. KooDrive's success answers come back as they are, with `fileId` bound to the principal; its
+ * refusals come back as its code only (`{code, msg}` or the gateway's `{error_code, error_msg}`, with a message of
+ * the handler's own) and in full to `onError`. The handler's own errors are `{ error: { code, message } }`. Part
+ * bytes never pass through here: the page PUTs them to the presigned URLs KooDrive returns.
+ *
+ * Stateless: a bound id carries its own proof (`id.mac`), so handlers sharing `secret` behind a load balancer serve
+ * the same uploads. The page sees the bound id as the file id; the KooDrive id is the part before the last `.`.
  */
-export function createKooDriveHandler(options: KooDriveHandlerOptions): (request: Request) => Promise<Response> {
+export function createKooDriveHandler(options: KooDriveHandlerOptions): FetchHandler {
   const config = resolveConfig(options);
-  return async (request) => {
-    const url = new URL(request.url);
-    const route = matchRoute(config.basePath, url.pathname);
-    if (request.method === 'OPTIONS') return preflightResponse(request, config.allowedOrigins, ['POST', 'OPTIONS']);
-    let response: Response;
-    try {
-      if (!route) throw new HttpError(404, ServerErrorCode.NotFound, 'No route matches this path.');
-      if (request.method !== 'POST') {
-        throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'This route accepts POST only.', {
-          headers: { allow: 'POST, OPTIONS' },
-        });
-      }
-      response = await forward(config, route, request);
-    } catch (error) {
-      response = errorResponse(error, request.signal.aborted, config.onError);
-    }
-    for (const [name, value] of corsHeaders(request, config.allowedOrigins)) response.headers.set(name, value);
-    // Not a CORS-safelisted response header: without this a cross-origin page cannot honour the wait.
-    response.headers.set('access-control-expose-headers', 'Retry-After');
-    return response;
-  };
+  const basePath = normalizeBasePath('createKooDriveHandler', options.basePath);
+  return serve(
+    (url) => {
+      const route = matchRoute(basePath, url.pathname);
+      return route && { POST: (request: Request) => forward(config, route, request) };
+    },
+    {
+      allowedOrigins: options.allowedOrigins,
+      allowHeaders: allowHeaders(options.allowedHeaders),
+      // Not a CORS-safelisted response header: without this a cross-origin page cannot honour the wait.
+      exposeHeaders: ['Retry-After'],
+      onError: config.onError,
+    },
+  );
+}
+
+function allowHeaders(extra: readonly string[] = []): string[] {
+  for (const name of extra) {
+    if (typeof name !== 'string' || !HEADER_NAME.test(name)) throw new TypeError('createKooDriveHandler: allowedHeaders holds an invalid header name.');
+  }
+  return [...new Set(['content-type', 'authorization', ...FORWARDED_HEADERS, ...extra.map((name) => name.toLowerCase())])];
 }
 
 function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
@@ -221,8 +289,7 @@ function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
   if (typeof options.userId !== 'function' && !isUserId(options.userId)) {
     throw new TypeError('createKooDriveHandler: userId must be a non-empty string or a function.');
   }
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  if (basePath !== '' && !basePath.startsWith('/')) throw new TypeError('createKooDriveHandler: basePath must start with "/".');
+  if (options.secret !== undefined) checkSecret('createKooDriveHandler', options.secret);
   const apiEndpoint = (options.apiEndpoint ?? KOODRIVE_API_ENDPOINT).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(apiEndpoint)) {
     throw new TypeError('createKooDriveHandler: apiEndpoint must be an http(s) origin, optionally with a path.');
@@ -235,12 +302,13 @@ function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
     appId: options.appId,
     appSecret: options.appSecret,
     userId: options.userId,
+    authorize: options.authorize,
+    binding: options.secret === undefined ? undefined : new UploadBinding(options.secret),
     apiEndpoint,
-    basePath,
-    allowedOrigins: options.allowedOrigins ?? '*',
     parentFolder: options.parentFolder,
     maxFileSize,
     payloadHash: options.payloadHash ?? 'sha256',
+    timeouts: resolveTimeouts('createKooDriveHandler', options),
     now: options.now ?? Date.now,
     fetch: options.fetch ?? ((request) => fetch(request)),
     onError: options.onError ?? ((error: unknown) => console.error(error)),
@@ -257,14 +325,66 @@ function isUserId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 128 && !CONTROL_CHARS.test(value);
 }
 
+function actionOf(route: Route, body: Json): KooDriveAction {
+  if (route === 'create') {
+    return { kind: 'create', fileName: body.fileName as string, length: body.length as number, parentFolder: (body.parentFolder as string[])[0] as string };
+  }
+  const fileId = body.fileId as string;
+  if (route === 'complete') return { kind: 'complete', fileId };
+  return { kind: 'sign-part', fileId, partNumbers: (body.multiParts as Json[]).map((part) => part.partNumber as number) };
+}
+
+function bindingFor(config: HandlerConfig): UploadBinding {
+  if (!config.binding) {
+    throw new TypeError('createKooDriveHandler: authorize answered a principal, so file ids must be bound to it, which needs the secret option.');
+  }
+  return config.binding;
+}
+
 async function forward(config: HandlerConfig, route: Route, request: Request): Promise<Response> {
   const input = await readJsonObject(request, MAX_BODY_BYTES);
-  const body = JSON.stringify(BODY_CHECKS[route](input, config));
-  const userId = typeof config.userId === 'function' ? await config.userId(request) : config.userId;
+  const body = BODY_CHECKS[route](input, config);
+  const principal = await principalFor(config.authorize, request, actionOf(route, body));
+  const binding = principal === undefined ? undefined : bindingFor(config);
+  const pageFileId = route === 'create' ? undefined : (body.fileId as string);
+  if (binding && pageFileId !== undefined) {
+    // Before any call upstream, so that a foreign id and one that never existed get the very same answer.
+    const fileId = await binding.open(principal as string, pageFileId);
+    if (fileId === undefined) throw forbidden();
+    body.fileId = fileId;
+  }
+  const userId = typeof config.userId === 'function' ? await config.userId(request, principal) : config.userId;
   if (userId === undefined) {
     throw new HttpError(401, KooDriveHandlerErrorCode.Unauthenticated, 'Sign in before uploading.');
   }
   if (!isUserId(userId)) throw new TypeError('createKooDriveHandler: userId() returned an invalid user id.');
+  const { status, headers, text } = await call(config, route, request, userId, JSON.stringify(body));
+  const answer = parseObject(text);
+  const succeeded =
+    status >= 200 && status < 300 && answer !== undefined && answer.error_code === undefined && (answer.code === undefined || String(answer.code) === '0');
+  if (!succeeded) return refusal(config, route, status, headers, text, answer);
+  if (binding) {
+    if (pageFileId !== undefined) {
+      if (answer.fileId !== undefined) answer.fileId = pageFileId;
+    } else {
+      if (typeof answer.fileId !== 'string' || !FILE_ID.test(answer.fileId)) {
+        config.onError(new KooDriveUpstreamError(KOODRIVE_PATHS[route], status, redactUrls(text)));
+        throw new HttpError(502, ServerErrorCode.BadStorageResponse, 'KooDrive answered without a usable file id.');
+      }
+      answer.fileId = await binding.bind(principal as string, answer.fileId);
+    }
+  }
+  return new Response(JSON.stringify(answer), { status, headers: answerHeaders(headers) });
+}
+
+/** Signs and sends one call, within the handler's upstream time limit; redirects are answers of their own (502). */
+async function call(
+  config: HandlerConfig,
+  route: Route,
+  request: Request,
+  userId: string,
+  body: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const url = `${config.apiEndpoint}${KOODRIVE_PATHS[route]}`;
   const signed = await signKooDriveRequest({
     method: 'POST',
@@ -281,30 +401,68 @@ async function forward(config: HandlerConfig, route: Route, request: Request): P
     const value = request.headers.get(name);
     if (value !== null && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) headers.set(name, value);
   }
-  let upstream: Response;
+  const signal = upstreamSignal(request, config.timeouts.upstreamTimeoutMs);
   try {
-    upstream = await config.fetch(new Request(url, { method: 'POST', headers, body, signal: request.signal }));
+    const upstream = await config.fetch(new Request(url, { method: 'POST', headers, body, signal, redirect: 'manual' }));
+    return { status: upstream.status, headers: upstream.headers, text: await upstream.text() };
   } catch (error) {
+    const timedOut = upstreamTimedOut(request, signal);
+    if (timedOut) throw timedOut;
     if (request.signal.aborted) throw error;
+    config.onError(error);
     throw new HttpError(502, ServerErrorCode.StorageUnreachable, 'KooDrive could not be reached.');
   }
-  const text = await upstream.text();
-  const type = upstream.headers.get('content-type') ?? '';
-  if (!type.includes('json')) {
-    throw new HttpError(502, ServerErrorCode.BadStorageResponse, `KooDrive answered HTTP ${upstream.status} without JSON.`);
-  }
-  const answerHeaders = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  // The page's retry honours the gateway's wait when throttled or when KooDrive is busy.
-  const retryAfter = upstream.headers.get('retry-after');
-  if (retryAfter !== null) answerHeaders.set('retry-after', retryAfter);
-  return new Response(text, { status: upstream.status, headers: answerHeaders });
 }
 
-function errorResponse(error: unknown, clientGone: boolean, onError: (error: unknown) => void): Response {
-  if (clientGone) return jsonResponse(new HttpError(499, ServerErrorCode.ClientClosed, 'The client closed the request.').toBody(), 499);
-  if (error instanceof HttpError) return jsonResponse(error.toBody(), error.status, error.headers);
-  onError(error);
-  return jsonResponse(new HttpError(500, ServerErrorCode.InternalError, 'Internal server error.').toBody(), 500);
+function parseObject(text: string): Json | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function answerHeaders(upstream: Headers): Headers {
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  // The page's retry honours the gateway's wait when throttled or when KooDrive is busy.
+  const retryAfter = upstream.get('retry-after');
+  if (retryAfter !== null) headers.set('retry-after', retryAfter);
+  return headers;
+}
+
+/**
+ * A refusal as the page gets it: KooDrive's documented code and status (and the gateway's request id, for support)
+ * with a message of the handler's own, since the gateway's message can echo the internal host, the `X-User-Id` and
+ * the canonical request it verified. The whole answer goes to `onError`. Redirects and anything without such a code
+ * are 502.
+ */
+function refusal(config: HandlerConfig, route: Route, status: number, headers: Headers, text: string, answer: Json | undefined): Response {
+  config.onError(new KooDriveUpstreamError(KOODRIVE_PATHS[route], status, redactUrls(text)));
+  const passable = status >= 200 && !(status >= 300 && status < 400);
+  const gatewayCode = answer?.error_code;
+  if (passable && typeof gatewayCode === 'string' && GATEWAY_CODE.test(gatewayCode)) {
+    const requestId = answer?.request_id;
+    const body = {
+      error_code: gatewayCode,
+      error_msg: gatewayMessage(gatewayCode, answer?.error_msg),
+      ...(typeof requestId === 'string' && REQUEST_ID.test(requestId) && { request_id: requestId }),
+    };
+    return new Response(JSON.stringify(body), { status, headers: answerHeaders(headers) });
+  }
+  const code = answer?.code;
+  if (passable && (typeof code === 'string' || typeof code === 'number') && BUSINESS_CODE.test(String(code))) {
+    return new Response(JSON.stringify({ code, msg: `KooDrive refused the call (${code}).` }), { status, headers: answerHeaders(headers) });
+  }
+  throw new HttpError(502, ServerErrorCode.BadStorageResponse, `KooDrive answered HTTP ${status} with nothing this server can use.`);
+}
+
+function gatewayMessage(code: string, upstreamMessage: unknown): string {
+  // The adapter reads "expired" here to sign the call again at once rather than fail it.
+  if (code === 'APIGW.0303' && typeof upstreamMessage === 'string' && /expired/i.test(upstreamMessage)) {
+    return 'The app signature expired.';
+  }
+  return `KooDrive's API gateway refused the call (${code}).`;
 }
 
 type Json = Record<string, unknown>;
@@ -347,7 +505,7 @@ function sha256Field(input: Json): string | undefined {
 
 function fileIdField(input: Json): string {
   const value = input.fileId;
-  if (typeof value !== 'string' || !FILE_ID.test(value)) throw invalid('fileId must be a KooDrive file id.');
+  if (typeof value !== 'string' || !PAGE_FILE_ID.test(value)) throw invalid('fileId must be a KooDrive file id.');
   return value;
 }
 
@@ -393,7 +551,8 @@ const BODY_CHECKS: Record<Route, (input: Json, config: HandlerConfig) => Json> =
     const body: Json = {
       fileName: text(input, 'fileName', 1024, true),
       fileType: text(input, 'fileType', 16, true),
-      parentFolder: config.parentFolder === undefined ? parentFolder : [config.parentFolder],
+      // KooDrive uses the first folder only; sending no other keeps what `authorize` saw the whole request.
+      parentFolder: [config.parentFolder ?? parentFolder[0]],
       length,
     };
     const optional: Json = {

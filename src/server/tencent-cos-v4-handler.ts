@@ -1,6 +1,9 @@
-import { corsHeaders, preflightResponse } from './cors.js';
+import { directoryPrefix, forbidden, prefixFor, principalFor } from './authorize.js';
+import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, jsonResponse, readJsonObject, ServerErrorCode } from './http-json.js';
+import { normalizeBasePath, serve } from './route.js';
+import type { FetchHandler } from './route.js';
 
 /** The longest lifetime COS v4 accepts for a multi-effect signature (90 days), in seconds. */
 export const COS_V4_MAX_SIGNATURE_LIFETIME = 90 * 24 * 3600;
@@ -29,6 +32,9 @@ export interface CosV4SignatureInput {
   fileId?: string;
 }
 
+/** What the page asks for, as `authorize` sees it: a signature for the object at `path` inside the bucket. */
+export type CosV4Action = { kind: 'sign'; path: string };
+
 /** Options of {@link createCosV4SignatureHandler}. */
 export interface CosV4SignatureHandlerOptions {
   appId: string;
@@ -39,16 +45,32 @@ export interface CosV4SignatureHandlerOptions {
   expiresIn?: number;
   /** Path the route is mounted under: the route is `POST {basePath}/signature` (default `''`). */
   basePath?: string;
-  /** Object paths the page may ask a signature for must start with this (default `''`: any). */
+  /**
+   * The directory object paths must be in (`uploads` means `uploads/…`, never `uploads-admin/…`); default `''`, the
+   * whole bucket. With a principal, the path must be in that principal's own directory below it
+   * (`uploads/{principal}/…`, the principal percent-encoded, dots included).
+   */
   pathPrefix?: string;
   /**
-   * Binds each signature to one object (`f=/{appid}/{bucket}/{path}`, as the Python and Java SDKs sign) instead of the
-   * whole bucket (`f` empty, the doc's multi-effect signature). Default false. Only a bound signature makes
-   * `pathPrefix` a real limit: an unbound one opens the whole bucket until it expires.
+   * Signs with an empty `f`: a multi-effect signature for the whole bucket (the doc's form) instead of one bound to
+   * the asked object. Default false. Such a signature opens every path of the bucket until it expires, so
+   * `pathPrefix` and the principal's directory only limit what the page may ask, not what it can then do.
+   */
+  allowBucketWide?: boolean;
+  /**
+   * Deprecated, kept working: `true` is the default now (every signature is bound to its object), and `false`, which
+   * used to be the default and asked for the empty `f`, is read as `allowBucketWide: true`.
    */
   bindToPath?: boolean;
-  /** Page origins allowed to call the route (CORS); default `'*'`. */
+  /**
+   * Decides who may sign what: `false` refuses (403 `forbidden`), `true` allows, a string allows and names the
+   * principal, whose paths must be in its own directory below `pathPrefix`. Default: everyone may, with no principal.
+   */
+  authorize?: Authorize<CosV4Action>;
+  /** Page origins allowed to call the route from another origin (CORS); default none. */
   allowedOrigins?: AllowedOrigins;
+  /** Request headers a cross-origin page may send besides `content-type` and `authorization`. */
+  allowedHeaders?: string[];
   /** The clock in milliseconds; default `Date.now`. */
   now?: () => number;
   /** Receives unexpected errors, whose details never reach the client; default `console.error`. */
@@ -102,7 +124,9 @@ export async function signCosV4(secretKey: string, original: string): Promise<st
   return btoa(binary);
 }
 
-function checkPath(value: unknown, prefix: string): string {
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+function checkPath(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new HttpError(400, ServerErrorCode.InvalidKey, '`path` must be a non-empty string.');
   const bad =
     value.length > MAX_PATH_LENGTH ||
@@ -111,7 +135,6 @@ function checkPath(value: unknown, prefix: string): string {
     /[\u0000-\u001f\u007f]/.test(value) ||
     value.split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
   if (bad) throw new HttpError(400, ServerErrorCode.InvalidKey, '`path` is not a valid object path.');
-  if (!value.startsWith(prefix)) throw new HttpError(403, ServerErrorCode.KeyOutsidePrefix, `\`path\` must start with "${prefix}".`);
   return value;
 }
 
@@ -120,11 +143,17 @@ function randomUint32(): number {
 }
 
 /**
- * A Fetch-style handler that gives the page short-lived COS v4 multi-effect signatures (`POST {basePath}/signature`
- * with `{ path }` → `{ signature, expiresAt }`), so the SecretKey stays on your server. Framework-free; mount it in
- * Node with `toNodeListener`, or in any runtime that speaks Fetch.
+ * A Fetch-style handler that gives the page short-lived COS v4 signatures (`POST {basePath}/signature` with an
+ * `application/json` body `{ path }` → `{ signature, expiresAt }`), so the SecretKey stays on your server.
+ *
+ * Every signature is a multi-effect one (the kind slice upload takes: `e` in the future; a one-time signature,
+ * `e=0`, is for delete and update only) bound to the one object asked for, `f=/{appid}/{bucket}/{path}` as the
+ * Python and Java SDKs sign, under `pathPrefix` and, with a principal, under the principal's own directory; a
+ * request without a valid `path` gets 400, never a signature. The adapter asks with the object's path for every
+ * call (list, init, slices, finish). `allowBucketWide: true` signs an empty `f` instead, valid for the whole bucket.
+ * Framework-free; mount it in Node with `toNodeListener`, or in any runtime that speaks Fetch.
  */
-export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOptions): (request: Request) => Promise<Response> {
+export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOptions): FetchHandler {
   for (const name of ['appId', 'bucket', 'secretId', 'secretKey'] as const) {
     if (typeof options[name] !== 'string' || options[name] === '') throw new TypeError(`createCosV4SignatureHandler: ${name} is required.`);
   }
@@ -133,17 +162,24 @@ export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOption
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > COS_V4_MAX_SIGNATURE_LIFETIME) {
     throw new TypeError(`createCosV4SignatureHandler: expiresIn must be an integer from 1 to ${COS_V4_MAX_SIGNATURE_LIFETIME}.`);
   }
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  if (basePath !== '' && !basePath.startsWith('/')) throw new TypeError('createCosV4SignatureHandler: basePath must start with "/".');
-  const route = `${basePath}/signature`;
-  const prefix = options.pathPrefix ?? '';
-  const allowedOrigins = options.allowedOrigins ?? '*';
+  if (options.bindToPath !== undefined && options.bindToPath === options.allowBucketWide) {
+    throw new TypeError('createCosV4SignatureHandler: bindToPath and allowBucketWide contradict each other; set allowBucketWide only.');
+  }
+  const bucketWide = options.allowBucketWide === true || options.bindToPath === false;
+  const extraHeaders = options.allowedHeaders ?? [];
+  if (extraHeaders.some((name) => typeof name !== 'string' || !HEADER_NAME.test(name))) {
+    throw new TypeError('createCosV4SignatureHandler: allowedHeaders holds an invalid header name.');
+  }
+  const route = `${normalizeBasePath('createCosV4SignatureHandler', options.basePath)}/signature`;
+  const prefix = directoryPrefix(options.pathPrefix ?? '');
   const now = options.now ?? Date.now;
-  const onError = options.onError ?? ((error: unknown) => console.error(error));
 
-  async function sign(request: Request): Promise<CosV4SignatureResponse> {
+  async function sign(request: Request): Promise<Response> {
     const body = await readJsonObject(request, 4096);
-    const path = body['path'] === undefined && !options.bindToPath ? undefined : checkPath(body['path'], prefix);
+    const path = checkPath(body['path']);
+    const principal = await principalFor(options.authorize, request, { kind: 'sign', path });
+    if (!path.startsWith(prefix)) throw new HttpError(403, ServerErrorCode.KeyOutsidePrefix, `\`path\` must start with "${prefix}".`);
+    if (!path.startsWith(prefixFor(prefix, principal))) throw forbidden();
     const currentTime = Math.floor(now() / 1000);
     const expiresAt = currentTime + expiresIn;
     const original = cosV4Original({
@@ -153,31 +189,15 @@ export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOption
       expiresAt,
       currentTime,
       rand: randomUint32(),
-      fileId: options.bindToPath ? `/${options.appId}/${options.bucket}/${encodeCosV4Path(path!)}` : '',
+      fileId: bucketWide ? '' : `/${options.appId}/${options.bucket}/${encodeCosV4Path(path)}`,
     });
-    return { signature: await signCosV4(options.secretKey, original), expiresAt };
+    const answer: CosV4SignatureResponse = { signature: await signCosV4(options.secretKey, original), expiresAt };
+    return jsonResponse(answer);
   }
 
-  return async (request) => {
-    const { pathname } = new URL(request.url);
-    if (pathname !== route) {
-      return withCors(jsonResponse(new HttpError(404, ServerErrorCode.NotFound, 'No route matches this path.').toBody(), 404));
-    }
-    if (request.method === 'OPTIONS') return preflightResponse(request, allowedOrigins, ['POST', 'OPTIONS']);
-    try {
-      if (request.method !== 'POST') {
-        throw new HttpError(405, ServerErrorCode.MethodNotAllowed, 'This route accepts POST only.', { headers: { allow: 'POST, OPTIONS' } });
-      }
-      return withCors(jsonResponse(await sign(request)));
-    } catch (error) {
-      if (error instanceof HttpError) return withCors(jsonResponse(error.toBody(), error.status, error.headers));
-      onError(error);
-      return withCors(jsonResponse(new HttpError(500, ServerErrorCode.InternalError, 'Internal server error.').toBody(), 500));
-    }
-
-    function withCors(response: Response): Response {
-      for (const [name, value] of corsHeaders(request, allowedOrigins)) response.headers.set(name, value);
-      return response;
-    }
-  };
+  return serve((url) => (url.pathname === route ? { POST: sign } : undefined), {
+    allowedOrigins: options.allowedOrigins,
+    allowHeaders: [...new Set(['content-type', 'authorization', ...extraHeaders.map((name) => name.toLowerCase())])],
+    onError: options.onError ?? ((error: unknown) => console.error(error)),
+  });
 }

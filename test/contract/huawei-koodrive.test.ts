@@ -20,20 +20,42 @@ const BASE = '/emulator/huawei-koodrive';
 const SMALL_BASE = '/emulator/huawei-koodrive-small';
 const API = '/api/huawei-koodrive';
 const BAD_API = '/api/huawei-koodrive-bad';
+const BOUND_API = '/api/huawei-koodrive-bound';
 const APP = { appId: 'a378contract', appSecret: 'contract-app-secret' };
 const USER = '1505084218764547200';
 
 const emulator = new KooDriveEmulator({ basePath: BASE, apps: { [APP.appId]: APP.appSecret }, recycledFolders: ['trash'] });
 // A nearly full drive, for the quota error.
 const small = new KooDriveEmulator({ basePath: SMALL_BASE, apps: {}, quotaBytes: MiB });
-const handler = createKooDriveHandler({ ...APP, userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: API });
+/** What the handlers reported to onError: KooDrive's refusals in full, which the page gets as codes only. */
+const handlerLog: unknown[] = [];
+const onError = (error: unknown) => void handlerLog.push(error);
+const handler = createKooDriveHandler({ ...APP, userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: API, onError });
 // The same shipped handler holding the wrong AppSecret: the emulator must refuse what it signs.
-const badHandler = createKooDriveHandler({ ...APP, appSecret: 'not-the-app-secret', userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: BAD_API });
+const badHandler = createKooDriveHandler({
+  ...APP,
+  appSecret: 'not-the-app-secret',
+  userId: USER,
+  apiEndpoint: `${location.origin}${BASE}`,
+  basePath: BAD_API,
+  onError,
+});
+// The handler as deployed with users: every file id the page holds is bound to the principal "alice".
+const boundHandler = createKooDriveHandler({
+  ...APP,
+  userId: USER,
+  apiEndpoint: `${location.origin}${BASE}`,
+  basePath: BOUND_API,
+  authorize: () => 'alice',
+  secret: 'koodrive-contract-binding-secret-0123456789',
+  onError,
+});
 const worker = setupWorker(
   ...kooDriveEmulatorHandlers(emulator),
   ...kooDriveEmulatorHandlers(small),
   http.all(`*${API}/*`, ({ request }) => handler(request)),
   http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
+  http.all(`*${BOUND_API}/*`, ({ request }) => boundHandler(request)),
 );
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
@@ -120,6 +142,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     dbName = `mcu-contract-koodrive-${crypto.randomUUID()}`;
     waits = [];
     tokensAsked = 0;
+    handlerLog.length = 0;
     emulator.reset();
     small.reset();
   });
@@ -177,6 +200,23 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(tokensAsked).to.equal(2);
       expect(waits).to.deep.equal([]);
       expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+    });
+
+    it('with a principal: the page holds only bound file ids, serial and parallel, parts and renewed URLs included', async () => {
+      for (const mode of ['serial', 'parallel'] as const) {
+        // One URL per uploadUrl call: every part after the first needs a call with the bound id.
+        const adapter = createKooDriveAdapter({ endpoint: `${location.origin}${BOUND_API}`, mode, urlBatchSize: 1 });
+        const fault = emulator.faults.expireUrls({ operation: 'UploadPart', partNumber: 2 });
+        // Other bytes per mode, or the second would be a rapid upload.
+        const { file, bytes } = fileOf(11 * MiB, `bound-${mode}.bin`, mode === 'serial' ? 12 : 13);
+        const { result, error } = await upload(setup(adapter), file);
+        expect(error).to.equal(undefined);
+        expect(fault.fired).to.equal(1);
+        const bound = result!.fileId as string;
+        const [fileId, mac] = [bound.slice(0, bound.lastIndexOf('.')), bound.slice(bound.lastIndexOf('.') + 1)];
+        expect(mac).to.match(/^[A-Za-z0-9_-]{22}$/);
+        expect(emulator.getFile(fileId)).to.deep.equal(bytes);
+      }
     });
 
     it('an empty file is one empty part', async () => {
@@ -314,7 +354,9 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       };
       const { error } = await upload(setup(lying), fileOf(11 * MiB, 'chain.bin', 20).file);
       expect([error?.code, error?.provider?.code]).to.deep.equal(['hash-mismatch', '13000402']);
-      expect(error?.provider?.message).to.contain('hashCtx');
+      // KooDrive's own words stay on the server.
+      expect(error?.provider?.message).to.not.contain('hashCtx');
+      expect(handlerLog.map(String).join('\n')).to.contain('hashCtx');
     });
 
     it('limit: a drive without room refuses create (13000311)', async () => {

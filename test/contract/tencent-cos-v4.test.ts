@@ -274,6 +274,15 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
   });
 
   describe('errors', () => {
+    it('auth: the signer binds each signature to its object, so one asked for another path is refused (-63)', async () => {
+      const fetchSignature = cosV4SignatureFromBackend(`${location.origin}${SIGNER_PATH}/signature`);
+      const elsewhere = adapterWith({ getSignature: () => fetchSignature({ path: 'uploads/other.bin' }) });
+      const { error } = await upload(setup({}, {}, elsewhere), fileOf(2 * MiB, 'mine.bin').file);
+      expect(error?.code).to.equal('auth-failed');
+      expect(error?.provider?.code).to.equal('-63');
+      expect(emulator.getObject('uploads/mine.bin')).to.equal(undefined);
+    });
+
     it('auth: a signature made with the wrong SecretKey fails with auth-failed (-97), not retried', async () => {
       worker.use(http.all(`*${SIGNER_PATH}/*`, ({ request }) => signerWith({ secretKey: 'wrong' })(request)));
       const { error } = await upload(setup(), fileOf(2 * MiB).file);

@@ -106,7 +106,9 @@ describe('Tencent COS v4 emulator', () => {
       expect(await code(await sign({ fileId: `/${APP_ID}/${BUCKET}/dir/other.bin` }))).to.equal(-63);
       expect(await code(await sign({ fileId: `/${APP_ID}/${BUCKET}/dir/a.bin` }))).to.equal(-197);
       expect(await code(btoa('no hmac here, just text that is long enough'))).to.equal(-48);
-      const missing = await emulator.handle(new Request(`https://cos.test/cos/files/v2/${APP_ID}/${BUCKET}/a`, { method: 'POST', body: new FormData() }));
+      const unsigned = new FormData();
+      unsigned.set('op', 'upload_slice_list');
+      const missing = await emulator.handle(new Request(`https://cos.test/cos/files/v2/${APP_ID}/${BUCKET}/a`, { method: 'POST', body: unsigned }));
       expect(((await missing.json()) as { code: number }).code).to.equal(-48);
     });
 

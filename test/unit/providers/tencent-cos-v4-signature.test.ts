@@ -6,6 +6,7 @@ import {
   hmacSha1,
   signCosV4,
 } from '../../../src/server/tencent-cos-v4-handler.js';
+import type { CosV4Action } from '../../../src/server/tencent-cos-v4-handler.js';
 import { readCosV4Signature } from '../../../src/providers/tencent-cos-v4.js';
 
 /** The note's worked example (§7). */
@@ -66,10 +67,10 @@ describe('COS v4 signature', () => {
 });
 
 describe('createCosV4SignatureHandler', () => {
-  it('answers a short-lived bucket-wide signature whose HMAC verifies with the SecretKey', async () => {
-    const response = await handler({ expiresIn: 60 })(post({ path: 'uploads/a.bin' }));
+  it('answers a short-lived signature bound to the asked object, whose HMAC verifies with the SecretKey', async () => {
+    const response = await handler({ expiresIn: 60 })(post({ path: 'uploads/a b.bin' }));
     expect(response.status).to.equal(200);
-    expect(response.headers.get('access-control-allow-origin')).to.equal('*');
+    expect(response.headers.get('access-control-allow-origin')).to.equal(null);
     const body = (await response.json()) as { signature: string; expiresAt: number };
     expect(body.expiresAt).to.equal(1_700_000_060);
     const parts = readCosV4Signature(body.signature)!;
@@ -78,40 +79,77 @@ describe('createCosV4SignatureHandler', () => {
     expect(parts.fields['k']).to.equal('AKIDEXAMPLE');
     expect(parts.fields['t']).to.equal('1700000000');
     expect(parts.fields['e']).to.equal('1700000060');
-    expect(parts.fields['f']).to.equal('');
+    expect(parts.fields['f']).to.equal('/1250000000/examplebucket/uploads/a%20b.bin');
     expect(parts.fields['r']).to.match(/^\d{1,10}$/);
     expect(Object.keys(parts.fields)).to.deep.equal(['a', 'k', 'e', 't', 'r', 'f', 'b']);
     expect([...parts.hmac]).to.deep.equal([...(await hmacSha1('SECRETEXAMPLE', parts.original))]);
     expect(JSON.stringify(body)).to.not.contain('SECRETEXAMPLE');
   });
 
-  it('binds the signature to the object when bindToPath is set', async () => {
-    const response = await handler({ bindToPath: true })(post({ path: 'uploads/a b.bin' }));
-    const { signature } = (await response.json()) as { signature: string };
-    expect(readCosV4Signature(signature)!.fields['f']).to.equal('/1250000000/examplebucket/uploads/a%20b.bin');
-    const missing = await handler({ bindToPath: true })(post({}));
-    expect(missing.status).to.equal(400);
+  it('signs nothing without a valid path, whatever bindToPath says', async () => {
+    for (const options of [{}, { bindToPath: true }]) {
+      const missing = await handler(options)(post({}));
+      expect(missing.status).to.equal(400);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal('invalid-key');
+    }
   });
 
-  it('refuses paths outside pathPrefix, traversal and malformed JSON', async () => {
-    const h = handler({ pathPrefix: 'uploads/' });
+  it('signs an empty f (the whole bucket) only when allowBucketWide is set, or bindToPath is false as it used to mean', async () => {
+    for (const options of [{ allowBucketWide: true }, { bindToPath: false }]) {
+      const response = await handler(options)(post({ path: 'uploads/a.bin' }));
+      const { signature } = (await response.json()) as { signature: string };
+      expect(readCosV4Signature(signature)!.fields['f']).to.equal('');
+    }
+    expect(() => handler({ allowBucketWide: true, bindToPath: true })).to.throw(TypeError);
+  });
+
+  it('refuses paths outside pathPrefix (a directory), traversal, malformed JSON and other content types', async () => {
+    const h = handler({ pathPrefix: 'uploads' });
     expect((await h(post({ path: 'private/x' }))).status).to.equal(403);
+    expect((await h(post({ path: 'uploads-admin/x' }))).status).to.equal(403);
+    expect((await h(post({ path: 'uploads/x' }))).status).to.equal(200);
     expect((await h(post({ path: 'uploads/../x' }))).status).to.equal(400);
     expect((await h(post({ path: '/uploads/x' }))).status).to.equal(400);
-    const bad = await h(new Request('https://backend.example/api/cos/signature', { method: 'POST', body: '{' }));
+    const bad = await h(new Request('https://backend.example/api/cos/signature', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }));
     expect(bad.status).to.equal(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal('invalid-json');
+    const plain = await h(new Request('https://backend.example/api/cos/signature', { method: 'POST', body: '{"path":"uploads/x"}' }));
+    expect(plain.status).to.equal(415);
   });
 
-  it('answers preflights, 405 for other methods and 404 for other paths', async () => {
-    const preflight = await handler()(
-      new Request('https://backend.example/api/cos/signature', {
-        method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
-      }),
-    );
-    expect(preflight.status).to.equal(204);
-    expect(preflight.headers.get('access-control-allow-methods')).to.contain('POST');
+  it('asks authorize about the path, and keeps a principal to its own directory', async () => {
+    const asked: CosV4Action[] = [];
+    const h = handler({
+      pathPrefix: 'uploads',
+      authorize: (_request, action) => {
+        asked.push(action);
+        return action.path.endsWith('.exe') ? false : 'alice';
+      },
+    });
+    expect((await h(post({ path: 'uploads/alice/a.bin' }))).status).to.equal(200);
+    const foreign = await h(post({ path: 'uploads/bob/a.bin' }));
+    expect([foreign.status, ((await foreign.json()) as { error: { code: string } }).error.code]).to.deep.equal([403, 'forbidden']);
+    expect((await h(post({ path: 'uploads/alice2/a.bin' }))).status).to.equal(403);
+    const refused = await h(post({ path: 'uploads/alice/a.exe' }));
+    expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).to.deep.equal([403, 'forbidden']);
+    expect(asked[0]).to.deep.equal({ kind: 'sign', path: 'uploads/alice/a.bin' });
+  });
+
+  it('answers preflights with exactly its method and headers, 405 for other methods and 404 for other paths', async () => {
+    const preflight = (h: ReturnType<typeof handler>) =>
+      h(
+        new Request('https://backend.example/api/cos/signature', {
+          method: 'OPTIONS',
+          headers: { 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-anything' },
+        }),
+      );
+    const closed = await preflight(handler());
+    expect([closed.status, closed.headers.get('access-control-allow-origin')]).to.deep.equal([204, null]);
+    // A page cannot set Origin itself; the origin list is checked in the Node security tests.
+    const open = await preflight(handler({ allowedOrigins: '*', allowedHeaders: ['X-Session'] }));
+    expect(open.headers.get('access-control-allow-origin')).to.equal('*');
+    expect(open.headers.get('access-control-allow-methods')).to.equal('POST, OPTIONS');
+    expect(open.headers.get('access-control-allow-headers')).to.equal('content-type, authorization, x-session');
     expect((await handler()(post(undefined, '/api/cos/signature', 'GET'))).status).to.equal(405);
     expect((await handler()(post({}, '/api/cos/other'))).status).to.equal(404);
   });
