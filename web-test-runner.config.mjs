@@ -5,6 +5,7 @@ import { summaryLineReporter } from './wtr-summary-reporter.mjs';
 import { e2eServersPlugin } from './test/helpers/e2e-servers-plugin.ts';
 import { diskFilePlugin } from './test/helpers/disk-file-plugin.ts';
 import { workerdPlugin } from './test/helpers/workerd-plugin.ts';
+import { uppyBundlePlugin } from './test/helpers/uppy-bundle-plugin.ts';
 
 const CHROMIUM = process.env.CHROME_PATH || '/usr/bin/chromium';
 // Without the networking flags Chromium keeps dialling hosts this machine cannot reach; as root it needs --no-sandbox.
@@ -23,7 +24,7 @@ export default {
   nodeResolve: { exportConditions: ['browser', 'development'] },
   browsers: [chromeLauncher({ launchOptions: { executablePath: CHROMIUM, headless: true, args } })],
   concurrency: 1,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2e, workerdPlugin(e2e), diskFilePlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), e2e, workerdPlugin(e2e), diskFilePlugin(), uppyBundlePlugin()],
   middleware: [
     // The msw worker must be served from the root so that its scope covers the test page.
     function mswWorker(ctx, next) {

@@ -201,6 +201,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
         credentials: { ...EMULATOR_S3_CREDENTIALS },
         keyPrefix: 'uploads/',
         basePath: EMULATOR_API_BASE_PATH,
+        // Test pages and the demo call it from their own origins.
+        allowedOrigins: '*',
       }),
     },
     ...iflytekOstMounts({ origin: url, armFault }),

@@ -122,6 +122,14 @@ export function parseS3Error(response: HttpResponse): UploadError {
   if (detail.code === 'AccessDenied' && /expired/i.test(detail.message ?? '')) {
     return new UploadError(UploadErrorCode.UrlExpired, 'The signed upload URL expired; it will be signed again.', init);
   }
+  // S3 names the headers in <HeadersNotSigned>: the page sent x-amz-* headers the backend's URL does not cover.
+  if (detail.code === 'AccessDenied' && /<HeadersNotSigned>/.test(response.text)) {
+    return new UploadError(
+      UploadErrorCode.ProviderRejected,
+      'The storage refused request headers that the signed URL does not cover; the backend must sign every x-amz-* header the page sends.',
+      init,
+    );
+  }
   const known = detail.code ? ERROR_MESSAGES[detail.code] : undefined;
   // A bad digest means the bytes were damaged on the way; sending the part again is the cure.
   if (known) return new UploadError(known[0], known[1], { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
@@ -213,11 +221,16 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       case 'single':
         return {
           method: 'GET',
+          // A presigned PUT, which the engine sends with progress and retry; without it the route answers a POST policy.
           url: route('/s3/params', {
+            method: 'PUT',
             filename: request.filename,
             type: request.type,
             size: String(request.size),
             ...(request.checksum?.algorithm === 'md5' ? { contentMd5: request.checksum.value } : {}),
+            ...(request.checksum && request.checksum.algorithm !== 'md5'
+              ? { checksumAlgorithm: request.checksum.algorithm, checksum: request.checksum.value }
+              : {}),
           }),
           headers,
         };

@@ -23,13 +23,10 @@ const MAX_FILENAME_BYTES = 1024;
 const MAX_ETAG_LENGTH = 1024;
 const encoder = new TextEncoder();
 
-/** Checks an object key from the page: well formed and under `keyPrefix`, so no one can sign for other objects. */
-export function validateKey(key: string | null, keyPrefix: string): string {
+/** Checks the shape of an object key from the page; whose key it is, is the handler's check. */
+export function validateKey(key: string | null): string {
   if (key === null || key === '') throw invalid(ServerErrorCode.InvalidKey, 'The key query parameter is required.');
   checkKeyShape(key);
-  if (!key.startsWith(keyPrefix)) {
-    throw invalid(ServerErrorCode.KeyOutsidePrefix, 'The key is outside the prefix this server signs for.');
-  }
   return key;
 }
 
@@ -73,12 +70,17 @@ export function parsePartNumber(raw: string): number {
   return partNumber;
 }
 
-/** Parses `partNumbers=1,2,3`: at most 10,000 distinct valid part numbers. */
-export function parsePartNumbers(raw: string | null): number[] {
+/**
+ * Parses `partNumbers=1,2,3`: distinct valid part numbers, at most `maxBatchSize` of them (400 `too-many-parts`
+ * above), since each costs a signature and a few thousand block the event loop for seconds.
+ */
+export function parsePartNumbers(raw: string | null, maxBatchSize: number): number[] {
   const fail = (message: string) => invalid(ServerErrorCode.InvalidPartNumbers, message);
   if (raw === null || raw === '') throw fail('The partNumbers query parameter is required.');
   const items = raw.split(',');
-  if (items.length > S3_LIMITS.maxPartNumber) throw fail(`At most ${S3_LIMITS.maxPartNumber} part numbers can be signed at once.`);
+  if (items.length > maxBatchSize) {
+    throw invalid(ServerErrorCode.TooManyParts, `At most ${maxBatchSize} part numbers can be signed at once.`);
+  }
   const partNumbers = new Set<number>();
   for (const item of items) {
     const partNumber = /^[1-9]\d{0,4}$/.test(item) ? Number(item) : Number.NaN;
@@ -142,6 +144,72 @@ export function validateContentType(type: unknown): string {
   return type;
 }
 
+/** The type an object is stored with when its declared type would run as a page from the bucket's origin. */
+const INERT_CONTENT_TYPE = 'application/octet-stream';
+
+// The WHATWG MIME Sniffing standard's JavaScript MIME types: a browser runs any of them as script.
+const JAVASCRIPT_TYPES = [
+  'application/ecmascript',
+  'application/javascript',
+  'application/x-ecmascript',
+  'application/x-javascript',
+  'text/ecmascript',
+  'text/javascript',
+  'text/javascript1.0',
+  'text/javascript1.1',
+  'text/javascript1.2',
+  'text/javascript1.3',
+  'text/javascript1.4',
+  'text/javascript1.5',
+  'text/jscript',
+  'text/livescript',
+  'text/x-ecmascript',
+  'text/x-javascript',
+];
+// multipart/x-mixed-replace: Chromium renders each HTML part of it as a document.
+const ACTIVE_TYPES = new Set(['text/html', 'multipart/x-mixed-replace', ...JAVASCRIPT_TYPES]);
+
+/** `type/subtype` of a content type, lower-cased, without parameters. */
+function contentTypeEssence(type: string): string {
+  return (type.split(';')[0] as string).trim().toLowerCase();
+}
+
+/**
+ * Whether a browser opening an object of this type runs it as a page or script with the bucket's origin. Every XML
+ * type counts (`text/xml`, `application/xml`, `image/svg+xml`, `application/xhtml+xml`, `application/rss+xml`, …):
+ * browsers render any XML document, and `<script>` in the XHTML namespace runs inside it.
+ */
+function isActiveContentType(essence: string): boolean {
+  return ACTIVE_TYPES.has(essence) || essence.endsWith('/xml') || essence.endsWith('+xml');
+}
+
+/** Checks an `allowedContentTypes` option: `type/subtype` or `type/*` entries, lower-cased. */
+export function parseAllowedContentTypes(factory: string, types: readonly string[] | undefined): string[] | undefined {
+  if (types === undefined) return undefined;
+  if (!Array.isArray(types) || types.length === 0) throw new TypeError(`${factory}: allowedContentTypes must be a non-empty array.`);
+  return types.map((type) => {
+    if (typeof type !== 'string' || !/^[\w.+-]+\/([\w.+-]+|\*)$/.test(type)) {
+      throw new TypeError(`${factory}: allowedContentTypes entries must be "type/subtype" or "type/*", not ${JSON.stringify(type)}.`);
+    }
+    return type.toLowerCase();
+  });
+}
+
+/**
+ * The content type to store an object with, from the one the page declared: refused (415 `type-not-allowed`) when
+ * `allowed` is set and matches neither its exact type nor its `type/*`; {@link INERT_CONTENT_TYPE} when it is an
+ * active type ({@link isActiveContentType}) that `allowed` does not name exactly, so that an uploaded page cannot
+ * run with the bucket's origin; otherwise unchanged.
+ */
+export function storedContentType(type: string, allowed: readonly string[] | undefined): string {
+  const essence = contentTypeEssence(type);
+  if (allowed !== undefined && !allowed.includes(essence) && !allowed.includes(`${essence.split('/')[0]}/*`)) {
+    throw new HttpError(415, ServerErrorCode.TypeNotAllowed, `Files of type ${essence} are not accepted here.`);
+  }
+  if (isActiveContentType(essence) && !allowed?.includes(essence)) return INERT_CONTENT_TYPE;
+  return type;
+}
+
 /**
  * Normalizes Uppy-style metadata to strings. Null and nested values are dropped rather than refused, because Uppy
  * sends its whole `file.meta` (with `relativePath: null`) and a backend that worked with Companion must keep working.
@@ -158,15 +226,26 @@ export function parseMetadata(value: unknown): Record<string, string> {
   return metadata;
 }
 
-/** Checks a declared file size against `maxFileSize`: 400 `invalid-size` if malformed, 413 `file-too-large` if over. */
-export function checkDeclaredSize(size: unknown, maxFileSize: number | undefined): void {
-  if (size === undefined || size === null || size === '') return;
+/**
+ * Parses a declared file size: `undefined` when absent, 400 `invalid-size` if malformed, 413 `file-too-large` above
+ * `maxFileSize`.
+ */
+export function parseDeclaredSize(size: unknown, maxFileSize: number | undefined): number | undefined {
+  if (size === undefined || size === null || size === '') return undefined;
   const bytes = typeof size === 'string' && /^\d+$/.test(size) ? Number(size) : size;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
     throw invalid(ServerErrorCode.InvalidSize, 'size must be a non-negative integer number of bytes.');
   }
   if (maxFileSize !== undefined && bytes > maxFileSize) {
     throw new HttpError(413, ServerErrorCode.FileTooLarge, `The file is larger than the ${maxFileSize} bytes this server accepts.`);
+  }
+  return bytes;
+}
+
+/** 400 `size-required` for a missing size where `maxFileSize` can only be kept by signing the declared one. */
+export function requireSize(size: number | undefined, maxFileSize: number | undefined): void {
+  if (maxFileSize !== undefined && size === undefined) {
+    throw invalid(ServerErrorCode.SizeRequired, `size is required: this server accepts files up to ${maxFileSize} bytes.`);
   }
 }
 
@@ -235,7 +314,12 @@ function truncateUtf8(text: string, maxBytes: number): string {
 
 function isBase64OfLength(value: string, bytes: number): boolean {
   const expectedLength = Math.ceil(bytes / 3) * 4;
-  return value.length === expectedLength && /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').byteLength === bytes;
+  if (value.length !== expectedLength || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  try {
+    return atob(value).length === bytes;
+  } catch {
+    return false;
+  }
 }
 
 function invalid(code: ServerErrorCode, message: string): HttpError {

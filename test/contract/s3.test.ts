@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
-import { http } from 'msw';
+import { getResponse, http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { S3Emulator } from '../../src/emulators/s3-emulator.js';
 import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
@@ -88,6 +88,14 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const second = await upload(setup(), empty);
     expect(second.error).to.equal(undefined);
     expect(emulator.getObject(second.result!.key as string)).to.deep.equal(new Uint8Array(0));
+  });
+
+  it('has the backend sign a small file\'s x-amz-checksum header too, which the store then verifies', async () => {
+    const small = fileOf(1000, 'small-crc.txt');
+    const { result, error } = await upload(setup({ checksum: 'crc32c' }), small.file);
+    expect(error).to.equal(undefined);
+    expect(emulator.stats.putObject).to.equal(1);
+    expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
   });
 
   it('never plans a part under the 5 MiB minimum, whatever part size is asked', async () => {
@@ -221,6 +229,28 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(error?.retryable).to.equal(false);
       expect(error?.message).to.contain('ExposeHeaders');
       expect(emulator.stats.complete).to.equal(0);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
+  it('says a backend left a header unsigned (HeadersNotSigned), not that it signed the wrong bucket or key', async () => {
+    // A backend that drops the checksum the page asked for: the page still sends x-amz-checksum-crc32c.
+    worker.use(
+      http.get('*/api/s3/multipart/:uploadId/:partNumber', async ({ request }) => {
+        const url = new URL(request.url);
+        url.searchParams.delete('checksumAlgorithm');
+        url.searchParams.delete('checksum');
+        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), new Request(url, { headers: request.headers }));
+      }),
+    );
+    try {
+      const { error } = await upload(setup({ checksum: 'crc32c' }), fileOf(10 * MiB + 1).file);
+      expect(error?.code).to.equal('provider-rejected');
+      expect(error?.retryable).to.equal(false);
+      expect(error?.provider?.code).to.equal('AccessDenied');
+      expect(error?.message).to.contain('does not cover');
+      expect(error?.message).not.to.contain('wrong bucket or key');
     } finally {
       worker.resetHandlers();
     }

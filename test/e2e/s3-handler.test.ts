@@ -172,8 +172,13 @@ describe('createS3Handler over real HTTP', () => {
         const answer = await call(`${config.apiUrl}/s3/multipart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         expectError(answer, 400, 'invalid-json');
       }
+    });
+
+    it('refuses a body that is not application/json with 415, so no simple cross-site form can write', async () => {
+      const create = await call(`${config.apiUrl}/s3/multipart`, { method: 'POST', body: JSON.stringify({ filename: 'a.txt' }) });
+      expectError(create, 415, 'unsupported-media-type');
       const complete = await call(`${uploadPath(config.apiUrl, uploadId, '/complete')}?${keyQuery(key)}`, { method: 'POST', body: 'not json' });
-      expectError(complete, 400, 'invalid-json');
+      expectError(complete, 415, 'unsupported-media-type');
     });
 
     it('refuses a create without a usable filename or type', async () => {
@@ -215,13 +220,27 @@ describe('createS3Handler over real HTTP', () => {
       }
       const wrongMethods: [string, string][] = [
         ['GET', '/s3/multipart'],
-        ['PUT', '/s3/multipart'],
         ['POST', `/s3/multipart/${encodeURIComponent(uploadId)}/1?${keyQuery(key)}`],
         ['GET', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${keyQuery(key)}`],
+      ];
+      for (const [method, path] of wrongMethods) expectError(await call(`${config.apiUrl}${path}`, { method }), 405, 'method-not-allowed');
+    });
+
+    it('lets a cross-origin page use only the methods a route serves: its preflight grants no other', async () => {
+      const notServed: [string, string][] = [
+        ['PUT', '/s3/multipart'],
         ['PATCH', `/s3/multipart/${encodeURIComponent(uploadId)}?${keyQuery(key)}`],
         ['DELETE', '/s3/params?filename=a'],
       ];
-      for (const [method, path] of wrongMethods) expectError(await call(`${config.apiUrl}${path}`, { method }), 405, 'method-not-allowed');
+      for (const [method, path] of notServed) {
+        const refused = await fetch(`${config.apiUrl}${path}`, { method }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refused, `${method} ${path}`).to.be.instanceOf(TypeError);
+      }
+      const served = await fetch(`${uploadPath(config.apiUrl, `${uploadId}-none`)}?${keyQuery(key)}`, { method: 'DELETE' });
+      expect(served.status).to.equal(404);
     });
 
     it('answers an unknown upload with S3 NoSuchUpload as 404 JSON', async () => {
@@ -297,17 +316,38 @@ describe('createS3Handler over real HTTP', () => {
       expect(good.headers.get('etag')).to.equal(`"${await md5(part)}"`);
     });
 
-    it('signs a single PUT through /s3/params and stores the bytes exactly', async () => {
+    it('signs a single PUT through /s3/params?method=PUT, binding type and length, and stores the bytes exactly', async () => {
       const bytes = randomBytes(12345);
-      const params = await call(`${config.apiUrl}/s3/params?filename=${encodeURIComponent('small one.txt')}&type=text/plain`);
+      const params = await call(
+        `${config.apiUrl}/s3/params?method=PUT&filename=${encodeURIComponent('small one.txt')}&type=text/plain&size=${bytes.byteLength}`,
+      );
       expect(params.status, params.text).to.equal(200);
       expect(params.json.method).to.equal('PUT');
       expect(params.json.expires).to.be.a('number').above(0);
       expect(params.json.fields).to.deep.equal({});
       expect(params.json.headers).to.deep.equal({ 'content-type': 'text/plain' });
+      expect(new URL(params.json.url).searchParams.get('X-Amz-SignedHeaders')).to.equal('content-length;content-type;host');
+      const otherType = await fetch(params.json.url, { method: 'PUT', body: bytes, headers: { 'content-type': 'text/html' } });
+      expect(otherType.status, 'the signed Content-Type is required').to.equal(403);
+      const longer = await fetch(params.json.url, { method: 'PUT', body: randomBytes(bytes.byteLength + 1), headers: params.json.headers });
+      expect(longer.status, 'the signed Content-Length is required').to.equal(403);
       const put = await fetch(params.json.url, { method: 'PUT', body: bytes, headers: params.json.headers });
       expect(put.status, await put.clone().text()).to.equal(200);
       await expectStoredBytes(`${config.emulatorUrl}/__admin/s3/objects/${encodeURIComponent(params.json.key)}`, bytes);
+    });
+
+    it('answers /s3/params with a POST policy by default, as Uppy Companion does', async () => {
+      const params = await call(`${config.apiUrl}/s3/params?filename=${encodeURIComponent('small one.txt')}&type=text/plain&metadata[name]=x`);
+      expect(params.status, params.text).to.equal(200);
+      expect(params.json.method).to.equal('POST');
+      expect(params.json.url).to.equal(`${config.emulatorUrl}/emulator/s3/mcu-bucket`);
+      expect(params.json.fields.key).to.equal(params.json.key);
+      expect(params.json.key).to.match(/^uploads\/[0-9a-f-]{36}\/small one\.txt$/);
+      expect(params.json.fields['Content-Type']).to.equal('text/plain');
+      const policy = JSON.parse(atob(params.json.fields.Policy));
+      expect(policy.conditions).to.deep.include({ key: params.json.key });
+      expect(policy.conditions).to.deep.include({ 'Content-Type': 'text/plain' });
+      expect(params.json.fields['X-Amz-Signature']).to.match(/^[0-9a-f]{64}$/);
     });
   });
 

@@ -23,6 +23,17 @@ export interface E2eServers {
    * JSON record), `GET|DELETE requests` (the log of tus requests). */
   tusAdminUrl: string;
   s3rverBucket: string;
+  /** Origin of the shipped handlers running inside workerd (test/workerd/worker.ts), on the emulator server's `/api/…`
+   * paths; set by workerdPlugin, absent when it could not start (the test runner's log says why). */
+  workerdUrl?: string;
+}
+
+/** The plugin, and what plugins listed after it in the config use from their own `serverStart`. */
+export interface E2eServersPlugin extends Plugin {
+  /** The running servers. */
+  servers(): E2eServers;
+  /** Adds a server that another plugin started to what `GET /__e2e.json` answers. */
+  publish(more: Partial<E2eServers>): void;
 }
 
 /** The part of s3rver 3.7.1's API used here; the package ships no types. */
@@ -54,15 +65,23 @@ const S3RVER_CORS = `<CORSConfiguration>
  * S3 backend handler at `/api`, admin routes) and s3rver with the same backend handler mounted at `/api-s3rver`,
  * and tells the page where they are at `GET /__e2e.json`. Everything stops with the test runner.
  */
-export function e2eServersPlugin(): Plugin {
+export function e2eServersPlugin(): E2eServersPlugin {
   let emulator: EmulatorServer | undefined;
   let s3rver: S3rverInstance | undefined;
   let directory: string | undefined;
   let servers: E2eServers | undefined;
   let tus: TusServer | undefined;
+  const running = (): E2eServers => {
+    if (!servers) throw new Error('e2e servers are not running');
+    return servers;
+  };
 
   return {
     name: 'e2e-servers',
+    servers: running,
+    publish(more) {
+      Object.assign(running(), more);
+    },
 
     async serverStart() {
       directory = await mkdtemp(join(tmpdir(), 'mcu-s3rver-'));
@@ -89,6 +108,7 @@ export function e2eServersPlugin(): Plugin {
               credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
               keyPrefix: 'uploads/',
               basePath: S3RVER_API_PATH,
+              allowedOrigins: '*',
             }),
           },
         ],
@@ -119,8 +139,7 @@ export function e2eServersPlugin(): Plugin {
 
     serve(context) {
       if (context.path !== '/__e2e.json') return undefined;
-      if (!servers) throw new Error('e2e servers are not running');
-      return { body: JSON.stringify(servers), type: 'application/json', headers: { 'cache-control': 'no-store' } };
+      return { body: JSON.stringify(running()), type: 'application/json', headers: { 'cache-control': 'no-store' } };
     },
   };
 }

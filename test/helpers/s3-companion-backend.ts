@@ -164,6 +164,9 @@ export function companionBackendHandlers(emulator: S3Emulator, options: Companio
   };
 
   const putParams = async (url: URL): Promise<Response> => {
+    // The shipped handler answers a POST policy unless asked for a PUT, and the emulator takes no POST object.
+    if (url.searchParams.get('method') !== 'PUT') throw new RouteError(400, 'invalid-method', 'Only method=PUT is served here.');
+    required(url, 'size');
     const filename = required(url, 'filename');
     const type = url.searchParams.get('type') || 'application/octet-stream';
     const key = `uploads/${crypto.randomUUID()}/${filename}`;

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { s3Checksum } from '../../src/emulators/checksums.js';
+import {
+  EMULATOR_S3_BASE_PATH,
+  EMULATOR_S3_BUCKET,
+  EMULATOR_S3_CREDENTIALS,
+  EMULATOR_S3_REGION,
+  startEmulatorServer,
+} from '../../src/emulators/node-server.js';
+import type { EmulatorServer } from '../../src/emulators/node-server.js';
+import { createS3Handler } from '../../src/server/s3-handler.js';
+import type { S3HandlerOptions, S3KeyInput } from '../../src/server/s3-handler.js';
+import { listen } from './helpers/listen.js';
+import type { Listening } from './helpers/listen.js';
+
+let emulator: EmulatorServer;
+const servers: Listening[] = [];
+
+async function serveHandler(options: Partial<S3HandlerOptions> = {}): Promise<Listening> {
+  const server = await listen(
+    createS3Handler({
+      bucket: EMULATOR_S3_BUCKET,
+      region: EMULATOR_S3_REGION,
+      endpoint: `${emulator.url}${EMULATOR_S3_BASE_PATH}`,
+      credentials: { ...EMULATOR_S3_CREDENTIALS },
+      keyPrefix: 'uploads/',
+      ...options,
+    }),
+  );
+  servers.push(server);
+  return server;
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, init);
+  // any: each test reads the fields of the answer shape it expects
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+before(async () => {
+  emulator = await startEmulatorServer();
+});
+after(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  await emulator.close();
+});
+
+describe('createS3Handler /s3/params', () => {
+  it('answers a POST policy for exactly one key and type unless method=PUT is asked', async () => {
+    const { url } = await serveHandler({ expiresIn: 120 });
+    const { status, body } = await getJson(`${url}/s3/params?filename=a.txt&type=text/plain`);
+    assert.equal(status, 200);
+    assert.equal(body.method, 'POST');
+    assert.equal(body.url, `${emulator.url}${EMULATOR_S3_BASE_PATH}/${EMULATOR_S3_BUCKET}`);
+    assert.equal(body.expires, 120);
+    assert.equal(body.fields.key, body.key);
+    const policy = JSON.parse(atob(body.fields.Policy));
+    assert.deepEqual(
+      policy.conditions.filter((condition: Record<string, string>) => 'key' in condition || 'Content-Type' in condition),
+      [{ 'Content-Type': 'text/plain' }, { key: body.key }],
+    );
+    assert.ok(!policy.conditions.some((condition: unknown) => Array.isArray(condition)), 'no starts-with, no length range');
+    const expiresIn = (Date.parse(policy.expiration) - Date.now()) / 1000;
+    assert.ok(expiresIn > 100 && expiresIn <= 120, `${expiresIn}`);
+  });
+
+  it('refuses other methods, and digests on a POST policy', async () => {
+    const { url } = await serveHandler();
+    const bad = await getJson(`${url}/s3/params?method=GET&filename=a.txt`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid-method');
+    const digest = await getJson(`${url}/s3/params?filename=a.txt&contentMd5=${encodeURIComponent('1B2M2Y8AsgTpgAmY7PhCfg==')}`);
+    assert.equal(digest.status, 400);
+    assert.equal(digest.body.error.code, 'invalid-checksum');
+    const put = await getJson(`${url}/s3/params?method=put&filename=a.txt&contentMd5=${encodeURIComponent('1B2M2Y8AsgTpgAmY7PhCfg==')}`);
+    assert.equal(put.status, 200);
+    assert.deepEqual(put.body.headers, { 'content-type': 'application/octet-stream', 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' });
+  });
+
+  it('signs a checksum header into a single PUT, which the store verifies against the bytes', async () => {
+    const { url } = await serveHandler();
+    const bytes = new TextEncoder().encode('checked bytes');
+    const checksum = await s3Checksum('crc32c', bytes);
+    const query = `method=PUT&filename=a.txt&type=text/plain&size=${bytes.byteLength}&checksumAlgorithm=crc32c&checksum=${encodeURIComponent(checksum)}`;
+    const { status, body } = await getJson(`${url}/s3/params?${query}`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.headers, { 'content-type': 'text/plain', 'x-amz-checksum-crc32c': checksum });
+    const damaged = await fetch(body.url, { method: 'PUT', body: new TextEncoder().encode('checked bytez'), headers: body.headers });
+    assert.equal(damaged.status, 400);
+    assert.match(await damaged.text(), /BadDigest/);
+    const put = await fetch(body.url, { method: 'PUT', body: bytes, headers: body.headers });
+    assert.equal(put.status, 200, await put.text());
+    assert.deepEqual(emulator.s3.getObject(body.key), bytes);
+  });
+
+  it('never lets a key ending in ${filename} become a starts-with policy', async () => {
+    const { url } = await serveHandler({ getKey: () => 'uploads/${filename}' });
+    const answer = await getJson(`${url}/s3/params?filename=a.txt`);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.code, 'invalid-key');
+  });
+});
+
+describe('createS3Handler getKey', () => {
+  it('receives the request, the principal and the checked input, and keeps keys in the principal directory', async () => {
+    const inputs: S3KeyInput[] = [];
+    const { url } = await serveHandler({
+      authorize: () => 'user 7',
+      getKey: (input) => {
+        inputs.push(input);
+        return `uploads/user%207/${input.request.headers.get('x-folder')}/${input.filename}`;
+      },
+    });
+    const created = await getJson(`${url}/s3/multipart`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-folder': 'inbox' },
+      body: JSON.stringify({ filename: 'a.svg', type: 'image/svg+xml', metadata: { size: 3, note: 'n', nested: {} } }),
+    });
+    assert.equal(created.status, 200);
+    assert.equal(created.body.key, 'uploads/user%207/inbox/a.svg');
+    assert.equal(inputs.length, 1);
+    assert.equal(inputs[0]?.principal, 'user 7');
+    assert.equal(inputs[0]?.type, 'application/octet-stream');
+    assert.deepEqual(inputs[0]?.metadata, { size: '3', note: 'n' });
+  });
+
+  it("answers 500 and tells onError when getKey names a key outside the principal's directory", async () => {
+    const errors: unknown[] = [];
+    const { url } = await serveHandler({ authorize: () => 'alice', getKey: () => 'uploads/bob/a.txt', onError: (error) => errors.push(error) });
+    const answer = await getJson(`${url}/s3/params?method=PUT&filename=a.txt`);
+    assert.equal(answer.status, 500);
+    assert.equal(answer.body.error.code, 'internal-error');
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]), /getKey returned a key outside/);
+  });
+});
+
+describe('createS3Handler options', () => {
+  it('refuses invalid options when it is created', () => {
+    const base = { bucket: 'b', region: 'r' };
+    assert.throws(() => createS3Handler({ ...base, maxBatchSize: 0 }), RangeError);
+    assert.throws(() => createS3Handler({ ...base, upstreamTimeoutMs: 0 }), RangeError);
+    assert.throws(() => createS3Handler({ ...base, allowedContentTypes: ['text'] }), TypeError);
+    assert.throws(() => createS3Handler({ ...base, allowedContentTypes: [] }), TypeError);
+    assert.throws(() => createS3Handler({ ...base, allowedHeaders: ['x y'] }), TypeError);
+    assert.throws(() => createS3Handler({ ...base, keyPrefix: '../up' }), TypeError);
+    assert.throws(() => createS3Handler({ ...base, basePath: 'api' }), TypeError);
+  });
+});
