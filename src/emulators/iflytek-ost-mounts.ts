@@ -76,6 +76,8 @@ export function iflytekOstMounts(options: IflytekOstMountOptions): EmulatorMount
         ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
         upstream: `${origin}${served.basePath}`,
         basePath: EMULATOR_IFLYTEK_OST_API_PATH,
+        // Test pages and the demo call it from other origins.
+        allowedOrigins: '*',
       }),
     },
   ];

@@ -96,6 +96,9 @@ const GATEWAY_ERRORS: Array<[RegExp, UploadErrorCode, string]> = [
 const PROXY_ERRORS: Record<string, UploadErrorCode> = {
   'body-too-large': UploadErrorCode.LimitExceeded,
   'file-too-large': UploadErrorCode.LimitExceeded,
+  // The proxy cut a slice that stalled (408) or waited too long for the service (504): worth another try.
+  'request-timeout': UploadErrorCode.Timeout,
+  'upstream-timeout': UploadErrorCode.Timeout,
 };
 
 function providerDetail(code: string | undefined, message: string | undefined, requestId: string | undefined) {

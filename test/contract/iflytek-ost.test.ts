@@ -25,6 +25,8 @@ const utf8 = new TextEncoder();
 
 let emulator = new IflytekOstEmulator({ basePath: EMULATOR_PATH, credentials: CREDENTIALS });
 let handlerOptions: Partial<IflytekOstHandlerOptions> = {};
+/** What the proxy reported to `onError`: details it keeps from the page. */
+let proxyErrors: unknown[] = [];
 
 /** The shipped proxy in the page; a page's fetch cannot set `date`, so it reaches the emulator through handleRaw. */
 function proxy(): (request: Request) => Promise<Response> {
@@ -33,6 +35,7 @@ function proxy(): (request: Request) => Promise<Response> {
     upstream: `${location.origin}${EMULATOR_PATH}`,
     basePath: API_PATH,
     send: (call) => emulator.handleRaw(call),
+    onError: (error) => void proxyErrors.push(error),
     ...handlerOptions,
   });
 }
@@ -78,6 +81,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
     dbName = `mcu-contract-ost-${crypto.randomUUID()}`;
     waits = [];
     handlerOptions = {};
+    proxyErrors = [];
     useEmulator({});
   });
   afterEach(async () => {
@@ -480,6 +484,8 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const ok = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), fileOf(11 * MiB).file);
       expect(ok.error).to.equal(undefined);
       expect(waits).to.deep.equal([2000]);
+      expect(proxyErrors.map(String), 'a 5xx\'s own message goes to onError, not to the page').to.have.length(1);
+      expect(String(proxyErrors[0])).to.contain('HTTP 503').and.to.contain('object storage (s3) operation failed');
 
       useEmulator({ failureStatus: 400 });
       emulator.faults.failRequest({ operation: 'Init' }, { status: 10001 });
@@ -527,11 +533,19 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect((await post('/file/mpupload/cancel', JSON.stringify({ upload_id: '../x' }), json)).body.error?.code).to.equal('invalid-upload-id');
       expect((await post('/file/list', '{}', json)).status).to.equal(404);
       expect((await fetch(`${location.origin}${API_PATH}/file/upload`)).status).to.equal(405);
-      const preflight = await proxy()(
-        new Request(`${location.origin}${API_PATH}/file/upload`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } }),
-      );
+      // A page cannot set Origin itself; '*' answers whatever origin a real preflight would carry.
+      const preflightRequest = () =>
+        new Request(`${location.origin}${API_PATH}/file/upload`, { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } });
+      const closed = await proxy()(preflightRequest());
+      expect(closed.status).to.equal(204);
+      expect(closed.headers.get('access-control-allow-origin'), 'no CORS unless allowedOrigins is set').to.equal(null);
+      handlerOptions = { allowedOrigins: '*', allowedHeaders: ['X-App-Session'] };
+      const preflight = await proxy()(preflightRequest());
       expect(preflight.status).to.equal(204);
       expect(preflight.headers.get('access-control-allow-origin')).to.equal('*');
+      expect(preflight.headers.get('access-control-allow-methods')).to.equal('POST, OPTIONS');
+      expect(preflight.headers.get('access-control-allow-headers')).to.equal('content-type, authorization, x-app-session');
+      handlerOptions = {};
       const init = await post('/file/mpupload/init', JSON.stringify({}), json);
       expect(init.body.code).to.equal(0);
     });

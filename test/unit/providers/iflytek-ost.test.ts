@@ -112,6 +112,15 @@ describe('iflytek-ost adapter', () => {
       expect(html.message).to.not.contain('token');
       expect(parseIflytekOstError(answer(404, { message: 'no Route matched with those values' })).code).to.equal('not-found');
     });
+
+    it('maps the proxy\'s time limits to a retryable timeout, and its refusal of a foreign upload to auth-failed', () => {
+      const stalled = parseIflytekOstError(answer(408, { error: { code: 'request-timeout', message: 'The page sent nothing for 30000 ms.' } }));
+      expect([stalled.code, stalled.retryable]).to.deep.equal(['timeout', true]);
+      const slow = parseIflytekOstError(answer(504, { error: { code: 'upstream-timeout', message: 'late' } }));
+      expect([slow.code, slow.retryable]).to.deep.equal(['timeout', true]);
+      const foreign = parseIflytekOstError(answer(403, { error: { code: 'forbidden', message: 'This request is not allowed.' } }));
+      expect([foreign.code, foreign.retryable, foreign.provider?.code]).to.deep.equal(['auth-failed', false, 'forbidden']);
+    });
   });
 
   describe('part planning', () => {
@@ -203,6 +212,17 @@ describe('iflytek-ost adapter', () => {
       // After a reload the URL is gone; complete says not-found, and the engine starts over.
       const again = await adapter.complete(ctx, session, [receipt]).catch((error: UploadError) => error);
       expect((again as UploadError).code).to.equal('not-found');
+    });
+
+    it('keeps an upload_id bound to a principal (`<id>.<mac>`) exactly as the proxy gave it', async () => {
+      const bound = 'up_200629084309761716841002.Qk9VTkRfVE9fQUxJQ0UxMj';
+      const adapter = createIflytekOstAdapter({ endpoint: ENDPOINT });
+      const { ctx, sent } = context(30 * MiB, [ok({ upload_id: bound }), ok({ url: 'https://files.example/c.wav' })]);
+      const created = await adapter.create(ctx);
+      expect(created).to.deep.equal({ kind: 'session', session: { mode: 'multipart', uploadId: bound } });
+      const result = await adapter.complete(ctx, (created as { session: IflytekOstSession }).session, []);
+      expect(JSON.parse(sent[1]!.body as string).upload_id).to.equal(bound);
+      expect(result.uploadId).to.equal(bound);
     });
 
     it('cancels a multipart upload on abort, and does nothing for a single one', async () => {
