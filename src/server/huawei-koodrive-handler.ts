@@ -2,7 +2,7 @@ import { checkSecret, forbidden, principalFor, UploadBinding } from './authorize
 import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, readJsonObject, redactUrls, ServerErrorCode } from './http-json.js';
-import { normalizeBasePath, serve } from './route.js';
+import { normalizeBasePath, preflightHeaders, serve } from './route.js';
 import type { FetchHandler } from './route.js';
 import { resolveTimeouts, upstreamSignal, upstreamTimedOut } from './transfer.js';
 import type { ResolvedTimeouts, TransferTimeouts } from './transfer.js';
@@ -139,7 +139,6 @@ const PAGE_FILE_ID = /^[A-Za-z0-9_.-]{1,151}$/;
 const BUSINESS_CODE = /^\d{8}$/;
 const GATEWAY_CODE = /^APIGW\.\d{4}$/;
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 /** Optional request headers KooDrive documents that the page may pass through. */
 const FORWARDED_HEADERS = ['language', 'x-traceid'] as const;
@@ -268,19 +267,12 @@ export function createKooDriveHandler(options: KooDriveHandlerOptions): FetchHan
     },
     {
       allowedOrigins: options.allowedOrigins,
-      allowHeaders: allowHeaders(options.allowedHeaders),
+      allowHeaders: preflightHeaders('createKooDriveHandler', FORWARDED_HEADERS, options.allowedHeaders),
       // Not a CORS-safelisted response header: without this a cross-origin page cannot honour the wait.
       exposeHeaders: ['Retry-After'],
       onError: config.onError,
     },
   );
-}
-
-function allowHeaders(extra: readonly string[] = []): string[] {
-  for (const name of extra) {
-    if (typeof name !== 'string' || !HEADER_NAME.test(name)) throw new TypeError('createKooDriveHandler: allowedHeaders holds an invalid header name.');
-  }
-  return [...new Set(['content-type', 'authorization', ...FORWARDED_HEADERS, ...extra.map((name) => name.toLowerCase())])];
 }
 
 function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {

@@ -2,7 +2,7 @@ import { checkSecret, forbidden, principalFor, UploadBinding } from './authorize
 import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, jsonResponse, readJsonObject, redactUrls, ServerErrorCode } from './http-json.js';
-import { normalizeBasePath, serve } from './route.js';
+import { normalizeBasePath, preflightHeaders, serve } from './route.js';
 import type { FetchHandler, RouteMethods } from './route.js';
 import { resolveTimeouts, StreamedTransfer, streamingInit, upstreamSignal, upstreamTimedOut } from './transfer.js';
 import type { ResolvedTimeouts, TransferTimeouts } from './transfer.js';
@@ -145,7 +145,6 @@ const UPLOAD_ID = /^[A-Za-z0-9_.-]{1,160}$/;
 const SERVICE_UPLOAD_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 const SLICE_ID = /^[1-9]\d{0,4}$/;
 const MAX_SLICE_ID = 10_000;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type FormRoute = 'single' | 'slice';
 type JsonRoute = 'init' | 'complete' | 'cancel';
@@ -198,7 +197,7 @@ interface HandlerConfig {
   maxBufferedBytes: number;
   timeouts: ResolvedTimeouts;
   allowedOrigins: AllowedOrigins | undefined;
-  allowedHeaders: string[];
+  allowHeaders: string[];
   send: (request: IflytekOstUpstreamRequest) => Promise<Response>;
   now: () => number;
   onError: (error: unknown) => void;
@@ -273,10 +272,6 @@ function resolveConfig(options: IflytekOstHandlerOptions): HandlerConfig {
   const multipartDigest = options.multipartDigest ?? 'empty';
   if (multipartDigest !== 'empty' && multipartDigest !== 'body') throw new TypeError(`${FACTORY}: multipartDigest must be "empty" or "body".`);
   if (options.secret !== undefined) checkSecret(FACTORY, options.secret);
-  const allowedHeaders = options.allowedHeaders ?? [];
-  if (!Array.isArray(allowedHeaders) || !allowedHeaders.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
-    throw new TypeError(`${FACTORY}: allowedHeaders must be a list of header names.`);
-  }
   return {
     appId: options.appId,
     apiKey: options.apiKey,
@@ -291,7 +286,7 @@ function resolveConfig(options: IflytekOstHandlerOptions): HandlerConfig {
     maxBufferedBytes: positiveInteger('maxBufferedBytes', options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
     timeouts: resolveTimeouts(FACTORY, options),
     allowedOrigins: options.allowedOrigins,
-    allowedHeaders: allowedHeaders.map((name) => name.toLowerCase()),
+    allowHeaders: preflightHeaders(FACTORY, [], options.allowedHeaders),
     send: options.send ?? defaultSend,
     now: options.now ?? Date.now,
     onError: options.onError ?? ((error: unknown) => console.error(error)),
@@ -325,7 +320,7 @@ export function createIflytekOstHandler(options: IflytekOstHandlerOptions): Fetc
     },
     {
       allowedOrigins: config.allowedOrigins,
-      allowHeaders: ['content-type', 'authorization', ...config.allowedHeaders],
+      allowHeaders: config.allowHeaders,
       // The adapter honours the service's Retry-After.
       exposeHeaders: ['retry-after'],
       onError: config.onError,

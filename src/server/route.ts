@@ -98,6 +98,20 @@ export function checkSameSiteOrAllowed(request: Request, allowedOrigins: Allowed
   throw new HttpError(403, ServerErrorCode.OriginNotAllowed, 'Requests from this page origin are not allowed here.');
 }
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The request headers a preflight allows: `content-type` and `authorization` (what `authorize` usually reads), the
+ * headers the routes themselves read, and the user's `allowedHeaders` option, checked and lower-cased.
+ */
+export function preflightHeaders(factory: string, routeHeaders: readonly string[], allowedHeaders: unknown): string[] {
+  const extra = allowedHeaders ?? [];
+  if (!Array.isArray(extra) || !extra.every((name) => typeof name === 'string' && HEADER_NAME.test(name))) {
+    throw new TypeError(`${factory}: allowedHeaders must be a list of header names.`);
+  }
+  return [...new Set(['content-type', 'authorization', ...routeHeaders, ...extra].map((name) => name.toLowerCase()))];
+}
+
 /** Checks a `basePath` option: empty, or starting with `/`; a trailing `/` is dropped. */
 export function normalizeBasePath(factory: string, basePath: string | undefined): string {
   const normalized = (basePath ?? '').replace(/\/+$/, '');

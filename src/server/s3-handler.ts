@@ -3,7 +3,7 @@ import { directoryPrefix, forbidden, prefixFor, principalFor } from './authorize
 import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, jsonResponse, readJsonObject, ServerErrorCode } from './http-json.js';
-import { normalizeBasePath, serve } from './route.js';
+import { normalizeBasePath, preflightHeaders, serve } from './route.js';
 import type { FetchHandler, RouteMethods } from './route.js';
 import { s3ErrorMapper } from './s3-errors.js';
 import {
@@ -191,7 +191,6 @@ const MAX_CREATE_BODY_BYTES = 64 * 1024;
 const MAX_COMPLETE_BODY_BYTES = 4 * 1024 * 1024;
 // ListParts answers at most 1,000 parts a page and an upload has at most 10,000 parts.
 const MAX_LIST_PAGES = 20;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type S3Sdk = typeof import('@aws-sdk/client-s3');
 type Presigner = typeof import('@aws-sdk/s3-request-presigner');
@@ -254,7 +253,7 @@ export function createS3Handler(options: S3HandlerOptions): FetchHandler {
   const routes = createRoutes(config);
   return serve((url) => matchRoute(routes, basePath, url), {
     allowedOrigins: options.allowedOrigins,
-    allowHeaders: allowHeadersFor(options.allowedHeaders),
+    allowHeaders: preflightHeaders(FACTORY, [], options.allowedHeaders),
     onError,
     mapError: s3ErrorMapper(onError),
   });
@@ -312,16 +311,6 @@ function resolveConfig(options: S3HandlerOptions): HandlerConfig {
     authorize: options.authorize,
     getKey: options.getKey ?? ((input) => defaultKey(prefixFor(keyPrefix, input.principal), input.filename)),
   };
-}
-
-function allowHeadersFor(allowedHeaders: readonly string[] | undefined): string[] {
-  const names = ['content-type', 'authorization', ...(allowedHeaders ?? [])].map((name) => {
-    if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
-      throw new TypeError(`${FACTORY}: allowedHeaders entries must be header names, not ${JSON.stringify(name)}.`);
-    }
-    return name.toLowerCase();
-  });
-  return [...new Set(names)];
 }
 
 interface Routes {

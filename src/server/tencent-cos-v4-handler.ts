@@ -2,7 +2,7 @@ import { directoryPrefix, forbidden, prefixFor, principalFor } from './authorize
 import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
 import { HttpError, jsonResponse, readJsonObject, ServerErrorCode } from './http-json.js';
-import { normalizeBasePath, serve } from './route.js';
+import { normalizeBasePath, preflightHeaders, serve } from './route.js';
 import type { FetchHandler } from './route.js';
 
 /** The longest lifetime COS v4 accepts for a multi-effect signature (90 days), in seconds. */
@@ -124,7 +124,6 @@ export async function signCosV4(secretKey: string, original: string): Promise<st
   return btoa(binary);
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 function checkPath(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new HttpError(400, ServerErrorCode.InvalidKey, '`path` must be a non-empty string.');
@@ -166,10 +165,7 @@ export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOption
     throw new TypeError('createCosV4SignatureHandler: bindToPath and allowBucketWide contradict each other; set allowBucketWide only.');
   }
   const bucketWide = options.allowBucketWide === true || options.bindToPath === false;
-  const extraHeaders = options.allowedHeaders ?? [];
-  if (extraHeaders.some((name) => typeof name !== 'string' || !HEADER_NAME.test(name))) {
-    throw new TypeError('createCosV4SignatureHandler: allowedHeaders holds an invalid header name.');
-  }
+  const allowHeaders = preflightHeaders('createCosV4SignatureHandler', [], options.allowedHeaders);
   const route = `${normalizeBasePath('createCosV4SignatureHandler', options.basePath)}/signature`;
   const prefix = directoryPrefix(options.pathPrefix ?? '');
   const now = options.now ?? Date.now;
@@ -197,7 +193,7 @@ export function createCosV4SignatureHandler(options: CosV4SignatureHandlerOption
 
   return serve((url) => (url.pathname === route ? { POST: sign } : undefined), {
     allowedOrigins: options.allowedOrigins,
-    allowHeaders: [...new Set(['content-type', 'authorization', ...extraHeaders.map((name) => name.toLowerCase())])],
+    allowHeaders,
     onError: options.onError ?? ((error: unknown) => console.error(error)),
   });
 }
