@@ -19,6 +19,9 @@ export const EMULATOR_METASTUDIO_CREDENTIALS = {
   secretKey: 'emulator-metastudio-sk-not-a-secret',
 } as const;
 
+/** The handler's record-sealing secret on the emulator server; a test value, not a secret. */
+export const EMULATOR_METASTUDIO_SECRET = 'emulator-metastudio-sealing-secret-not-a-secret';
+
 /** What {@link metaStudioMounts} needs from the emulator server. */
 export interface MetaStudioMountOptions {
   /** The server's origin, written into upload URLs and used by the handler to reach the emulator. */
@@ -72,7 +75,7 @@ const DROPPED = {
 /**
  * The emulator server's MetaStudio mounts: the emulator at `/emulator/huawei-metastudio` (every page
  * origin may PUT to its upload URLs, so direct mode works in the demo), its admin routes, and the shipped handler
- * at `/api/huawei-metastudio` signing with the test AK/SK.
+ * at `/api/huawei-metastudio` signing with the test AK/SK and sealing file records into `upload_ref`s.
  */
 export function metaStudioMounts({ origin, armFault }: MetaStudioMountOptions): EmulatorMount[] {
   const clock = { skewMs: 0 };
@@ -94,6 +97,12 @@ export function metaStudioMounts({ origin, armFault }: MetaStudioMountOptions): 
         projectId: EMULATOR_METASTUDIO_PROJECT_ID,
         auth: { ...EMULATOR_METASTUDIO_CREDENTIALS },
         basePath: EMULATOR_METASTUDIO_API_PATH,
+        // Test pages and the demo call it from their own origins.
+        allowedOrigins: '*',
+        // The emulator's upload URLs point at this server, not at OBS.
+        allowedUploadHosts: [new URL(origin).host],
+        // Stateless, as in production: file records travel sealed with the page.
+        secret: EMULATOR_METASTUDIO_SECRET,
       }),
     },
   ];

@@ -183,6 +183,11 @@ export interface MetaStudioAdapterOptions {
  */
 export interface MetaStudioSession {
   fileId: string;
+  /**
+   * The handler's opaque name for the file when it runs with a `secret` (its record, sealed so that the page can
+   * neither read nor change it): the routes take it in place of `fileId`, so a resume after a reload needs it.
+   */
+  uploadRef?: string;
   assetId: string;
   fileMd5: string;
   fileType: string;
@@ -201,6 +206,8 @@ export interface MetaStudioCreateFileAnswer {
   content_type: string;
   /** Epoch ms. */
   expires_at: number;
+  /** With a handler `secret`: what the file routes take instead of `file_id`. */
+  upload_ref?: string;
 }
 
 /** The handler's answer to an upload-URL request (direct mode). */
@@ -260,6 +267,8 @@ const HANDLER_ERRORS: Record<string, [UploadErrorCode, string]> = {
   'unknown-file': [UploadErrorCode.NotFound, 'The backend no longer knows this upload; a new one will be started.'],
   'upload-expired': [UploadErrorCode.UrlExpired, 'The 24-hour upload URL expired; a new upload will be started.'],
   forbidden: [UploadErrorCode.AuthFailed, 'The backend did not allow this upload.'],
+  'request-timeout': [UploadErrorCode.Timeout, 'The backend stopped waiting for the file\'s bytes; it will be sent again.'],
+  'upstream-timeout': [UploadErrorCode.Timeout, 'MetaStudio did not answer the backend in time; the upload will retry.'],
   'file-too-large': [UploadErrorCode.FileTooLarge, 'The file is larger than the backend allows.'],
   'upstream-unreachable': [UploadErrorCode.ServerError, 'The backend could not reach MetaStudio; the upload will retry.'],
 };
@@ -324,6 +333,7 @@ function pick<T>(option: T | ((file: FileDescription) => T) | undefined, file: F
 /** What is in flight for a session in this page: the file now being uploaded to, which replaces an expired one. */
 interface LiveFile {
   fileId: string;
+  uploadRef?: string;
   assetId: string;
   expiresAt: number;
   /** Set when the URL expired or the handler forgot the file: the next attempt creates a new file. */
@@ -345,7 +355,9 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
   const live = new WeakMap<MetaStudioSession, LiveFile>();
 
   const json = { ...options.headers, 'Content-Type': 'application/json' };
-  const fileRoute = (fileId: string, rest = '') => `${endpoint}/files/${encodeURIComponent(fileId)}${rest}`;
+  // The handler names a file by its sealed upload_ref when it has one, else by its file_id.
+  const fileRoute = (file: { fileId: string; uploadRef?: string }, rest = '') =>
+    `${endpoint}/files/${encodeURIComponent(file.uploadRef ?? file.fileId)}${rest}`;
 
   async function askJson<T>(ctx: AdapterContext, request: HttpRequest): Promise<T> {
     const response = await ctx.send(request);
@@ -394,7 +406,10 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
     return { assetId: assets.get(ctx.blob) ?? (await newAsset(ctx, fileType)), ownAsset: true };
   }
 
-  async function createFile(ctx: AdapterContext, input: Omit<MetaStudioSession, 'fileId' | 'expiresAt'>): Promise<MetaStudioSession> {
+  async function createFile(
+    ctx: AdapterContext,
+    input: Omit<MetaStudioSession, 'fileId' | 'expiresAt' | 'uploadRef'>,
+  ): Promise<Pick<MetaStudioSession, 'fileId' | 'expiresAt' | 'uploadRef'>> {
     const created = await askJson<Partial<MetaStudioCreateFileAnswer>>(ctx, {
       method: 'POST',
       url: `${endpoint}/files`,
@@ -408,46 +423,53 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
         asset_file_category: input.category,
       }),
     });
-    if (typeof created.file_id !== 'string' || typeof created.expires_at !== 'number') {
-      throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s create-file answer lacks `file_id` or `expires_at`.');
+    if (typeof created.file_id !== 'string' || typeof created.expires_at !== 'number' || (created.upload_ref !== undefined && typeof created.upload_ref !== 'string')) {
+      throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s create-file answer lacks `file_id` or `expires_at`, or has an `upload_ref` that is not a string.');
     }
-    return { ...input, fileId: created.file_id, expiresAt: created.expires_at };
+    return { fileId: created.file_id, expiresAt: created.expires_at, ...(created.upload_ref !== undefined && { uploadRef: created.upload_ref }) };
   }
 
   /** The file this session uploads to now; a new one when the last expired or was forgotten by the handler. */
   async function currentFile(ctx: AdapterContext, session: MetaStudioSession): Promise<LiveFile> {
-    const known = live.get(session) ?? { fileId: session.fileId, assetId: session.assetId, expiresAt: session.expiresAt, stale: false };
+    const known = live.get(session) ?? {
+      fileId: session.fileId,
+      ...(session.uploadRef !== undefined && { uploadRef: session.uploadRef }),
+      assetId: session.assetId,
+      expiresAt: session.expiresAt,
+      stale: false,
+    };
     if (!known.stale && Date.now() < known.expiresAt - EXPIRY_MARGIN_MS) {
       live.set(session, known);
       return known;
     }
     // The old file goes first: a second MAIN file in one asset is refused (MSS.10001008) while the first exists.
-    const deleted = await ctx.send({ method: 'DELETE', url: fileRoute(known.fileId), headers: options.headers }, { acceptStatus: [400, 404] });
-    // A handler that forgot the file cannot delete it, so its MAIN slot stays taken: a file of our own goes into a new asset.
-    const assetId = deleted.status === 404 && session.ownAsset ? await newAsset(ctx, session.fileType) : known.assetId;
+    const deleted = await ctx.send({ method: 'DELETE', url: fileRoute(known), headers: options.headers }, { acceptStatus: [400, 403, 404] });
+    // A handler that forgot the file (404) or no longer takes its ref (403) cannot delete it, so its MAIN slot stays
+    // taken: a file of our own goes into a new asset.
+    const assetId = (deleted.status === 403 || deleted.status === 404) && session.ownAsset ? await newAsset(ctx, session.fileType) : known.assetId;
     const replacement = await createFile(ctx, { ...session, assetId });
-    const next = { fileId: replacement.fileId, assetId, expiresAt: replacement.expiresAt, stale: false };
+    const next = { ...replacement, assetId, stale: false };
     live.set(session, next);
     return next;
   }
 
-  async function confirm(ctx: AdapterContext, fileId: string, state: MetaStudioConfirmState): Promise<HttpResponse> {
+  async function confirm(ctx: AdapterContext, file: { fileId: string; uploadRef?: string }, state: MetaStudioConfirmState): Promise<HttpResponse> {
     return ctx.send({
       method: 'POST',
-      url: fileRoute(fileId, '/complete'),
+      url: fileRoute(file, '/complete'),
       headers: json,
       body: JSON.stringify({ state, ...(state === 'CREATED' && options.autoMetaAnalysis && { auto_meta_analysis: true }) }),
     });
   }
 
-  async function put(ctx: AdapterContext, session: MetaStudioSession, fileId: string, body: Blob): Promise<HttpResponse> {
+  async function put(ctx: AdapterContext, session: MetaStudioSession, file: LiveFile, body: Blob): Promise<HttpResponse> {
     const digestHeaders = { 'Content-MD5': session.fileMd5, 'Content-Type': session.contentType };
     if (!options.directUpload) {
-      return ctx.send({ method: 'PUT', url: fileRoute(fileId, '/content'), headers: { ...options.headers, ...digestHeaders }, body });
+      return ctx.send({ method: 'PUT', url: fileRoute(file, '/content'), headers: { ...options.headers, ...digestHeaders }, body });
     }
     const target = await askJson<Partial<MetaStudioUploadUrlAnswer>>(ctx, {
       method: 'GET',
-      url: fileRoute(fileId, '/upload-url'),
+      url: fileRoute(file, '/upload-url'),
       headers: options.headers,
     });
     if (typeof target.upload_url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s upload-URL answer lacks `upload_url`.');
@@ -480,21 +502,21 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
       checkFile(ctx.file);
       const fileType = fileTypeOf(ctx.file);
       const fileMd5 = (await ctx.digest(FILE_MD5)) as string;
-      const session = await createFile(ctx, {
+      const file = {
         ...(await assetFor(ctx, fileType)),
         fileMd5,
         fileType,
         contentType: metaStudioContentType(fileType),
         category: pick(options.assetFileCategory, ctx.file) ?? 'MAIN',
-      });
-      return { kind: 'session', session };
+      };
+      return { kind: 'session', session: { ...file, ...(await createFile(ctx, file)) } };
     },
 
     async uploadPart(ctx, session, part) {
       const file = await currentFile(ctx, session);
       let response: HttpResponse;
       try {
-        response = await put(ctx, session, file.fileId, part.blob);
+        response = await put(ctx, session, file, part.blob);
       } catch (thrown) {
         if (thrown instanceof UploadError && (thrown.code === UploadErrorCode.UrlExpired || thrown.code === UploadErrorCode.NotFound)) {
           // Nothing renews an upload URL: the retry (at once, uncounted) creates a new file and sends it all again.
@@ -511,6 +533,7 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
         partNumber: part.partNumber,
         size: part.size,
         fileId: file.fileId,
+        ...(file.uploadRef !== undefined && { uploadRef: file.uploadRef }),
         assetId: file.assetId,
         ...(response.headers.get('ETag') ? { etag: response.headers.get('ETag') as string } : {}),
       };
@@ -518,17 +541,21 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
 
     async complete(ctx, session, receipts): Promise<UploadResult> {
       const [receipt] = receipts;
-      const fileId = typeof receipt?.fileId === 'string' ? receipt.fileId : session.fileId;
-      await confirm(ctx, fileId, 'CREATED');
-      return { fileId, assetId: typeof receipt?.assetId === 'string' ? receipt.assetId : session.assetId, state: 'CREATED' };
+      // The receipt names the file the bytes went to, which may have replaced the session's.
+      const file =
+        typeof receipt?.fileId === 'string'
+          ? { fileId: receipt.fileId, ...(typeof receipt.uploadRef === 'string' && { uploadRef: receipt.uploadRef }) }
+          : session;
+      await confirm(ctx, file, 'CREATED');
+      return { fileId: file.fileId, assetId: typeof receipt?.assetId === 'string' ? receipt.assetId : session.assetId, state: 'CREATED' };
     },
 
     async abort(ctx, session) {
-      await confirm(ctx, live.get(session)?.fileId ?? session.fileId, 'CANCELLED');
+      await confirm(ctx, live.get(session) ?? session, 'CANCELLED');
     },
 
     async fail(ctx, session) {
-      await confirm(ctx, live.get(session)?.fileId ?? session.fileId, 'FAILED');
+      await confirm(ctx, live.get(session) ?? session, 'FAILED');
     },
 
     parseError: parseMetaStudioError,

@@ -1,16 +1,17 @@
-export { createS3Handler } from './s3-handler.js';
+export { createS3Handler, S3HandlerErrorCode } from './s3-handler.js';
 export type {
+  S3Action,
   S3CompleteResponse,
   S3CreateResponse,
   S3HandlerOptions,
   S3KeyInput,
   S3ListedPart,
+  S3PostParamsResponse,
   S3PutParamsResponse,
   S3SignBatchResponse,
   S3SignPartResponse,
 } from './s3-handler.js';
-export { DROP_CONNECTION_HEADER, toNodeListener } from './node-http.js';
-export type { FetchHandler, NodeListenerOptions } from './node-http.js';
+export type { FetchHandler } from './route.js';
 export { ServerErrorCode } from './http-json.js';
 export type { ErrorBody } from './http-json.js';
 export type { AllowedOrigins } from './cors.js';
@@ -35,6 +36,7 @@ export {
   signIflytekOstRequest,
 } from './iflytek-ost-handler.js';
 export type {
+  IflytekOstAction,
   IflytekOstHandlerOptions,
   IflytekOstMultipartDigest,
   IflytekOstSigningInput,
@@ -51,6 +53,7 @@ export {
   signCosV4,
 } from './tencent-cos-v4-handler.js';
 export type {
+  CosV4Action,
   CosV4SignatureField,
   CosV4SignatureHandlerOptions,
   CosV4SignatureInput,
@@ -61,8 +64,9 @@ export {
   KOODRIVE_API_ENDPOINT,
   KOODRIVE_PATHS,
   KooDriveHandlerErrorCode,
+  KooDriveUpstreamError,
   kooDriveCanonicalRequest,
   signKooDriveRequest,
   toKooDriveDate,
 } from './huawei-koodrive-handler.js';
-export type { KooDriveHandlerOptions, KooDrivePayloadHash, KooDriveSignInput } from './huawei-koodrive-handler.js';
+export type { KooDriveAction, KooDriveHandlerOptions, KooDrivePayloadHash, KooDriveSignInput } from './huawei-koodrive-handler.js';

@@ -340,6 +340,42 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(emulator.stats.createAsset).to.equal(2);
   });
 
+  it('with a secret, keeps no record: the sealed upload_ref in the checkpoint resumes after a reload and a handler restart', async () => {
+    world.useHandler({ secret: METASTUDIO_TEST.secret });
+    emulator.faults.delay(1500, { operation: 'PutObject' });
+    const { file, bytes } = fileOf(150_000, 'sealed.png');
+    const first = setup();
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-state', (d) => d.state === 'uploading');
+    await new Promise((r) => setTimeout(r, 200));
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+
+    const records = await entries(createStore(dbName, 'checkpoints'));
+    expect(records).to.have.length(1);
+    const session = (records[0]![1] as { session: MetaStudioSession }).session;
+    expect(session.uploadRef).to.match(/^[A-Za-z0-9_-]{100,}$/);
+    expect(JSON.stringify(session)).to.not.match(/AccessKeyId|Signature|Expires=|\?|https?:/i);
+
+    // Another instance with the same secret, as after a restart or behind a load balancer.
+    world.useHandler({ secret: METASTUDIO_TEST.secret });
+    const second = setup();
+    const [task] = await second.addFiles([file]);
+    const done = once(second, 'task-complete');
+    second.start();
+    const { result } = await done;
+    expect(task!.resumed).to.equal(true);
+    expect(result.fileId).to.equal(session.fileId);
+    expect(emulator.stats).to.deep.include({ createAsset: 1, createFile: 1 });
+    expect(emulator.getObject(session.fileId)).to.deep.equal(bytes);
+    const routes = pageRequests().filter((r) => r.path.startsWith(`${METASTUDIO_TEST.apiPath}/files/`)).map((r) => `${r.method} ${r.path}`);
+    expect(routes).to.include(`PUT ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/content`);
+    expect(routes).to.include(`POST ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/complete`);
+    expect(routes.some((route) => route.includes(session.fileId))).to.equal(false);
+  });
+
   it('re-creates the file at once when OBS says the URL expired mid-session', async () => {
     const fault = emulator.faults.expireUrls({ operation: 'PutObject' });
     const { file, bytes } = fileOf(30_000, 'expire.png');

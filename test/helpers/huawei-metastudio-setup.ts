@@ -8,6 +8,8 @@ export const METASTUDIO_TEST = {
   projectId: '6a6a1f8354f64dd9b9a614def7b59d83',
   credentials: { accessKey: 'AKCONTRACTMETASTUDIO', secretKey: 'contract-metastudio-sk' },
   staticToken: 'MIIcontract-static-token',
+  /** A handler `secret` for the stateless mode, where file records travel sealed with the page. */
+  secret: 'contract-metastudio-sealing-secret-0123456789',
   emulatorPath: '/emulator/huawei-metastudio',
   apiPath: '/api/huawei-metastudio',
 } as const;
@@ -38,6 +40,8 @@ export function metaStudioWorld() {
       projectId: METASTUDIO_TEST.projectId,
       auth: { ...METASTUDIO_TEST.credentials },
       basePath: METASTUDIO_TEST.apiPath,
+      // The emulator's upload URLs point at the page's own origin.
+      allowedUploadHosts: [location.host],
       now: () => Date.now() + clock.skewMs,
       ...options,
     });
@@ -51,7 +55,7 @@ export function metaStudioWorld() {
     clock,
     handlers,
     endpoint: `${location.origin}${METASTUDIO_TEST.apiPath}`,
-    /** Replaces the mounted handler (a new one has an empty upload store, as after a restart). */
+    /** Replaces the mounted handler (without a `secret`, a new one has an empty upload store, as after a restart). */
     useHandler(options: Partial<MetaStudioHandlerOptions> = {}) {
       handler = makeHandler(options);
     },

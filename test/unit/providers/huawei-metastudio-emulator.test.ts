@@ -195,6 +195,7 @@ describe('MetaStudio server handler', () => {
       projectId: PROJECT,
       auth: KEYS,
       basePath: '/api/ms',
+      allowedUploadHosts: ['emulator.test'],
       fetch: async (input, init) => emulator.handle(new Request(input as string, init)),
       onCall: (call) => calls.push(call),
       ...options,
@@ -228,7 +229,7 @@ describe('MetaStudio server handler', () => {
   });
 
   it('proxies the PUT with the recorded headers only, and refuses a mismatch before sending a byte', async () => {
-    const { emulator, call } = world();
+    const { emulator, call } = world({ allowedOrigins: '*' });
     const { file_id: fileId } = await newFile(call, emulator);
     const body = makeBytes(100, 2);
     const md5Header = await md5Base64(body);

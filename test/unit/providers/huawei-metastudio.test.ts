@@ -253,6 +253,46 @@ describe('Huawei MetaStudio adapter: requests', () => {
     expect(JSON.parse(sent[1]!.body as string)).to.deep.include({ asset_id: 'asset1', file_md5: SESSION.fileMd5 });
   });
 
+  it('names the file by the handler\'s upload_ref on every route when it answers one, and reports the real file_id', async () => {
+    const adapter = createMetaStudioAdapter({ endpoint });
+    const { ctx, sent } = fakeContext((request) => {
+      if (request.url.endsWith('/assets')) return ok({ asset_id: 'a1' });
+      if (request.url.endsWith('/files')) return ok({ file_id: 'f1', asset_id: 'a1', content_type: 'image/png', expires_at: Date.now() + 86_400_000, upload_ref: 'sealed-REF_1' });
+      return ok();
+    });
+    const created = await adapter.create(ctx);
+    if (created.kind !== 'session') throw new Error('expected a session');
+    expect(created.session).to.deep.include({ fileId: 'f1', uploadRef: 'sealed-REF_1' });
+    const receipt = await adapter.uploadPart(ctx, created.session, { partNumber: 1, offset: 0, size: 10, blob: ctx.blob });
+    expect(receipt).to.deep.include({ fileId: 'f1', uploadRef: 'sealed-REF_1' });
+    expect(await adapter.complete(ctx, created.session, [receipt])).to.deep.equal({ fileId: 'f1', assetId: 'a1', state: 'CREATED' });
+    await adapter.abort!(ctx, created.session);
+    expect(sent.slice(2).map((r) => `${r.method} ${r.url.slice(endpoint.length)}`)).to.deep.equal([
+      'PUT /files/sealed-REF_1/content',
+      'POST /files/sealed-REF_1/complete',
+      'POST /files/sealed-REF_1/complete',
+    ]);
+  });
+
+  it('moves an expired file of its own into a new asset when the handler refuses the old ref (403), using the new ref', async () => {
+    const adapter = createMetaStudioAdapter({ endpoint });
+    const { ctx, sent } = fakeContext((request) => {
+      if (request.method === 'DELETE') return response(403, JSON.stringify({ error: { code: 'forbidden', message: 'no' } }));
+      if (request.url.endsWith('/assets')) return ok({ asset_id: 'a2' });
+      if (request.url.endsWith('/files')) return ok({ file_id: 'f2', asset_id: 'a2', content_type: 'image/png', expires_at: Date.now() + 86_400_000, upload_ref: 'ref2' });
+      return response(200, '');
+    });
+    const old = { ...SESSION, uploadRef: 'ref1', expiresAt: Date.now() - 1 };
+    const receipt = await adapter.uploadPart(ctx, old, { partNumber: 1, offset: 0, size: 10, blob: ctx.blob });
+    expect(receipt).to.deep.include({ fileId: 'f2', uploadRef: 'ref2', assetId: 'a2' });
+    expect(sent.map((r) => `${r.method} ${r.url.slice(endpoint.length)}`)).to.deep.equal([
+      'DELETE /files/ref1',
+      'POST /assets',
+      'POST /files',
+      'PUT /files/ref2/content',
+    ]);
+  });
+
   it('reports CANCELLED on abort and FAILED on failure for the file in use', async () => {
     const adapter = createMetaStudioAdapter({ endpoint });
     const { ctx, sent } = fakeContext(() => ok());
