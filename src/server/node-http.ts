@@ -21,6 +21,10 @@ export interface NodeListenerOptions {
 }
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+/** How long a client that was answered early may go on sending its body before its socket is closed. */
+const LINGER_MS = 2_000;
+/** How much of a request body the stream buffers ahead of the handler before pausing the socket. */
+const BODY_HIGH_WATER_MARK = 64 * 1024;
 
 /** Adapts a Fetch-style handler to a `node:http` request listener (`http.createServer(toNodeListener(handler))`). */
 export function toNodeListener(
@@ -49,13 +53,21 @@ export function toNodeListener(
 }
 
 async function serve(handler: FetchHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const request = toFetchRequest(req, res);
+  const body = BODYLESS_METHODS.has(req.method ?? 'GET') ? undefined : new RequestBody(req);
+  const request = toFetchRequest(req, res, body);
   const response = request ? await handler(request) : invalidHost();
-  // An answer before the whole body arrived (a refusal, a timeout): close, or the rest of the body would be read as
-  // the next request, and a slow client would keep its socket.
-  if (!req.complete && !BODYLESS_METHODS.has(req.method ?? 'GET')) {
-    res.shouldKeepAlive = false;
-    res.once('finish', () => req.destroy());
+  // An answer before the whole body arrived (a refusal, a timeout): Node reads and drops the rest so that the client,
+  // still sending, gets to read the answer (closing at once would reset the connection under it); a client that has
+  // not finished within LINGER_MS loses its socket, so a slow one cannot keep it.
+  if (body && !req.complete) {
+    res.once('finish', () => {
+      if (req.complete) return;
+      // The handler may never have touched the body (a refusal on its headers): read it now, dropping it.
+      body.drop();
+      const timer = setTimeout(() => req.destroy(), LINGER_MS);
+      req.once('close', () => clearTimeout(timer));
+      req.once('end', () => clearTimeout(timer));
+    });
   }
   if (response.headers.get(DROP_CONNECTION_HEADER) === '1') {
     await sendTruncated(response, res);
@@ -77,7 +89,7 @@ function invalidHost(): Response {
 }
 
 /** The Fetch request for `req`, or `undefined` when its `Host` header (or target) makes no valid URL. */
-function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request | undefined {
+function toFetchRequest(req: IncomingMessage, res: ServerResponse, body: RequestBody | undefined): Request | undefined {
   const protocol = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
   const host = req.headers.host ?? 'localhost';
   // Only a host and port: anything else would let the header rewrite the path the routes see.
@@ -101,12 +113,57 @@ function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request | un
     if (!res.writableFinished) controller.abort();
   });
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal };
-  if (!BODYLESS_METHODS.has(method)) {
-    // Same object at run time; the node and DOM typings of ReadableStream do not unify.
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+  if (body) {
+    init.body = body.stream;
     init.duplex = 'half';
   }
   return new Request(url, init);
+}
+
+/**
+ * A request body as a web stream that pauses the socket while the handler is not reading (backpressure) and, once the
+ * handler cancels it (a refusal, a timeout) or the answer went out, reads and drops the rest instead of destroying
+ * the socket, which would reset the connection before the client could read the answer (`Readable.toWeb` destroys).
+ */
+class RequestBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #req: IncomingMessage;
+  #open = true;
+
+  constructor(req: IncomingMessage) {
+    this.#req = req;
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          req.on('data', (chunk: Buffer) => {
+            if (!this.#open) return;
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+            if ((controller.desiredSize ?? 0) <= 0) req.pause();
+          });
+          req.once('end', () => {
+            if (this.#open) controller.close();
+            this.#open = false;
+          });
+          req.on('error', (error) => {
+            if (this.#open) controller.error(error);
+            this.#open = false;
+          });
+          req.pause();
+        },
+        pull: () => {
+          req.resume();
+        },
+        cancel: () => this.drop(),
+      },
+      { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+    );
+  }
+
+  /** Reads the rest of the body and drops it. */
+  drop(): void {
+    this.#open = false;
+    this.#req.resume();
+  }
 }
 
 function writeHead(response: Response, res: ServerResponse, omit?: string): void {

@@ -116,7 +116,7 @@ describe('companionBackendHandlers', () => {
     const body = new TextEncoder().encode('small file');
     const contentMd5 = btoa(String.fromCharCode(...(await md5(body)).match(/../g)!.map((h) => parseInt(h, 16))));
     const params = await json<{ method: string; url: string; headers: Record<string, string>; key: string }>(
-      await fetch(`/api/s3/params?filename=a.txt&type=text/plain&contentMd5=${encodeURIComponent(contentMd5)}`),
+      await fetch(`/api/s3/params?method=PUT&size=${body.length}&filename=a.txt&type=text/plain&contentMd5=${encodeURIComponent(contentMd5)}`),
     );
     const tampered = await fetch(params.url, { method: params.method, headers: params.headers, body: 'other bytes' });
     expect(tampered.status).to.equal(400);

@@ -75,7 +75,7 @@ describe('e2e servers over real HTTP', () => {
     const body = makeBytes(100);
     const contentMd5 = btoa(String.fromCharCode(...(await md5(body)).match(/../g)!.map((h) => parseInt(h, 16))));
     const params = await ok<{ url: string; headers: Record<string, string>; key: string }>(
-      await fetch(`${servers.apiUrl}/s3/params?filename=d.bin&type=application/octet-stream&contentMd5=${encodeURIComponent(contentMd5)}`),
+      await fetch(`${servers.apiUrl}/s3/params?method=PUT&filename=d.bin&type=application/octet-stream&contentMd5=${encodeURIComponent(contentMd5)}`),
     );
     expect(params.headers['content-md5']).to.equal(contentMd5);
     const put = await fetch(params.url, { method: 'PUT', headers: params.headers, body });
@@ -91,7 +91,7 @@ describe('e2e servers over real HTTP', () => {
     });
     expect(armed.status).to.equal(201);
     const params = await ok<{ url: string; headers: Record<string, string> }>(
-      await fetch(`${servers.apiUrl}/s3/params?filename=f.bin&type=application/octet-stream`),
+      await fetch(`${servers.apiUrl}/s3/params?method=PUT&filename=f.bin&type=application/octet-stream`),
     );
     const slowDown = await fetch(params.url, { method: 'PUT', headers: params.headers, body: 'x' });
     expect(slowDown.status).to.equal(503);
