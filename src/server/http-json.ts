@@ -141,8 +141,18 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
 async function readText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length'));
   if (declared > maxBytes) throw bodyTooLarge(maxBytes);
-  if (!request.body) return '';
-  const reader = request.body.getReader();
+  const bytes = await readLimitedBytes(request.body, maxBytes, () => bodyTooLarge(maxBytes));
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, ServerErrorCode.InvalidJson, 'The request body is not UTF-8 text.');
+  }
+}
+
+/** Reads a whole body of at most `maxBytes`; past that it stops reading and throws `tooLarge()`. */
+export async function readLimitedBytes(body: ReadableStream<Uint8Array> | null, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let received = 0;
   for (;;) {
@@ -151,7 +161,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     received += value.byteLength;
     if (received > maxBytes) {
       await reader.cancel();
-      throw bodyTooLarge(maxBytes);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -161,11 +171,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new HttpError(400, ServerErrorCode.InvalidJson, 'The request body is not UTF-8 text.');
-  }
+  return bytes;
 }
 
 function bodyTooLarge(maxBytes: number): HttpError {

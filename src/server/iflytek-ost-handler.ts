@@ -1,7 +1,7 @@
 import { checkSecret, forbidden, principalFor, UploadBinding } from './authorize.js';
 import type { Authorize } from './authorize.js';
 import type { AllowedOrigins } from './cors.js';
-import { HttpError, jsonResponse, readJsonObject, redactUrls, ServerErrorCode } from './http-json.js';
+import { HttpError, jsonResponse, readJsonObject, readLimitedBytes, redactUrls, ServerErrorCode } from './http-json.js';
 import { normalizeBasePath, preflightHeaders, serve } from './route.js';
 import type { FetchHandler, RouteMethods } from './route.js';
 import { resolveTimeouts, StreamedTransfer, streamingInit, upstreamSignal, upstreamTimedOut } from './transfer.js';
@@ -478,22 +478,12 @@ async function exchange(
 }
 
 async function readAnswer(upstream: Response): Promise<string> {
-  if (!upstream.body) return '';
-  const reader = upstream.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > MAX_UPSTREAM_ANSWER_BYTES) {
-      await reader.cancel();
-      throw new HttpError(502, ServerErrorCode.BadStorageResponse, 'The upload service\'s answer is too long.');
-    }
-    chunks.push(value);
-  }
-  const decoder = new TextDecoder();
-  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join('') + decoder.decode();
+  const bytes = await readLimitedBytes(
+    upstream.body,
+    MAX_UPSTREAM_ANSWER_BYTES,
+    () => new HttpError(502, ServerErrorCode.BadStorageResponse, 'The upload service\'s answer is too long.'),
+  );
+  return new TextDecoder().decode(bytes);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,6 +5,7 @@ import { createKooDriveHandler, KOODRIVE_PATHS, KooDriveUpstreamError } from '..
 import type { KooDriveHandlerOptions } from '../../../src/server/huawei-koodrive-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
+import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
 
 // The attacks of issue 9 on createKooDriveHandler, each over real HTTP against the strict KooDrive emulator.
 
@@ -13,13 +14,6 @@ const USER = '1505084218764547200';
 const SECRET = 'koodrive-security-binding-secret-0123456789abcdef';
 const EMULATOR_BASE = '/emu';
 const EVIL = 'https://evil.example';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // any: each test reads the fields of the answer shape it expects
-}
 
 let emulator: KooDriveEmulator;
 let emulatorServer: Listening;
@@ -55,33 +49,6 @@ async function serveUpstream(answer: (request: Request) => Response | Promise<Re
   });
   servers.push(server);
   return { url: server.url, hits };
-}
-
-async function call(url: string, init: RequestInit & { as?: string } = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  if (init.as !== undefined) headers.set('authorization', `Bearer ${init.as}`);
-  const response = await fetch(url, { ...init, headers });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-const postJson = (url: string, body: unknown, as?: string, headers: Record<string, string> = {}): Promise<Answer> =>
-  call(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-    ...(as !== undefined && { as }),
-  });
-
-function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, answer.text);
-  assert.equal(answer.json?.error?.code, code, answer.text);
 }
 
 const createBody = {

@@ -9,6 +9,7 @@ import { createIflytekOstHandler } from '../../../src/server/iflytek-ost-handler
 import type { IflytekOstHandlerOptions } from '../../../src/server/iflytek-ost-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
+import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
 
 // The attacks of issue 9 on createIflytekOstHandler, over real HTTP against the strict iFlytek emulator or a sink
 // that counts what reaches it; only the parser's CPU cost is measured in-process, where the chunking is exact.
@@ -20,12 +21,6 @@ const EVIL = 'https://evil.example';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const encoder = new TextEncoder();
-
-interface Answer {
-  status: number;
-  text: string;
-  json: any; // any: each test reads the fields of the answer shape it expects
-}
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -107,23 +102,6 @@ function form(fields: Array<[string, string]>, data: Uint8Array): Uint8Array<Arr
   return out;
 }
 
-async function call(url: string, init: RequestInit & { as?: string } = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  if (init.as !== undefined) headers.set('authorization', `Bearer ${init.as}`);
-  const response = await fetch(url, { ...init, headers });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json };
-}
-
-const postJson = (url: string, body: unknown, as?: string): Promise<Answer> =>
-  call(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(as !== undefined && { as }) });
-
 const postForm = (url: string, body: Uint8Array<ArrayBuffer>, init: { as?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
   call(url, {
     method: 'POST',
@@ -131,11 +109,6 @@ const postForm = (url: string, body: Uint8Array<ArrayBuffer>, init: { as?: strin
     body,
     ...(init.as !== undefined && { as: init.as }),
   });
-
-function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, answer.text);
-  assert.equal(answer.json?.error?.code, code, answer.text);
-}
 
 /** `promise`, or a failure naming `what` after `ms`: the old handler never answered these at all. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {

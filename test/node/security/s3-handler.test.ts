@@ -13,18 +13,12 @@ import { createS3Handler } from '../../../src/server/s3-handler.js';
 import type { S3Action, S3HandlerOptions } from '../../../src/server/s3-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
+import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
 
 // The attacks of issue 9 on createS3Handler, each over real HTTP against the strict S3 emulator.
 
 const MiB = 1024 * 1024;
 const EVIL = 'https://evil.example';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // any: each test reads the fields of the answer shape it expects
-}
 
 let emulator: EmulatorServer;
 const servers: Listening[] = [];
@@ -47,28 +41,6 @@ async function serveHandler(options: Partial<S3HandlerOptions> = {}): Promise<st
   );
   servers.push(server);
   return server.url;
-}
-
-async function call(url: string, init: RequestInit & { as?: string } = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  if (init.as !== undefined) headers.set('authorization', `Bearer ${init.as}`);
-  const response = await fetch(url, { ...init, headers });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-const postJson = (url: string, body: unknown, as?: string): Promise<Answer> =>
-  call(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(as !== undefined && { as }) });
-
-function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, answer.text);
-  assert.equal(answer.json?.error?.code, code, answer.text);
 }
 
 const uploadUrl = (api: string, uploadId: string, rest = '') => `${api}/s3/multipart/${encodeURIComponent(uploadId)}${rest}`;

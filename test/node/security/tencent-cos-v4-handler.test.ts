@@ -5,6 +5,7 @@ import { createCosV4SignatureHandler } from '../../../src/server/tencent-cos-v4-
 import type { CosV4SignatureHandlerOptions } from '../../../src/server/tencent-cos-v4-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
+import { type Answer, assertError as assertHandlerError, call, postJson } from '../helpers/answer.js';
 
 // The attacks of issue 9 on createCosV4SignatureHandler, each over real HTTP: signatures from the handler are tried
 // against the strict COS v4 emulator, which checks `f` as COS does.
@@ -14,13 +15,6 @@ const BUCKET = 'securitybucket';
 const KEYS = { secretId: 'AKIDCOSV4SECURITY0000', secretKey: 'cos-v4-security-secret' };
 const EMULATOR_BASE = '/cos';
 const EVIL = 'https://evil.example';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // any: each test reads the fields of the answer shape it expects
-}
 
 let emulator: TencentCosV4Emulator;
 let emulatorServer: Listening;
@@ -38,31 +32,11 @@ async function serveSigner(options: Partial<CosV4SignatureHandlerOptions> = {}):
   return `${server.url}/signature`;
 }
 
-async function call(url: string, init: RequestInit & { as?: string } = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  if (init.as !== undefined) headers.set('authorization', `Bearer ${init.as}`);
-  const response = await fetch(url, { ...init, headers });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-const askSignature = (url: string, body: unknown, as?: string, headers: Record<string, string> = {}): Promise<Answer> =>
-  call(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-    ...(as !== undefined && { as }),
-  });
+/** Asks the handler for a signature as the page's adapter does. */
+const askSignature = postJson;
 
 function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, answer.text);
-  assert.equal(answer.json?.error?.code, code, answer.text);
+  assertHandlerError(answer, status, code);
   assert.equal(answer.json?.signature, undefined);
 }
 
