@@ -117,6 +117,8 @@ export function toUploadError(value: unknown): UploadError {
 export function codeForStatus(status: number): UploadErrorCode {
   if (status === 401 || status === 403) return UploadErrorCode.AuthFailed;
   if (status === 404) return UploadErrorCode.NotFound;
+  // A backend that gave up waiting for the body (a stalled network): sending again is the cure.
+  if (status === 408) return UploadErrorCode.Timeout;
   if (status === 413) return UploadErrorCode.LimitExceeded;
   if (status === 429) return UploadErrorCode.RateLimited;
   if (status === 0) return UploadErrorCode.Network;

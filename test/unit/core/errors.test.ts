@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { UploadError, redactUrl, toUploadError } from '../../../src/core/errors.js';
+import { UploadError, codeForStatus, redactUrl, toUploadError } from '../../../src/core/errors.js';
 
 describe('UploadError', () => {
   it('is retryable by default only for transient codes', () => {
@@ -8,6 +8,12 @@ describe('UploadError', () => {
   });
   it('turns an AbortError into aborted', () => {
     expect(toUploadError(new DOMException('stop', 'AbortError')).code).to.equal('aborted');
+  });
+  it('maps a backend that timed out waiting for the body (408) and one the storage kept waiting (504) to retryable codes', () => {
+    for (const status of [408, 504]) {
+      expect(new UploadError(codeForStatus(status), 'x').retryable, String(status)).to.equal(true);
+    }
+    expect(codeForStatus(408)).to.equal('timeout');
   });
   it('strips query and fragment from URLs', () => {
     expect(redactUrl('https://b.example/k?X-Amz-Signature=abc#f')).to.equal('https://b.example/k');
