@@ -59,6 +59,18 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     return manager;
   }
 
+  /** A page that started `file`, paused while its PUT was under way (the PUT must be delayed), and went away. */
+  async function pausedMidPut(file: File): Promise<void> {
+    const first = setup();
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-state', (d) => d.state === 'uploading');
+    await new Promise((r) => setTimeout(r, 200));
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+  }
+
   const pageRequests = () => seen.filter((r) => r.path.startsWith(METASTUDIO_TEST.apiPath) || r.path.includes('/obs/'));
 
   before(async () => {
@@ -266,14 +278,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
   it('resumes after a reload within 24 h on the same file, sending the whole file again, with no URL or token in IndexedDB', async () => {
     emulator.faults.delay(1500, { operation: 'PutObject' });
     const { file, bytes } = fileOf(200_000, 'resume.png');
-    const first = setup();
-    await first.addFiles([file]);
-    first.start();
-    await once(first, 'task-state', (d) => d.state === 'uploading');
-    await new Promise((r) => setTimeout(r, 200));
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await pausedMidPut(file);
 
     const records = await entries(createStore(dbName, 'checkpoints'));
     expect(records).to.have.length(1);
@@ -296,14 +301,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
   it('starts over in a new file when the upload URL expired (resumed after 25 h), without counting a failure', async () => {
     emulator.faults.delay(1500, { operation: 'PutObject' });
     const { file, bytes } = fileOf(200_000, 'late.png');
-    const first = setup();
-    await first.addFiles([file]);
-    first.start();
-    await once(first, 'task-state', (d) => d.state === 'uploading');
-    await new Promise((r) => setTimeout(r, 200));
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await pausedMidPut(file);
     const [old] = emulator.listFiles();
 
     world.clock.skewMs = 25 * 60 * 60 * 1000;
@@ -321,14 +319,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
   it('creates a new file (in a new asset of its own) when the handler forgot the upload after a restart', async () => {
     emulator.faults.delay(1500, { operation: 'PutObject' });
     const { file, bytes } = fileOf(100_000, 'restart.png');
-    const first = setup();
-    await first.addFiles([file]);
-    first.start();
-    await once(first, 'task-state', (d) => d.state === 'uploading');
-    await new Promise((r) => setTimeout(r, 200));
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await pausedMidPut(file);
     const [old] = emulator.listFiles();
 
     world.useHandler();
@@ -344,14 +335,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     world.useHandler({ secret: METASTUDIO_TEST.secret });
     emulator.faults.delay(1500, { operation: 'PutObject' });
     const { file, bytes } = fileOf(150_000, 'sealed.png');
-    const first = setup();
-    await first.addFiles([file]);
-    first.start();
-    await once(first, 'task-state', (d) => d.state === 'uploading');
-    await new Promise((r) => setTimeout(r, 200));
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await pausedMidPut(file);
 
     const records = await entries(createStore(dbName, 'checkpoints'));
     expect(records).to.have.length(1);

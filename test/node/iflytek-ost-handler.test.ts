@@ -5,6 +5,7 @@ import type { IflytekOstEmulatorOptions } from '../../src/emulators/iflytek-ost-
 import { createIflytekOstHandler } from '../../src/server/iflytek-ost-handler.js';
 import type { IflytekOstAction, IflytekOstHandlerOptions, IflytekOstUpstreamRequest } from '../../src/server/iflytek-ost-handler.js';
 import { listen } from './helpers/listen.js';
+import { concatBytes } from '../../src/emulators/checksums.js';
 
 // createIflytekOstHandler's principals, buffered digests and form parsing, over real HTTP against the strict emulator
 // where the service matters, and in-process where the exact chunking of the page's body does.
@@ -34,16 +35,6 @@ async function serveProxy(upstream: string, options: Partial<IflytekOstHandlerOp
   return server.url;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function formHead(fields: Array<[string, string]>, filename = 'x.bin'): Uint8Array<ArrayBuffer> {
   return encoder.encode(
     fields.map(([name, value]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') +
@@ -54,7 +45,7 @@ function formHead(fields: Array<[string, string]>, filename = 'x.bin'): Uint8Arr
 const CLOSING = encoder.encode(`\r\n--${BOUNDARY}--\r\n`);
 
 function form(fields: Array<[string, string]>, data: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concat([formHead(fields), data, CLOSING]);
+  return concatBytes([formHead(fields), data, CLOSING]);
 }
 
 function bytesOf(length: number, seed: number): Uint8Array<ArrayBuffer> {
@@ -128,7 +119,7 @@ describe('createIflytekOstHandler', () => {
       }
       const done = await postJson(`${second}/file/mpupload/complete`, { upload_id: uploadId }, 'alice');
       assert.equal(done.json.code, 0);
-      assert.deepEqual(emulator.getFile(String(done.json.data.url).split('/').pop()!), concat(slices));
+      assert.deepEqual(emulator.getFile(String(done.json.data.url).split('/').pop()!), concatBytes(slices));
 
       const otherSecret = await serveProxy(url, { authorize: bearerPrincipal, secret: `${SECRET}-rotated` });
       const refused = await postJson(`${otherSecret}/file/mpupload/cancel`, { upload_id: uploadId }, 'alice');
@@ -288,7 +279,7 @@ describe('createIflytekOstHandler', () => {
       const { handler, calls } = captured();
       const data = bytesOf(5000, 4);
       const body = form([['request_id', 'req-1'], ['upload_id', 'up_9'], ['slice_id', '12']], data);
-      const expected = concat([formHead([['app_id', CREDENTIALS.appId], ['request_id', 'req-1'], ['upload_id', 'up_9'], ['slice_id', '12']]), data, CLOSING]);
+      const expected = concatBytes([formHead([['app_id', CREDENTIALS.appId], ['request_id', 'req-1'], ['upload_id', 'up_9'], ['slice_id', '12']]), data, CLOSING]);
       for (const chunkSize of [1, 2, 3, 5, 13, 64, 1000, body.length]) {
         const answer = await handler(chunkedRequest('/file/mpupload/upload', body, chunkSize));
         assert.equal(answer.status, 200, await answer.text());
@@ -301,8 +292,8 @@ describe('createIflytekOstHandler', () => {
 
     it('refuses, at any chunking, a field after data, a form that never closes, and a head that never ends', async () => {
       const { handler, calls } = captured();
-      const late = concat([formHead([]), bytesOf(300, 5), encoder.encode(`\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="x"\r\n\r\nx\r\n--${BOUNDARY}--\r\n`)]);
-      const open = concat([formHead([]), bytesOf(300, 6)]);
+      const late = concatBytes([formHead([]), bytesOf(300, 5), encoder.encode(`\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="x"\r\n\r\nx\r\n--${BOUNDARY}--\r\n`)]);
+      const open = concatBytes([formHead([]), bytesOf(300, 6)]);
       const endless = encoder.encode(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="request_id"\r\n\r\n${'r'.repeat(70_000)}`);
       for (const chunkSize of [1, 3, 50, 100_000]) {
         for (const [body, message] of [

@@ -10,6 +10,7 @@ import type { IflytekOstHandlerOptions } from '../../../src/server/iflytek-ost-h
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
 import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
+import { concatBytes } from '../../../src/emulators/checksums.js';
 
 // The attacks of issue 9 on createIflytekOstHandler, over real HTTP against the strict iFlytek emulator or a sink
 // that counts what reaches it; only the parser's CPU cost is measured in-process, where the chunking is exact.
@@ -93,13 +94,7 @@ function form(fields: Array<[string, string]>, data: Uint8Array): Uint8Array<Arr
     data,
     encoder.encode(`\r\n--${BOUNDARY}--\r\n`),
   ];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const postForm = (url: string, body: Uint8Array<ArrayBuffer>, init: { as?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
