@@ -51,7 +51,7 @@ export function directoryPrefix(prefix: string): string {
  * The principal as one path segment followed by `/`: percent-encoded (dots too, so that no principal reads as `.` or
  * `..`), so that two principals never share a directory and none can reach outside its own.
  */
-export function principalDirectory(principal: string): string {
+function principalDirectory(principal: string): string {
   return `${encodeURIComponent(principal).replace(/\./g, '%2E')}/`;
 }
 

@@ -112,7 +112,7 @@ export function redactUrls(text: string): string {
 }
 
 /** Refuses a body that is not `application/json` (415), so that no simple cross-site request can reach a JSON route. */
-export function requireJson(request: Request): void {
+function requireJson(request: Request): void {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, ServerErrorCode.UnsupportedMediaType, 'This route takes an application/json body.');

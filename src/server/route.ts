@@ -88,7 +88,7 @@ export function errorResponse(error: unknown, clientGone: boolean, options: Pick
  * hostile page cannot write through the user's cookies; servers and scripts that send neither are let through to
  * `authorize`.
  */
-export function checkSameSiteOrAllowed(request: Request, allowedOrigins: AllowedOrigins | undefined): void {
+function checkSameSiteOrAllowed(request: Request, allowedOrigins: AllowedOrigins | undefined): void {
   const site = request.headers.get('sec-fetch-site');
   if (site === 'same-origin' || site === 'none') return;
   const origin = request.headers.get('origin');

@@ -19,7 +19,7 @@ export interface TransferTimeouts {
 /** {@link TransferTimeouts} with every default filled in. */
 export type ResolvedTimeouts = Required<TransferTimeouts>;
 
-export const DEFAULT_TIMEOUTS: ResolvedTimeouts = { idleTimeoutMs: 30_000, totalTimeoutMs: 3_600_000, upstreamTimeoutMs: 30_000 };
+const DEFAULT_TIMEOUTS: ResolvedTimeouts = { idleTimeoutMs: 30_000, totalTimeoutMs: 3_600_000, upstreamTimeoutMs: 30_000 };
 
 /** Checks the timeout options of a handler factory and fills in the defaults. */
 export function resolveTimeouts(factory: string, options: TransferTimeouts): ResolvedTimeouts {
