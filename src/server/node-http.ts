@@ -23,8 +23,6 @@ export interface NodeListenerOptions {
 const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 /** How long a client that was answered early may go on sending its body before its socket is closed. */
 const LINGER_MS = 2_000;
-/** How much of a request body the stream buffers ahead of the handler before pausing the socket. */
-const BODY_HIGH_WATER_MARK = 64 * 1024;
 
 /** Adapts a Fetch-style handler to a `node:http` request listener (`http.createServer(toNodeListener(handler))`). */
 export function toNodeListener(
@@ -155,7 +153,8 @@ class RequestBody {
         },
         cancel: () => this.drop(),
       },
-      { highWaterMark: BODY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+      // As much as the socket itself buffers before it pauses (Node's 16 KiB), as `Readable.toWeb` does.
+      { highWaterMark: req.readableHighWaterMark, size: (chunk) => chunk.byteLength },
     );
   }
 
