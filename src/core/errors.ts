@@ -64,6 +64,10 @@ export interface UploadErrorInit {
   provider?: ProviderErrorDetail;
   /** Seconds or an HTTP date, as the server's Retry-After header gave it. */
   retryAfter?: string | null;
+  /** The store does not offer the operation at all (405, 501, `NotImplemented`), so the engine goes on without it. */
+  unsupported?: boolean;
+  /** Parts the store refused when completing (unknown part or ETag); empty when it did not say which. */
+  refusedParts?: readonly number[];
   cause?: unknown;
 }
 
@@ -83,14 +87,20 @@ export class UploadError extends Error {
   readonly status?: number;
   readonly provider?: ProviderErrorDetail;
   readonly retryAfter?: string | null;
+  /** True when the store lacks the operation itself (a listing, say): asking again never helps, doing without may. */
+  readonly unsupported: boolean;
+  /** Set when completing failed over parts the store does not hold as recorded; empty when it did not say which. */
+  readonly refusedParts?: readonly number[];
 
   constructor(code: UploadErrorCode, message: string, init: UploadErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
-    this.retryable = init.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryable = init.retryable ?? (!init.unsupported && RETRYABLE_BY_DEFAULT.has(code));
     this.status = init.status;
     this.provider = init.provider;
     this.retryAfter = init.retryAfter;
+    this.unsupported = init.unsupported ?? false;
+    this.refusedParts = init.refusedParts;
   }
 }
 

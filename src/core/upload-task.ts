@@ -59,6 +59,8 @@ export class UploadTask {
   #plan?: PartPlan;
   #session?: unknown;
   #receipts = new Map<number, PartReceipt>();
+  /** Receipts taken from the checkpoint on trust, because the store could not list what it holds. */
+  #unverifiedParts = new Set<number>();
   #hashState?: SavedHashState[];
   #hashRun?: HashRun;
   #bytesHashed = 0;
@@ -159,9 +161,7 @@ export class UploadTask {
       this.#setState(UploadState.Uploading);
       await this.#uploadParts(signal);
       this.#setState(UploadState.Completing);
-      const receipts = [...this.#receipts.values()].sort((a, b) => a.partNumber - b.partNumber);
-      const { adapter, retryPolicy, retryHooks } = this.#env;
-      this.result = await withRetry(() => adapter.complete(ctx, this.#session, receipts), retryPolicy, { ...retryHooks, signal });
+      this.result = await this.#complete(ctx, signal);
       await this.#forgetCheckpoint();
       this.#finish();
     } catch (thrown) {
@@ -196,6 +196,7 @@ export class UploadTask {
     await this.#forgetCheckpoint();
     this.#session = undefined;
     this.#receipts.clear();
+    this.#unverifiedParts.clear();
     this.#inFlight.clear();
     this.#hashState = undefined;
     this.resumed = false;
@@ -234,9 +235,22 @@ export class UploadTask {
         this.#acceptListedParts(await retry(() => adapter.listParts!(ctx, this.#session)));
       } catch (thrown) {
         const error = toUploadError(thrown);
-        if (error.code !== UploadErrorCode.NotFound) throw error;
-        this.#env.emit('warning', { taskId: this.id, error });
-        await this.#dropSession();
+        if (error.unsupported) {
+          // Without a listing, the receipts this page saved (each with the ETag the store gave) are the best truth.
+          this.#env.emit('warning', {
+            taskId: this.id,
+            error: new UploadError(
+              error.code,
+              'The storage cannot list the parts it holds, so the upload trusts the parts this page recorded as stored.',
+              { retryable: false, status: error.status, provider: error.provider, unsupported: true, cause: error },
+            ),
+          });
+          this.#unverifiedParts = new Set(this.#receipts.keys());
+        } else {
+          if (error.code !== UploadErrorCode.NotFound) throw error;
+          this.#env.emit('warning', { taskId: this.id, error });
+          await this.#dropSession();
+        }
       }
     }
     this.#startHashing(plan);
@@ -253,6 +267,40 @@ export class UploadTask {
       await this.#saveCheckpoint(plan);
     }
     return ctx;
+  }
+
+  /**
+   * Completes the upload. When it fails over parts that were taken on trust (no listing), those parts go up again,
+   * the ones the store named or else all of them, and completing is tried again; the session itself is kept.
+   */
+  async #complete(ctx: AdapterContext, signal: AbortSignal): Promise<UploadResult> {
+    const { adapter, retryPolicy, retryHooks } = this.#env;
+    for (;;) {
+      const receipts = [...this.#receipts.values()].sort((a, b) => a.partNumber - b.partNumber);
+      try {
+        return await withRetry(() => adapter.complete(ctx, this.#session, receipts), retryPolicy, { ...retryHooks, signal });
+      } catch (thrown) {
+        const error = toUploadError(thrown);
+        const trusted = this.#unverifiedParts;
+        if (!error.refusedParts || trusted.size === 0) throw error;
+        const named = error.refusedParts.filter((partNumber) => trusted.has(partNumber));
+        const resend = named.length > 0 ? named : [...trusted];
+        this.#env.emit('warning', { taskId: this.id, error });
+        for (const partNumber of resend) {
+          this.#receipts.delete(partNumber);
+          trusted.delete(partNumber);
+        }
+        await this.#saveCheckpoint(this.#plan!);
+        // The running hash job skipped the parts that had receipts; a new one computes what their re-send needs.
+        this.#hashState = this.#hashRun?.savedState() ?? this.#hashState;
+        this.#hashRun?.cancel();
+        this.#hashRun = undefined;
+        this.#startHashing(this.#plan!);
+        this.#setState(UploadState.Uploading);
+        await this.#uploadParts(signal);
+        this.#setState(UploadState.Completing);
+      }
+    }
   }
 
   async #loadCheckpoint(): Promise<void> {
@@ -358,12 +406,17 @@ export class UploadTask {
   }
 
   #context(signal: AbortSignal, plan: PartPlan, onUploadProgress?: (loaded: number) => void): AdapterContext {
+    const receipts = () => [...this.#receipts.values()];
     return {
       file: describe(this.file),
       blob: this.file,
       plan,
       signal,
-      send: (request, options) => this.#send(request, signal, options?.acceptStatus, onUploadProgress),
+      get receipts() {
+        return receipts();
+      },
+      send: (request, options) =>
+        this.#send(request, options?.outlivesAbort ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress),
       digest: (name, partNumber) => {
         if (!this.#hashRun) {
           return Promise.reject(new UploadError(UploadErrorCode.BadResponse, `The digest "${name}" was not declared by the adapter.`));

@@ -111,12 +111,16 @@ export interface AdapterContext {
   /**
    * Sends one request through the engine's transport: abort, timeout and stall detection are the engine's. A non-2xx
    * answer is turned into an `UploadError` by the adapter's `parseError` and thrown, unless the status is listed in
-   * `acceptStatus`. Bodies that are Blobs report upload progress.
+   * `acceptStatus`. Bodies that are Blobs report upload progress. `outlivesAbort` lets a request that makes something
+   * on the server run to its end after a pause or cancel (its timeouts still apply): the server may make it all the
+   * same, and only the answer says what to remove.
    */
-  send(request: HttpRequest, options?: { acceptStatus?: number[] }): Promise<HttpResponse>;
+  send(request: HttpRequest, options?: { acceptStatus?: number[]; outlivesAbort?: boolean }): Promise<HttpResponse>;
   /** Resolves a digest the adapter declared; `partNumber` for per-part scopes. */
   digest(name: string, partNumber?: number): Promise<string | number[]>;
   signal: AbortSignal;
+  /** The parts the engine holds receipts for, as it holds them now; after a reload, at first those the checkpoint kept. */
+  receipts?: readonly PartReceipt[];
 }
 
 /**

@@ -4,7 +4,7 @@ import { UploadManager } from '../../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../../src/checkpoints/checkpoint-store.js';
 import { fingerprintFile } from '../../../src/core/fingerprint.js';
-import type { UploadError } from '../../../src/core/errors.js';
+import { UploadError, UploadErrorCode } from '../../../src/core/errors.js';
 import { createMemoryAdapter } from '../../helpers/memory-adapter.js';
 import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-adapter.js';
 import { once } from '../../helpers/manager-events.js';
@@ -171,6 +171,42 @@ describe('UploadManager', () => {
     const resent = memory.attempts.slice(sentBefore);
     expect(resent.some((n) => stored.includes(n))).to.equal(false);
     expect(resent.length).to.equal(6 - stored.length);
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(96 * KiB));
+  });
+
+  it('resumes from its own receipts, with a warning, when the store cannot list parts', async () => {
+    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
+    let listings = 0;
+    const unlisting: MemoryAdapter = {
+      ...memory,
+      async listParts() {
+        listings++;
+        throw new UploadError(UploadErrorCode.ProviderRejected, 'No ListParts here.', { status: 405, unsupported: true });
+      },
+    };
+    const first = setup({}, { concurrency: 1 }, unlisting).manager;
+    const file = fileOf(96 * KiB);
+    await first.addFiles([file]);
+    first.start();
+    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 48 * KiB);
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+    const sentBefore = memory.attempts.length;
+    const stored = [...[...memory.parts.values()][0].keys()];
+
+    const second = setup({}, { concurrency: 1 }, unlisting).manager;
+    const warning = once(second, 'warning');
+    const [task] = await second.addFiles([file]);
+    const done = once(second, 'task-complete');
+    second.start();
+    await done;
+    expect(task.resumed).to.equal(true);
+    expect(listings).to.equal(1);
+    expect((await warning).error.unsupported).to.equal(true);
+    const resent = memory.attempts.slice(sentBefore);
+    expect(resent.some((n) => stored.includes(n))).to.equal(false);
+    expect(resent.length).to.be.at.most(6 - stored.length + 1);
     expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(96 * KiB));
   });
 
