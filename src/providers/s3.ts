@@ -15,6 +15,8 @@ import type {
 import { readXmlError } from './xml-error.js';
 
 const MiB = 1024 * 1024;
+/** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */
+const EXPIRY_MARGIN_MS = 30_000;
 
 /** AWS S3's multipart limits, which S3-compatible stores share. */
 export const S3_LIMITS: PartLimits = {
@@ -54,7 +56,8 @@ export interface S3BackendResponses {
   'list-parts': Array<{ PartNumber: number; Size: number; ETag: string }>;
   complete: { location?: string; key?: string };
   abort: unknown;
-  single: { method?: string; url: string; headers?: Record<string, string>; key?: string };
+  /** `expires`: seconds the URL stays valid. */
+  single: { method?: string; url: string; headers?: Record<string, string>; key?: string; expires?: number };
 }
 
 export interface S3AdapterOptions {
@@ -123,16 +126,42 @@ export function parseS3Error(response: HttpResponse): UploadError {
     return new UploadError(UploadErrorCode.UrlExpired, 'The signed upload URL expired; it will be signed again.', init);
   }
   // S3 names the headers in <HeadersNotSigned>: the page sent x-amz-* headers the backend's URL does not cover.
-  if (detail.code === 'AccessDenied' && /<HeadersNotSigned>/.test(response.text)) {
+  const unsigned = /<HeadersNotSigned>([^<]*)<\/HeadersNotSigned>/.exec(response.text)?.[1]?.trim();
+  if (detail.code === 'AccessDenied' && unsigned !== undefined) {
     return new UploadError(
       UploadErrorCode.ProviderRejected,
-      'The storage refused request headers that the signed URL does not cover; the backend must sign every x-amz-* header the page sends.',
+      `The storage refused the header${unsigned.includes(',') ? 's' : ''} ${unsigned || 'x-amz-*'}, which the signed URL does not cover; the backend must sign every x-amz-* header the page sends (for a checksum: its algorithm and value).`,
       init,
     );
   }
+  // A store without an operation (s3rver has no ListParts): the engine does without it instead of failing.
+  if (
+    detail.code === 'NotImplemented' ||
+    detail.code === 'MethodNotAllowed' ||
+    response.status === 405 ||
+    response.status === 501
+  ) {
+    return new UploadError(
+      UploadErrorCode.ProviderRejected,
+      `The storage does not offer this operation (${detail.code ?? `HTTP ${response.status}`}${detail.message ? `: ${detail.message}` : ''}).`,
+      { ...init, unsupported: true },
+    );
+  }
+  if (detail.code === 'InvalidPart') {
+    // S3 names the part in <PartNumber>; a backend may pass it on as `partNumber`, or drop it (then: unknown which).
+    const named = /<PartNumber>(\d+)<\/PartNumber>/.exec(response.text)?.[1]
+      ?? parseJson<{ error?: { partNumber?: unknown } }>(response)?.error?.partNumber;
+    const partNumber = Number(named);
+    return new UploadError(UploadErrorCode.ProviderRejected, ERROR_MESSAGES.InvalidPart[1], {
+      ...init,
+      refusedParts: Number.isInteger(partNumber) && partNumber > 0 ? [partNumber] : [],
+    });
+  }
   const known = detail.code ? ERROR_MESSAGES[detail.code] : undefined;
+  // The store's own words name the refused checksum (Content-MD5, CRC32, …), which the mode alone does not tell.
+  const named = known?.[0] === UploadErrorCode.HashMismatch && detail.message ? ` The storage said: ${detail.message}` : '';
   // A bad digest means the bytes were damaged on the way; sending the part again is the cure.
-  if (known) return new UploadError(known[0], known[1], { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
+  if (known) return new UploadError(known[0], known[1] + named, { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
   const code = codeForStatus(response.status);
   const where = redactUrl(response.url);
   const message =
@@ -257,6 +286,34 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
 
   const threshold = (file: FileDescription, partSize: number) => options.multipartThreshold ?? partSize;
 
+  /**
+   * The signed single PUT of each session, kept in memory only (a checkpoint never holds a URL): every retry sends to
+   * the same key, so a response lost after the store kept the bytes cannot leave a second object under a fresh key.
+   */
+  const signedSingles = new WeakMap<S3Session, { params: S3BackendResponses['single']; validUntil: number }>();
+
+  async function signSingle(
+    ctx: AdapterContext,
+    session: S3Session,
+    check: { algorithm: string; value: string } | undefined,
+  ): Promise<S3BackendResponses['single']> {
+    const kept = signedSingles.get(session);
+    if (kept && Date.now() < kept.validUntil) return kept.params;
+    const asked = Date.now();
+    const params = await ask(ctx, {
+      kind: 'single',
+      filename: ctx.file.name,
+      type: ctx.file.type || 'application/octet-stream',
+      size: ctx.file.size,
+      checksum: check,
+    });
+    if (typeof params.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s params answer lacks `url`.');
+    const lifetime = typeof params.expires === 'number' ? params.expires * 1000 : Infinity;
+    const validUntil = asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
+    signedSingles.set(session, { params, validUntil });
+    return params;
+  }
+
   return {
     id: 's3',
     target: endpoint ?? 'callbacks',
@@ -306,19 +363,20 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       const check = await partChecksum(ctx, part.partNumber);
       const extraHeaders = check ? checksumHeader(checksum as Exclude<S3Checksum, 'none'>, check.value) : {};
       if (session.mode === 'single') {
-        const params = await ask(ctx, {
-          kind: 'single',
-          filename: ctx.file.name,
-          type: ctx.file.type || 'application/octet-stream',
-          size: ctx.file.size,
-          checksum: check,
-        });
-        const response = await ctx.send({
-          method: 'PUT',
-          url: params.url,
-          headers: mergeHeaders(params.headers, extraHeaders),
-          body: part.blob,
-        });
+        const params = await signSingle(ctx, session, check);
+        let response: HttpResponse;
+        try {
+          response = await ctx.send({
+            method: 'PUT',
+            url: params.url,
+            headers: mergeHeaders(params.headers, extraHeaders),
+            body: part.blob,
+          });
+        } catch (thrown) {
+          // Only a lapsed signature warrants a new one (and so a new key); any other failure retries the same PUT.
+          if (thrown instanceof UploadError && thrown.code === UploadErrorCode.UrlExpired) signedSingles.delete(session);
+          throw thrown;
+        }
         return {
           partNumber: 1,
           size: part.size,

@@ -1,13 +1,13 @@
 import { expect } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
-import { getResponse, http } from 'msw';
-import { createStore, entries } from 'idb-keyval';
+import { HttpResponse, getResponse, http } from 'msw';
+import { createStore, entries, set } from 'idb-keyval';
 import { S3Emulator } from '../../src/emulators/s3-emulator.js';
 import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
-import { createS3Adapter } from '../../src/providers/s3.js';
+import { createS3Adapter, parseS3Error } from '../../src/providers/s3.js';
 import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
@@ -98,6 +98,54 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
   });
 
+  it('retries a single PUT whose answer was lost after the store kept the bytes to the same key: one object', async () => {
+    const keys: string[] = [];
+    let dropped = 0;
+    worker.use(
+      http.put('*/emulator/s3/*', async ({ request }) => {
+        keys.push(new URL(request.url).pathname);
+        const response = await emulator.handle(request);
+        // The store kept the object; the connection breaks before the page hears so.
+        if (response.ok && dropped++ === 0) return Response.error();
+        return response;
+      }),
+    );
+    try {
+      const small = fileOf(1000, 'lost-answer.txt');
+      const { result, error } = await upload(setup({ checksum: 'crc32' }), small.file);
+      expect(error).to.equal(undefined);
+      expect(keys).to.have.length(2);
+      expect(new Set(keys).size).to.equal(1);
+      expect(emulator.stats.putObject).to.equal(2);
+      expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
+  it('signs a single PUT again only when its URL expired', async () => {
+    const fault = emulator.faults.expireUrls({ operation: 'PutObject', times: 1 });
+    emulator.faults.failRequest({ operation: 'PutObject' }, { status: 500, times: 1 });
+    let asked = 0;
+    worker.use(
+      http.get('*/api/s3/params', ({ request }) => {
+        asked++;
+        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), request);
+      }),
+    );
+    try {
+      const small = fileOf(1000, 'expired-single.txt');
+      const { result, error } = await upload(setup(), small.file);
+      expect(error).to.equal(undefined);
+      expect(fault.fired).to.equal(1);
+      expect(asked).to.equal(2);
+      expect(emulator.stats.putObject).to.equal(1);
+      expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
   it('never plans a part under the 5 MiB minimum, whatever part size is asked', async () => {
     const { file } = fileOf(12 * MiB);
     const { error } = await upload(setup({}, { partSize: 1 * MiB }), file);
@@ -154,6 +202,19 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const again = await upload(setup({}, {}, flaky), fileOf(10 * MiB + 1, 'other.bin', 8).file);
     expect(again.error?.code).to.equal('hash-mismatch');
     expect(again.error?.provider?.code).to.equal('BadDigest');
+    expect(again.error?.message).to.contain('Content-MD5');
+  });
+
+  it('names the checksum the store refused as not matching the bytes', async () => {
+    const base = createS3Adapter({ endpoint: `${location.origin}/api`, checksum: 'sha1' });
+    const wrong: ProviderAdapter<S3Session> = {
+      ...base,
+      // A SHA-1 of other bytes, well formed, signed by the backend: only the store can tell it is wrong.
+      uploadPart: (ctx, session, part) => base.uploadPart({ ...ctx, digest: async () => 'L9ThxnotKPzthJ7hu3bnORuT6xI=' }, session, part),
+    };
+    const { error } = await upload(setup({}, {}, wrong), fileOf(1000, 'wrong-sha1.txt').file);
+    expect(error?.code).to.equal('hash-mismatch');
+    expect(error?.message).to.match(/SHA-?1/i);
   });
 
   it('aborts the multipart upload on cancel; the store then answers NoSuchUpload', async () => {
@@ -250,10 +311,112 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(error?.retryable).to.equal(false);
       expect(error?.provider?.code).to.equal('AccessDenied');
       expect(error?.message).to.contain('does not cover');
+      expect(error?.message).to.contain('x-amz-checksum-crc32c');
       expect(error?.message).not.to.contain('wrong bucket or key');
     } finally {
       worker.resetHandlers();
     }
+  });
+
+  it('names the unsigned checksum header of a single PUT too', async () => {
+    worker.use(
+      http.get('*/api/s3/params', async ({ request }) => {
+        const url = new URL(request.url);
+        url.searchParams.delete('checksumAlgorithm');
+        url.searchParams.delete('checksum');
+        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), new Request(url, { headers: request.headers }));
+      }),
+    );
+    try {
+      const { error } = await upload(setup({ checksum: 'sha256' }), fileOf(1000, 'unsigned.txt').file);
+      expect(error?.code).to.equal('provider-rejected');
+      expect(error?.message).to.contain('x-amz-checksum-sha256');
+      expect(emulator.stats.putObject).to.equal(0);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
+  for (const refusal of [
+    { status: 405, code: 'MethodNotAllowed' },
+    { status: 502, code: 'NotImplemented' },
+  ]) {
+    it(`resumes from its own receipts, with a warning, when the store cannot list parts (${refusal.code})`, async () => {
+      // What the shipped handler answers when the store has no ListParts: s3rver's 405, or another store's 501.
+      worker.use(
+        http.get('*/api/s3/multipart/:uploadId', () =>
+          HttpResponse.json({ error: { code: refusal.code, message: 'This store does not list parts.' } }, { status: refusal.status }),
+        ),
+      );
+      try {
+        const { file, bytes } = fileOf(20 * MiB + 5);
+        const first = setup({}, { concurrency: 1 });
+        await first.addFiles([file]);
+        first.start();
+        await leavePageAfter(first, 11 * MiB);
+        const before = [...emulator.stats.partNumbersReceived];
+        expect(before.length).to.be.at.least(2);
+
+        const second = setup({}, { concurrency: 1 });
+        const warning = once(second, 'warning');
+        const [task] = await second.addFiles([file]);
+        const done = once(second, 'task-complete');
+        second.start();
+        const { result } = await done;
+        expect(task.resumed).to.equal(true);
+        expect((await warning).error.unsupported).to.equal(true);
+        expect(waits).to.deep.equal([]);
+        expect(emulator.stats.create).to.equal(1);
+        const resent = emulator.stats.partNumbersReceived.slice(before.length);
+        expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
+        expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
+        expect(emulator.getObject(result.key as string)).to.deep.equal(bytes);
+      } finally {
+        worker.resetHandlers();
+      }
+    });
+  }
+
+  it('sends again the parts taken on trust when completing refuses them (InvalidPart), keeping the session', async () => {
+    worker.use(
+      http.get('*/api/s3/multipart/:uploadId', () =>
+        HttpResponse.json({ error: { code: 'MethodNotAllowed', message: 'This store does not list parts.' } }, { status: 405 }),
+      ),
+    );
+    try {
+      const { file, bytes } = fileOf(20 * MiB + 5);
+      const first = setup({}, { concurrency: 1 });
+      await first.addFiles([file]);
+      first.start();
+      await leavePageAfter(first, 11 * MiB);
+      // A receipt whose ETag the store does not hold, as when a gateway lost a part it had acknowledged.
+      const store = createStore(dbName, 'checkpoints');
+      const [[fingerprint, record]] = (await entries(store)) as Array<[IDBValidKey, { receipts: Array<{ etag?: string }> }]>;
+      record.receipts[0].etag = '"00000000000000000000000000000000"';
+      await set(fingerprint, record, store);
+      const before = [...emulator.stats.partNumbersReceived];
+
+      const second = setup({}, { concurrency: 1 });
+      const warnings: Array<{ code: string; refusedParts?: readonly number[] }> = [];
+      second.addEventListener('warning', (event) => warnings.push(event.detail.error));
+      const { result, error } = await upload(second, file);
+      expect(error).to.equal(undefined);
+      expect(warnings.map((warning) => warning.refusedParts)).to.deep.equal([undefined, []]);
+      expect(emulator.stats.create).to.equal(1);
+      expect(emulator.stats.complete).to.equal(1);
+      const resent = emulator.stats.partNumbersReceived.slice(before.length).sort((a, b) => a - b);
+      expect(resent).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
+  it('reads the part S3 names in an InvalidPart answer', () => {
+    const xml = '<Error><Code>InvalidPart</Code><Message>One or more of the specified parts could not be found.</Message>' +
+      '<UploadId>u</UploadId><PartNumber>2</PartNumber><ETag>"x"</ETag></Error>';
+    const error = parseS3Error({ status: 400, headers: new Headers(), text: xml, url: 'http://s3.test/b/k' });
+    expect([error.code, error.refusedParts]).to.deep.equal(['provider-rejected', [2]]);
   });
 
   it('fails clearly on a backend that answers 500 or non-JSON', async () => {
