@@ -57,13 +57,17 @@ export interface TusAdapterOptions {
 }
 
 /**
- * Where a tus upload stands. `url` / `urls` (one per part in concatenation mode) are left out when they must not be
- * persisted: a URL with a query string may carry a credential, and `noPersistUploadUrl` asks for it. They are then
- * kept in memory under `ref`.
+ * Where a tus upload stands. In plain mode `url` is left out when it must not be persisted: a URL with a query string
+ * may carry a credential, and `noPersistUploadUrl` asks for it. It is then kept in memory under `ref`. In
+ * concatenation mode each partial upload is made when its part is sent, and its URL goes into that part's receipt
+ * (under the same rule).
  */
 export type TusSession =
   | { mode: 'plain'; ref: string; url?: string; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean }
-  | { mode: 'concat'; ref: string; urls?: string[]; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean };
+  | { mode: 'concat'; ref: string; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean };
+
+/** A part's receipt; in concatenation mode it names the partial upload that holds the part, where that may be kept. */
+type TusReceipt = PartReceipt & { offset: number; url?: string };
 
 /** What each status of a tus server means; tus has no error codes, so the status is the code. */
 const STATUS_MESSAGES: Record<number, [UploadErrorCode, string, boolean?]> = {
@@ -197,8 +201,6 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
   let settled: TusCapabilities | undefined;
   /** The server's offset of each upload URL as last seen; dropped whenever a PATCH fails, so the next try asks (HEAD). */
   const knownOffsets = new Map<string, number>();
-  /** Partial uploads made by a create that failed half-way, reused by its retry instead of making orphans. */
-  const createdPartials = new WeakMap<Blob, { sizes: string; urls: string[] }>();
   let token: { value: string; proven: boolean } | undefined;
 
   async function headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -206,8 +208,12 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     return mergeHeaders(options.headers, token ? { Authorization: `Bearer ${token.value}` } : {}, extra);
   }
 
-  async function send(ctx: AdapterContext, request: HttpRequest, acceptStatus?: number[]): Promise<HttpResponse> {
-    const response = await ctx.send(request, acceptStatus ? { acceptStatus } : undefined);
+  async function send(
+    ctx: AdapterContext,
+    request: HttpRequest,
+    sendOptions?: { acceptStatus?: number[]; outlivesAbort?: boolean },
+  ): Promise<HttpResponse> {
+    const response = await ctx.send(request, sendOptions);
     // A token the server accepted once and refuses later has expired, rather than never having been valid. OPTIONS
     // proves nothing: servers answer it without credentials, as they must for CORS preflights.
     const accepted = response.status >= 200 && response.status < 300 && request.method !== 'OPTIONS';
@@ -217,7 +223,7 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
 
   function discover(ctx: AdapterContext): Promise<TusCapabilities> {
     capabilities ??= (async () => {
-      const response = await send(ctx, { method: 'OPTIONS', url: endpoint, headers: await headers() }, [404, 405, 501]);
+      const response = await send(ctx, { method: 'OPTIONS', url: endpoint, headers: await headers() }, { acceptStatus: [404, 405, 501] });
       const found = readTusCapabilities(response);
       if (found.discovered && !found.versions.includes(TUS_VERSION)) {
         throw new UploadError(UploadErrorCode.ProviderRejected, `The server at ${redactUrl(endpoint)} speaks tus ${found.versions.join(', ')}, not ${TUS_VERSION}.`, {
@@ -242,12 +248,23 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
 
   const resolveUrl = (location: string) => new URL(location, endpoint).href;
 
+  /** Whether the server may be asked to delete an upload: it offers termination, or it would not say. */
+  const mayTerminate = () => !settled || !settled.discovered || settled.extensions.includes('termination');
+
+  async function terminate(ctx: AdapterContext, url: string): Promise<void> {
+    knownOffsets.delete(url);
+    await send(ctx, { method: 'DELETE', url, headers: await headers({ 'Tus-Resumable': TUS_VERSION }) }, { acceptStatus: [404, 410], outlivesAbort: true });
+  }
+
+  /**
+   * Makes an upload. A pause or cancel does not cut the POST off, since the server may make the upload all the same
+   * and only its answer says where: an upload made after the signal fired is terminated at once, so that stopping at
+   * any moment leaves nothing behind.
+   */
   async function createUpload(ctx: AdapterContext, extra: Record<string, string>): Promise<string> {
-    const response = await send(ctx, {
-      method: 'POST',
-      url: endpoint,
-      headers: await headers({ 'Tus-Resumable': TUS_VERSION, ...extra }),
-    });
+    const request: HttpRequest = { method: 'POST', url: endpoint, headers: await headers({ 'Tus-Resumable': TUS_VERSION, ...extra }) };
+    ctx.signal.throwIfAborted();
+    const response = await send(ctx, request, { outlivesAbort: true });
     const location = response.headers.get('Location');
     if (!location) {
       throw new UploadError(
@@ -257,6 +274,11 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
       );
     }
     const url = resolveUrl(location);
+    if (ctx.signal.aborted) {
+      // The task stops either way and reports no error of a stopped task, so a failed DELETE has nowhere to go.
+      if (mayTerminate()) await terminate(ctx, url).catch(() => undefined);
+      throw ctx.signal.reason;
+    }
     // A new upload holds nothing yet; a final concatenation is never written to, so it is not tracked.
     if (!extra['Upload-Concat']?.startsWith('final')) knownOffsets.set(url, 0);
     return url;
@@ -267,10 +289,25 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     return value ? { 'Upload-Metadata': value } : {};
   }
 
-  /** The upload URLs of a session: memory first, since a part's upload may have been made anew after the session was saved. */
-  function urlsOf(session: TusSession): string[] | undefined {
-    return memoryUrls.get(session.ref) ?? (session.mode === 'plain' ? (session.url ? [session.url] : undefined) : session.urls);
+  /** The URL of the one upload of plain mode: memory first, since it may have been made anew after the session was saved. */
+  function plainUrl(session: TusSession): string | undefined {
+    return memoryUrls.get(session.ref)?.[0] ?? (session.mode === 'plain' ? session.url : undefined);
   }
+
+  /** The partial upload of a part in concatenation mode: made in this page, or named by the part's saved receipt. */
+  function partialUrl(session: TusSession, partNumber: number, receipts: readonly PartReceipt[] = []): string | undefined {
+    const saved = receipts.find((receipt) => receipt.partNumber === partNumber)?.url;
+    return memoryUrls.get(session.ref)?.[partNumber - 1] ?? (typeof saved === 'string' ? saved : undefined);
+  }
+
+  function remember(session: TusSession, partNumber: number, url: string): void {
+    const kept = memoryUrls.get(session.ref) ?? [];
+    kept[partNumber - 1] = url;
+    memoryUrls.set(session.ref, kept);
+  }
+
+  /** Whether a URL may go into IndexedDB: a query string may carry a credential, and `noPersistUploadUrl` says no. */
+  const persistable = (url: string) => !options.noPersistUploadUrl && !hasQueryOrFragment(url);
 
   async function headOffset(ctx: AdapterContext, url: string, expectedLength: number): Promise<number> {
     const response = await send(ctx, { method: 'HEAD', url, headers: await headers({ 'Tus-Resumable': TUS_VERSION }) });
@@ -296,19 +333,17 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
       session.mode === 'plain'
         ? await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) })
         : await createUpload(ctx, { 'Upload-Length': String(part.size), 'Upload-Concat': 'partial' });
-    const kept = [...(urlsOf(session) ?? [])];
-    kept[session.mode === 'plain' ? 0 : part.partNumber - 1] = url;
-    memoryUrls.set(session.ref, kept);
+    remember(session, session.mode === 'plain' ? 1 : part.partNumber, url);
     return url;
   }
 
   /**
-   * The URL a part goes to and the server's offset there. The engine lists parts on resume only once one part was
-   * confirmed, so a reload before that, an upload URL kept in memory only, or an upload gone from the server surface
-   * here; a fresh upload is made where that is sound.
+   * The URL a part goes to and the server's offset there. A partial upload is made here, when a lane is free to send
+   * its part. The engine lists parts on resume only once one part was confirmed, so a reload before that, an upload
+   * URL kept in memory only, or an upload gone from the server surface here; a fresh upload is made where that is sound.
    */
   async function targetOfPart(ctx: AdapterContext, session: TusSession, part: Part): Promise<{ url: string; offset: number }> {
-    const url = urlsOf(session)?.[session.mode === 'plain' ? 0 : part.partNumber - 1];
+    const url = session.mode === 'plain' ? plainUrl(session) : partialUrl(session, part.partNumber);
     if (!url) {
       if (!canRecreate(session, part)) {
         throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was kept in memory only and is gone; the upload has to start over.', {
@@ -328,7 +363,7 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
   }
 
   function forget(session: TusSession): void {
-    for (const url of urlsOf(session) ?? []) if (url) knownOffsets.delete(url);
+    for (const url of memoryUrls.get(session.ref) ?? []) if (url) knownOffsets.delete(url);
     memoryUrls.delete(session.ref);
   }
 
@@ -375,32 +410,23 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
       if (!parallel) {
         const url = await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) });
         memoryUrls.set(ref, [url]);
-        const persist = !options.noPersistUploadUrl && !hasQueryOrFragment(url);
-        return { kind: 'session', session: { mode: 'plain', ...common, ...(persist ? { url } : {}) } };
+        return { kind: 'session', session: { mode: 'plain', ...common, ...(persistable(url) ? { url } : {}) } };
       }
 
-      const sizes = Array.from({ length: ctx.plan.partCount }, (_, i) => partSize(ctx.plan, ctx.file.size, i + 1));
-      const sizesKey = sizes.join(',');
-      const earlier = createdPartials.get(ctx.blob);
-      const urls = earlier?.sizes === sizesKey ? earlier.urls : [];
-      createdPartials.set(ctx.blob, { sizes: sizesKey, urls });
-      for (let index = urls.length; index < sizes.length; index++) {
-        urls.push(await createUpload(ctx, { 'Upload-Length': String(sizes[index]), 'Upload-Concat': 'partial' }));
-      }
-      createdPartials.delete(ctx.blob);
-      memoryUrls.set(ref, [...urls]);
-      const persist = !options.noPersistUploadUrl && !urls.some(hasQueryOrFragment);
-      return { kind: 'session', session: { mode: 'concat', ...common, ...(persist ? { urls: [...urls] } : {}) } };
+      // No partial upload yet: each is made when a lane is free to send its part, so a server never holds dozens of
+      // empty uploads for a file still queued behind others, and a cancel has at most one per lane to remove.
+      memoryUrls.set(ref, []);
+      return { kind: 'session', session: { mode: 'concat', ...common } };
     },
 
     async listParts(ctx, session) {
-      const urls = urlsOf(session);
-      if (!urls || urls.length === 0) {
-        throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was not kept across the reload; the upload starts over.', { retryable: false });
-      }
-      const receipts: PartReceipt[] = [];
+      const receipts: TusReceipt[] = [];
       if (session.mode === 'plain') {
-        const offset = await headOffset(ctx, urls[0], ctx.file.size);
+        const url = plainUrl(session);
+        if (!url) {
+          throw new UploadError(UploadErrorCode.NotFound, 'The upload URL was not kept across the reload; the upload starts over.', { retryable: false });
+        }
+        const offset = await headOffset(ctx, url, ctx.file.size);
         for (let partNumber = 1; partNumber <= ctx.plan.partCount; partNumber++) {
           const end = Math.min(partNumber * ctx.plan.partSize, ctx.file.size);
           if (end <= offset) receipts.push({ partNumber, size: partSize(ctx.plan, ctx.file.size, partNumber), offset: end });
@@ -408,10 +434,21 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
         return receipts;
       }
       for (let partNumber = 1; partNumber <= ctx.plan.partCount; partNumber++) {
-        const url = urls[partNumber - 1];
+        const url = partialUrl(session, partNumber, ctx.receipts);
         if (!url) continue;
         const size = partSize(ctx.plan, ctx.file.size, partNumber);
-        if ((await headOffset(ctx, url, size)) === size) receipts.push({ partNumber, size, offset: size });
+        let offset: number;
+        try {
+          offset = await headOffset(ctx, url, size);
+        } catch (thrown) {
+          // A partial upload gone from the server holds one part only: that part is sent again to a new one.
+          if (thrown instanceof UploadError && thrown.code === UploadErrorCode.NotFound) continue;
+          throw thrown;
+        }
+        if (offset === size) {
+          remember(session, partNumber, url);
+          receipts.push({ partNumber, size, offset: size, url });
+        }
       }
       return receipts;
     },
@@ -461,13 +498,17 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
           status: response.status,
         });
       }
-      return { partNumber: part.partNumber, size: part.size, offset: end };
+      return {
+        partNumber: part.partNumber,
+        size: part.size,
+        offset: end,
+        ...(session.mode === 'concat' && persistable(url) ? { url } : {}),
+      } satisfies TusReceipt;
     },
 
     async complete(ctx, session, receipts): Promise<UploadResult> {
-      const urls = urlsOf(session) ?? [];
       if (session.mode === 'plain') {
-        const url = urls[0];
+        const url = plainUrl(session);
         if (!url) throw new UploadError(UploadErrorCode.NotFound, 'The upload URL is gone; the upload has to start over.', { retryable: false });
         const last = receipts[receipts.length - 1];
         if (last?.offset !== ctx.file.size) {
@@ -479,7 +520,8 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
         forget(session);
         return { location: redactUrl(url), fileId: lastSegment(url) };
       }
-      if (urls.length !== ctx.plan.partCount || urls.some((url) => !url)) {
+      const urls = Array.from({ length: ctx.plan.partCount }, (_, i) => partialUrl(session, i + 1, receipts));
+      if (urls.some((url) => !url)) {
         throw new UploadError(UploadErrorCode.NotFound, 'Some partial upload URLs are gone; the upload has to start over.', { retryable: false });
       }
       const final = await createUpload(ctx, { 'Upload-Concat': `final;${urls.join(' ')}`, ...metadataHeader(ctx.file) });
@@ -488,12 +530,13 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     },
 
     async abort(ctx, session) {
-      const urls = (urlsOf(session) ?? []).filter((url) => url);
+      const urls =
+        session.mode === 'plain'
+          ? [plainUrl(session)]
+          : Array.from({ length: ctx.plan.partCount }, (_, i) => partialUrl(session, i + 1, ctx.receipts));
       forget(session);
       if (!session.terminate) return;
-      for (const url of urls) {
-        await send(ctx, { method: 'DELETE', url, headers: await headers({ 'Tus-Resumable': TUS_VERSION }) }, [404, 410]);
-      }
+      for (const url of urls) if (url) await terminate(ctx, url);
     },
 
     parseError(response, request) {

@@ -9,7 +9,15 @@ import type { UploadError } from '../../src/core/errors.js';
 import type { TusEmulatorStats } from '../../src/emulators/tus-emulator.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { once } from '../helpers/manager-events.js';
-import { tusEmulatorAdmin, tusEmulatorFile, tusServerFile, tusServerHas, tusServerRequests, tusServerUpload } from '../helpers/tus-e2e.js';
+import {
+  tusEmulatorAdmin,
+  tusEmulatorFile,
+  tusServerFile,
+  tusServerHas,
+  tusServerHoldPosts,
+  tusServerRequests,
+  tusServerUpload,
+} from '../helpers/tus-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
 
 const MiB = 1024 * 1024;
@@ -33,6 +41,7 @@ describe('tus end to end over real HTTP', function () {
     await tusServerRequests(true);
   });
   afterEach(async () => {
+    await tusServerHoldPosts(false);
     for (const manager of managers.splice(0)) {
       await manager.cancel();
       manager.dispose();
@@ -116,7 +125,47 @@ describe('tus end to end over real HTTP', function () {
     expect(await firstDifferenceFromFile(await tusServerFile(id), file)).to.equal(-1);
   });
 
-  it('terminates the upload on the real server when canceled', async () => {
+  /** The ids of every upload the real server made since the log was cleared, and whether each is still there. */
+  async function uploadsLeft(): Promise<string[]> {
+    const made = (await tusServerRequests()).filter((r) => r.method === 'POST' && r.location).map((r) => r.location!.split('/').pop()!);
+    const left: string[] = [];
+    for (const id of made) if (await tusServerHas(id)) left.push(id);
+    return left;
+  }
+
+  it('leaves nothing on the real server when canceled before the upload was created', async () => {
+    const { tusUrl } = await e2eServers();
+    const uploader = manager(tusUrl, { resume: false });
+    const [task] = await uploader.addFiles([await diskFile(4 * MiB, 'cancel-early.bin')]);
+    uploader.start();
+    await uploader.cancel(task.id);
+    expect(task.state).to.equal('canceled');
+    expect((await tusServerRequests()).filter((r) => r.method === 'POST')).to.deep.equal([]);
+  });
+
+  it('terminates an upload the real server made after the cancel, while the creation POST was in flight', async () => {
+    const { tusUrl } = await e2eServers();
+    await tusServerHoldPosts(true);
+    const uploader = manager(tusUrl, { resume: false });
+    const [task] = await uploader.addFiles([await diskFile(4 * MiB, 'cancel-creating.bin')]);
+    uploader.start();
+    while (!(await tusServerRequests()).some((r) => r.method === 'POST')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const canceled = uploader.cancel(task.id);
+    // The server makes the upload only after the page gave up on it, as a slow creation would.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await tusServerHoldPosts(false)).to.equal(1);
+    await canceled;
+    expect(task.state).to.equal('canceled');
+    const requests = await tusServerRequests();
+    const [post] = requests.filter((r) => r.method === 'POST');
+    expect(post.status).to.equal(201);
+    const id = post.location!.split('/').pop()!;
+    expect(requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).to.deep.equal([[`/files/${id}`, 204]]);
+    expect(requests.filter((r) => r.method === 'PATCH')).to.deep.equal([]);
+    expect(await uploadsLeft()).to.deep.equal([]);
+  });
+
+  it('terminates the upload on the real server when canceled after creation, mid-upload', async () => {
     const { tusUrl } = await e2eServers();
     const uploader = manager(tusUrl, { resume: false });
     const [task] = await uploader.addFiles([await diskFile(32 * MiB, 'cancel.bin')]);
@@ -126,7 +175,7 @@ describe('tus end to end over real HTTP', function () {
     const requests = await tusServerRequests();
     const deletion = requests.find((r) => r.method === 'DELETE');
     expect(deletion?.status).to.equal(204);
-    expect(await tusServerHas(deletion!.path.split('/').pop()!)).to.equal(false);
+    expect(await uploadsLeft()).to.deep.equal([]);
   });
 
   it('survives a connection to the emulator dropped mid-body and a 503 with Retry-After', async () => {

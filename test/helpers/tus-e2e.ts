@@ -31,6 +31,15 @@ export async function tusServerRequests(clear = false): Promise<TusServerRequest
   return (await getOk(`${tusAdminUrl}/requests`, { method: clear ? 'DELETE' : 'GET' })).json();
 }
 
+/**
+ * Holds every creation POST the real tus server gets from now on, before the server sees it; `false` lets the held
+ * ones through (even those whose client gave up) and stops holding. Resolves with how many were let through.
+ */
+export async function tusServerHoldPosts(hold: boolean): Promise<number> {
+  const { tusAdminUrl } = await e2eServers();
+  return ((await (await getOk(`${tusAdminUrl}/hold`, { method: hold ? 'POST' : 'DELETE' })).json()) as { released: number }).released;
+}
+
 /** Calls an admin route of the tus emulator on the emulator server. */
 export async function tusEmulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
   const { emulatorUrl } = await e2eServers();

@@ -19,6 +19,8 @@ export interface TusServerRequest {
   uploadOffset?: number;
   uploadLength?: number;
   contentLength?: number;
+  /** The Location a creation POST answered with. */
+  location?: string;
   /** True once the server is done with the request, its bytes (if any) on disk. */
   done: boolean;
 }
@@ -29,7 +31,7 @@ export interface TusServer {
   endpoint: string;
   /**
    * `http://127.0.0.1:P/__admin/tus`: `GET files/{id}` (stored bytes), `GET uploads/{id}` (the store's JSON record),
-   * `GET|DELETE requests` (the request log).
+   * `GET|DELETE requests` (the request log), `POST|DELETE hold` (hold creation POSTs back until released).
    */
   adminUrl: string;
   directory: string;
@@ -37,6 +39,12 @@ export interface TusServer {
 }
 
 const ID = /^[A-Za-z0-9_-]+$/;
+
+/** Creation POSTs kept from the tus server while a test holds them, to cancel while a creation is in flight. */
+interface PostHold {
+  on: boolean;
+  waiting: Array<() => void>;
+}
 
 function numberHeader(value: string | string[] | undefined): number | undefined {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
@@ -47,11 +55,11 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
   res.end(body);
 }
 
-async function serveAdmin(directory: string, log: TusServerRequest[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveAdmin(directory: string, log: TusServerRequest[], hold: PostHold, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = new URL(req.url ?? '/', 'http://x').pathname.slice(TUS_SERVER_ADMIN_PATH.length + 1);
   const [kind, id] = route.split('/');
   if (req.method === 'OPTIONS') {
-    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, DELETE' });
+    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST, DELETE' });
     res.end();
     return;
   }
@@ -59,6 +67,13 @@ async function serveAdmin(directory: string, log: TusServerRequest[], req: Incom
     const listed = JSON.stringify(log);
     if (req.method === 'DELETE') log.length = 0;
     send(res, 200, listed, 'application/json');
+    return;
+  }
+  if (kind === 'hold' && id === undefined && (req.method === 'POST' || req.method === 'DELETE')) {
+    hold.on = req.method === 'POST';
+    const released = hold.on ? 0 : hold.waiting.length;
+    for (const release of hold.waiting.splice(0)) release();
+    send(res, 200, JSON.stringify({ released }), 'application/json');
     return;
   }
   if ((kind === 'files' || kind === 'uploads') && id && ID.test(id) && req.method === 'GET') {
@@ -82,9 +97,10 @@ export async function startTusServer(): Promise<TusServer> {
   const directory = await mkdtemp(join(tmpdir(), 'mcu-tus-'));
   const tus = new Server({ path: TUS_SERVER_PATH, datastore: new FileStore({ directory }) });
   const log: TusServerRequest[] = [];
+  const hold: PostHold = { on: false, waiting: [] };
   const http = createServer((req, res) => {
     if (req.url?.startsWith(`${TUS_SERVER_ADMIN_PATH}/`)) {
-      void serveAdmin(directory, log, req, res).catch(() => res.destroy());
+      void serveAdmin(directory, log, hold, req, res).catch(() => res.destroy());
       return;
     }
     const entry: TusServerRequest = {
@@ -102,14 +118,25 @@ export async function startTusServer(): Promise<TusServer> {
     res.on('finish', () => {
       entry.status = res.statusCode;
     });
+    // @tus/server (through srvx) writes its headers as one flat [name, value, …] array, which getHeader never sees.
+    const writeHead = res.writeHead;
+    res.writeHead = ((...args: unknown[]) => {
+      const raw = args.find((arg): arg is unknown[] => Array.isArray(arg)) ?? [];
+      const at = raw.findIndex((item, index) => index % 2 === 0 && typeof item === 'string' && item.toLowerCase() === 'location');
+      if (at >= 0) entry.location = String(raw[at + 1]);
+      return (writeHead as (...all: unknown[]) => ServerResponse).apply(res, args);
+    }) as ServerResponse['writeHead'];
     if (req.method !== 'OPTIONS') log.push(entry);
     // A client that breaks off a PATCH (a pause) is routine; @tus/server keeps the bytes that arrived.
-    void tus
-      .handle(req, res)
-      .catch(() => res.destroy())
-      .finally(() => {
-        entry.done = true;
-      });
+    const handle = () =>
+      void tus
+        .handle(req, res)
+        .catch(() => res.destroy())
+        .finally(() => {
+          entry.done = true;
+        });
+    if (req.method === 'POST' && hold.on) hold.waiting.push(handle);
+    else handle();
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

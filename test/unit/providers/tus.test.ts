@@ -190,24 +190,70 @@ describe('tus requests', () => {
     expect(receipt2.offset).to.equal(16 * MiB);
   });
 
-  it('creates one partial upload per part when the server offers concatenation, and joins them in order at complete', async () => {
+  it('makes each partial upload when its part is sent, names it in the receipt, and joins them in part order at complete', async () => {
     const adapter = adapterWith();
     const { ctx, sent } = context(adapter, tusServer());
     const { session } = (await adapter.create(ctx)) as { session: TusSession };
     expect(session.mode).to.equal('concat');
     expect(adapter.sequentialParts!(session)).to.equal(false);
-    const posts = sent.filter((r) => r.method === 'POST');
-    expect(posts.map((r) => [r.headers?.['Upload-Concat'], r.headers?.['Upload-Length']])).to.deep.equal([
-      ['partial', String(8 * MiB)],
-      ['partial', String(8 * MiB)],
-      ['partial', String(4 * MiB)],
+    expect(sent.filter((r) => r.method === 'POST')).to.deep.equal([]);
+    const blob = new Blob([new Uint8Array(20 * MiB)]);
+    const receipts = [];
+    for (const [partNumber, offset, size] of [[3, 16 * MiB, 4 * MiB], [1, 0, 8 * MiB], [2, 8 * MiB, 8 * MiB]]) {
+      receipts.push(await adapter.uploadPart(ctx, session, { partNumber, offset, size, blob: blob.slice(offset, offset + size) }));
+      const [post, patch] = sent.slice(-2);
+      expect([post.method, post.headers?.['Upload-Concat'], post.headers?.['Upload-Length'], patch.method]).to.deep.equal(['POST', 'partial', String(size), 'PATCH']);
+    }
+    expect(receipts.map((r) => [r.partNumber, r.url])).to.deep.equal([
+      [3, 'https://tus.example/files/u1'],
+      [1, 'https://tus.example/files/u2'],
+      [2, 'https://tus.example/files/u3'],
     ]);
-    const result = await adapter.complete(ctx, session, []);
+    const result = await adapter.complete(ctx, session, [receipts[1], receipts[2], receipts[0]]);
     const final = sent[sent.length - 1];
-    expect(final.headers?.['Upload-Concat']).to.equal('final;https://tus.example/files/u1 https://tus.example/files/u2 https://tus.example/files/u3');
+    expect(final.headers?.['Upload-Concat']).to.equal('final;https://tus.example/files/u2 https://tus.example/files/u3 https://tus.example/files/u1');
     expect(final.headers).to.not.have.property('Upload-Length');
     expect(final.headers?.['Upload-Metadata']).to.contain(`filename ${btoa('plan.pdf')}`);
     expect(result).to.deep.equal({ location: 'https://tus.example/files/u4', fileId: 'u4' });
+  });
+
+  it('joins partial uploads named by saved receipts after a reload, and terminates them on abort', async () => {
+    const before = adapterWith();
+    const first = context(before, tusServer());
+    const { session } = (await before.create(first.ctx)) as { session: TusSession };
+    const blob = new Blob([new Uint8Array(20 * MiB)]);
+    const saved = [
+      await before.uploadPart(first.ctx, session, { partNumber: 1, offset: 0, size: 8 * MiB, blob: blob.slice(0, 8 * MiB) }),
+      await before.uploadPart(first.ctx, session, { partNumber: 2, offset: 8 * MiB, size: 8 * MiB, blob: blob.slice(8 * MiB, 16 * MiB) }),
+    ];
+    const reloaded = adapterWith();
+    const { ctx, sent } = context(reloaded, (request) =>
+      request.method === 'HEAD' ? response(200, { 'Upload-Offset': String(8 * MiB), 'Upload-Length': String(8 * MiB) }) : tusServer()(request),
+    );
+    const listed = await reloaded.listParts!({ ...ctx, receipts: saved }, session);
+    expect(listed.map((r) => [r.partNumber, r.url])).to.deep.equal([
+      [1, 'https://tus.example/files/u1'],
+      [2, 'https://tus.example/files/u2'],
+    ]);
+    await reloaded.abort!({ ...ctx, receipts: saved }, session);
+    expect(sent.filter((r) => r.method === 'DELETE').map((r) => r.url)).to.deep.equal(['https://tus.example/files/u1', 'https://tus.example/files/u2']);
+  });
+
+  it('terminates an upload whose creation POST came back after a pause or cancel, and stops with the abort reason', async () => {
+    const adapter = adapterWith({ concatenation: 'never' });
+    const controller = new AbortController();
+    const reason = { reason: 'cancel' };
+    const { ctx, sent } = context(adapter, (request) => {
+      if (request.method === 'POST') controller.abort(reason);
+      return tusServer()(request);
+    });
+    const outcome = await adapter.create({ ...ctx, signal: controller.signal }).catch((thrown: unknown) => thrown);
+    expect(outcome).to.equal(reason);
+    expect(sent.map((r) => [r.method, r.url])).to.deep.equal([
+      ['OPTIONS', 'https://tus.example/files/'],
+      ['POST', 'https://tus.example/files/'],
+      ['DELETE', 'https://tus.example/files/u1'],
+    ]);
   });
 
   it('declares no digest once it knows the server lacks the checksum extension, and sends no Upload-Checksum', async () => {
