@@ -8,7 +8,8 @@ interface SdkErrorShape {
 
 /**
  * The `mapError` of the S3 handler: what an error the AWS SDK threw means for the page. S3's 4xx answers keep their
- * code, status and message, which describe the page's own request. A storage failure (5xx), a redirect the SDK did
+ * code, status and message, which describe the page's own request, and a 501 (an operation the store does not offer)
+ * stays a 501. A storage failure (other 5xx), a redirect the SDK did
  * not follow (3xx, a bucket in another region) or no answer at all becomes a 502 with a generic message, the details
  * going to `onError`, since they can name the store's hosts. Anything else is not an SDK error (`undefined`).
  */
@@ -24,6 +25,8 @@ export function s3ErrorMapper(onError: (error: unknown) => void): (error: unknow
         const text = typeof message === 'string' && message !== '' && message !== 'UnknownError' ? message : code;
         return new HttpError(clientStatus(code, status), code, text.slice(0, 1000), requestId);
       }
+      // A store without the operation (ListParts on a minimal gateway) is no failure: the page falls back on what it has.
+      if (status === 501) return new HttpError(501, code, 'The storage service does not offer this operation.', requestId);
       onError(error);
       return new HttpError(502, code, 'The storage service failed to handle the request.', requestId);
     }

@@ -148,3 +148,39 @@ describe('createS3Handler options', () => {
     assert.throws(() => createS3Handler({ ...base, basePath: 'api' }), TypeError);
   });
 });
+
+describe('createS3Handler and stores without an operation', () => {
+  it('passes a 501 NotImplemented through as 501 (the page then resumes from its receipts), and other 5xx as 502', async () => {
+    const errors: unknown[] = [];
+    // A store as minimal gateways are: no ListParts (501), and a failing AbortMultipartUpload (503).
+    const store = {
+      send: async (command: { constructor: { name: string } }) => {
+        const status = command.constructor.name === 'ListPartsCommand' ? 501 : 503;
+        throw Object.assign(new Error('store says no'), {
+          name: status === 501 ? 'NotImplemented' : 'ServiceUnavailable',
+          $metadata: { httpStatusCode: status },
+        });
+      },
+    };
+    const server = await listen(
+      createS3Handler({
+        bucket: 'b',
+        region: 'us-east-1',
+        keyPrefix: 'uploads/',
+        s3Client: store as unknown as NonNullable<S3HandlerOptions['s3Client']>,
+        onError: (error) => errors.push(error),
+      }),
+    );
+    try {
+      const list = await fetch(`${server.url}/s3/multipart/up1?key=uploads/a.bin`);
+      assert.equal(list.status, 501);
+      assert.equal(((await list.json()) as { error: { code: string } }).error.code, 'NotImplemented');
+      assert.equal(errors.length, 0);
+      const abort = await fetch(`${server.url}/s3/multipart/up1?key=uploads/a.bin`, { method: 'DELETE' });
+      assert.equal(abort.status, 502);
+      assert.equal(errors.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
