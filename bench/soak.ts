@@ -241,7 +241,9 @@ async function soakRun(harness: Harness, provider: SoakProvider, seed: number, r
       const partCount = Math.max(1, Math.ceil(size / provider.partSize));
       const resent = provider.resentBytes({ size, partSize: provider.partSize, partCount, result: state.result, stats });
       const partFaults = firedFaults.filter((fault, i) => fault.fired > 0 && faults[i]?.onPart).length;
-      const allowance = resendAllowance(provider, size, stops, partFaults, CONCURRENCY);
+      // A fault that ends the session on the store (a tus upload's own expiry) warrants sending the whole file again.
+      const sessionLost = firedFaults.some((fault, i) => fault.fired > 0 && provider.sessionEnding.includes(faults[i]!.kind));
+      const allowance = resendAllowance(provider, size, stops, partFaults, CONCURRENCY) + (sessionLost ? size : 0);
       tally.resentBytes += resent;
       tally.beyondBytes += Math.max(0, resent - allowance);
       if (resent > allowance) fail(`re-sent ${resent} B, more than the ${allowance} B in flight at the stops and faults`);
