@@ -19,6 +19,7 @@ import { createHasher } from '../src/hashing/hashers.js';
 import type { HashAlgorithm } from '../src/providers/adapter.js';
 import type { S3Checksum } from '../src/providers/s3.js';
 import type { Measurement } from './bench-page.js';
+import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
 const SLICE_SIZE = 8 * MiB;
@@ -27,17 +28,6 @@ const RUN_TIMEOUT_MS = 180_000;
 const ALGORITHMS: HashAlgorithm[] = ['md5', 'sha1', 'sha256', 'crc32', 'crc32c', 'crc64', 'crc64nvme'];
 /** The "one read feeds every hasher" case. */
 const COMBINED: HashAlgorithm[] = ['md5', 'sha1', 'sha256', 'crc64'];
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-  '--js-flags=--expose-gc',
-];
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -266,7 +256,7 @@ async function main(): Promise<void> {
     await vite.listen();
     closers.push(() => vite.close());
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'] });
     closers.push(() => browser.close());
     const page = await browser.newPage();
     page.on('pageerror', (error) => log(`  page exception: ${error.message}`));

@@ -21,21 +21,12 @@ import { startEmulatorServer } from '../src/emulators/node-server.js';
 import type { SoakSetup, SoakState } from './soak-page.js';
 import { drawRun, STALL_MS } from './soak-draw.js';
 import { resendAllowance, SOAK_FAULT_KINDS, SOAK_PROVIDERS, type SoakFaultKind, type SoakProvider } from './soak-providers.js';
+import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
 const CONCURRENCY = 3;
 const RUN_DEADLINE_MS = 90_000;
 const POLL_MS = 50;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 /** Chromium logs every non-2xx response and aborted request as a console error; the faults cause those on purpose. */
 const NETWORK_NOISE = /^Failed to load resource|net::ERR_/;
 /** A connection the server breaks before any header reads, to Chromium, as a cross-origin response without CORS. */
