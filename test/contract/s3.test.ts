@@ -295,16 +295,18 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     }
   });
 
+  /** The companion backend behind `route`, as a backend would be that drops the checksum the page asked it to sign. */
+  const backendDroppingChecksum = (route: string) =>
+    http.get(route, async ({ request }) => {
+      const url = new URL(request.url);
+      url.searchParams.delete('checksumAlgorithm');
+      url.searchParams.delete('checksum');
+      return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), new Request(url, { headers: request.headers }));
+    });
+
   it('says a backend left a header unsigned (HeadersNotSigned), not that it signed the wrong bucket or key', async () => {
     // A backend that drops the checksum the page asked for: the page still sends x-amz-checksum-crc32c.
-    worker.use(
-      http.get('*/api/s3/multipart/:uploadId/:partNumber', async ({ request }) => {
-        const url = new URL(request.url);
-        url.searchParams.delete('checksumAlgorithm');
-        url.searchParams.delete('checksum');
-        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), new Request(url, { headers: request.headers }));
-      }),
-    );
+    worker.use(backendDroppingChecksum('*/api/s3/multipart/:uploadId/:partNumber'));
     try {
       const { error } = await upload(setup({ checksum: 'crc32c' }), fileOf(10 * MiB + 1).file);
       expect(error?.code).to.equal('provider-rejected');
@@ -319,14 +321,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
   });
 
   it('names the unsigned checksum header of a single PUT too', async () => {
-    worker.use(
-      http.get('*/api/s3/params', async ({ request }) => {
-        const url = new URL(request.url);
-        url.searchParams.delete('checksumAlgorithm');
-        url.searchParams.delete('checksum');
-        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), new Request(url, { headers: request.headers }));
-      }),
-    );
+    worker.use(backendDroppingChecksum('*/api/s3/params'));
     try {
       const { error } = await upload(setup({ checksum: 'sha256' }), fileOf(1000, 'unsigned.txt').file);
       expect(error?.code).to.equal('provider-rejected');

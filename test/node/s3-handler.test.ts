@@ -4,8 +4,6 @@ import { s3Checksum } from '../../src/emulators/checksums.js';
 import {
   EMULATOR_S3_BASE_PATH,
   EMULATOR_S3_BUCKET,
-  EMULATOR_S3_CREDENTIALS,
-  EMULATOR_S3_REGION,
   startEmulatorServer,
 } from '../../src/emulators/node-server.js';
 import type { EmulatorServer } from '../../src/emulators/node-server.js';
@@ -13,6 +11,7 @@ import { createS3Handler } from '../../src/server/s3-handler.js';
 import type { S3HandlerOptions, S3KeyInput } from '../../src/server/s3-handler.js';
 import { listen } from './helpers/listen.js';
 import type { Listening } from './helpers/listen.js';
+import { emulatorS3Options } from './helpers/s3-emulator-options.js';
 
 let emulator: EmulatorServer;
 const servers: Listening[] = [];
@@ -20,10 +19,7 @@ const servers: Listening[] = [];
 async function serveHandler(options: Partial<S3HandlerOptions> = {}): Promise<Listening> {
   const server = await listen(
     createS3Handler({
-      bucket: EMULATOR_S3_BUCKET,
-      region: EMULATOR_S3_REGION,
-      endpoint: `${emulator.url}${EMULATOR_S3_BASE_PATH}`,
-      credentials: { ...EMULATOR_S3_CREDENTIALS },
+      ...emulatorS3Options(emulator),
       keyPrefix: 'uploads/',
       ...options,
     }),

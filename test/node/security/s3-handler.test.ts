@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  EMULATOR_S3_BASE_PATH,
-  EMULATOR_S3_BUCKET,
-  EMULATOR_S3_CREDENTIALS,
-  EMULATOR_S3_REGION,
-  startEmulatorServer,
-} from '../../../src/emulators/node-server.js';
+import { startEmulatorServer } from '../../../src/emulators/node-server.js';
 import type { EmulatorServer } from '../../../src/emulators/node-server.js';
 import { createS3Handler } from '../../../src/server/s3-handler.js';
 import type { S3Action, S3HandlerOptions } from '../../../src/server/s3-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
 import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
+import { emulatorS3Options } from '../helpers/s3-emulator-options.js';
 
 // The attacks of issue 9 on createS3Handler, each over real HTTP against the strict S3 emulator.
 
@@ -30,10 +25,7 @@ const bearerPrincipal = (request: Request): string | false =>
 async function serveHandler(options: Partial<S3HandlerOptions> = {}): Promise<string> {
   const server = await listen(
     createS3Handler({
-      bucket: EMULATOR_S3_BUCKET,
-      region: EMULATOR_S3_REGION,
-      endpoint: `${emulator.url}${EMULATOR_S3_BASE_PATH}`,
-      credentials: { ...EMULATOR_S3_CREDENTIALS },
+      ...emulatorS3Options(emulator),
       keyPrefix: 'uploads',
       onError: () => undefined,
       ...options,

@@ -146,16 +146,21 @@ describe('UploadManager', () => {
     expect(memory.attempts).to.deep.equal([1, 2, 3, 3, 4]);
   });
 
-  it('resumes after a reload: a new manager on the same IndexedDB sends only the missing parts', async () => {
-    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
-    const first = setup({}, { concurrency: 1 }, memory).manager;
-    const file = fileOf(96 * KiB);
+  /** A page that uploaded about half of `file` through `adapter`, one part at a time, paused and went away. */
+  async function leftHalfway(adapter: MemoryAdapter, file: File): Promise<void> {
+    const first = setup({}, { concurrency: 1 }, adapter).manager;
     await first.addFiles([file]);
     first.start();
     await once(first, 'task-progress', (d) => d.progress.bytesSent >= 48 * KiB);
     first.pause();
     await once(first, 'task-state', (d) => d.state === 'paused');
     first.dispose();
+  }
+
+  it('resumes after a reload: a new manager on the same IndexedDB sends only the missing parts', async () => {
+    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
+    const file = fileOf(96 * KiB);
+    await leftHalfway(memory, file);
     const sentBefore = memory.attempts.length;
     const stored = [...[...memory.parts.values()][0].keys()];
 
@@ -184,14 +189,8 @@ describe('UploadManager', () => {
         throw new UploadError(UploadErrorCode.ProviderRejected, 'No ListParts here.', { status: 405, unsupported: true });
       },
     };
-    const first = setup({}, { concurrency: 1 }, unlisting).manager;
     const file = fileOf(96 * KiB);
-    await first.addFiles([file]);
-    first.start();
-    await once(first, 'task-progress', (d) => d.progress.bytesSent >= 48 * KiB);
-    first.pause();
-    await once(first, 'task-state', (d) => d.state === 'paused');
-    first.dispose();
+    await leftHalfway(unlisting, file);
     const sentBefore = memory.attempts.length;
     const stored = [...[...memory.parts.values()][0].keys()];
 
