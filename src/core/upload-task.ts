@@ -24,6 +24,11 @@ import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 /** Why a task's requests were aborted: pausing is not a failure (Uppy's pausing reason). */
 export const PAUSE_REASON = Object.freeze({ reason: 'pause' });
 export const CANCEL_REASON = Object.freeze({ reason: 'cancel' });
+/**
+ * How often one start may begin anew after the provider lost its session (an expiry mid-upload, say). More than once,
+ * since a long upload can outlive several sessions; bounded, so a provider that loses every session cannot loop.
+ */
+const MAX_START_OVERS = 3;
 
 /** What a task needs from its manager; read at each step, so option changes apply to the next step. */
 export interface TaskEnvironment {
@@ -126,6 +131,8 @@ export class UploadTask {
     await this.#running;
     this.#setState(UploadState.Canceled);
     const { adapter } = this.#env;
+    // A file added again after a reload and canceled before it ran still has the earlier page's upload on the server.
+    const releaseLock = this.#session === undefined ? await this.#claimCheckpoint() : null;
     if (this.#session !== undefined && adapter.abort) {
       const controller = new AbortController();
       try {
@@ -136,9 +143,22 @@ export class UploadTask {
     }
     await this.#forgetCheckpoint();
     this.#session = undefined;
+    releaseLock?.();
   }
 
-  async #run(mayStartOver = true): Promise<void> {
+  /**
+   * Loads this file's checkpoint, unless another tab holds the file (its upload is that tab's to cancel). Returns the
+   * lock to release, or null when there is nothing to claim.
+   */
+  async #claimCheckpoint(): Promise<(() => void) | null> {
+    if (!this.#store()) return null;
+    this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+    const releaseLock = await tryLockFile(this.#fingerprint);
+    if (releaseLock) await this.#loadCheckpoint();
+    return releaseLock;
+  }
+
+  async #run(startOversLeft = MAX_START_OVERS): Promise<void> {
     const controller = new AbortController();
     this.#controller = controller;
     const { signal } = controller;
@@ -172,7 +192,7 @@ export class UploadTask {
       if (signal.aborted && signal.reason === CANCEL_REASON) return;
       const error = toUploadError(thrown);
       // A provider without a listing (or whose session expired mid-upload) only says so when a part or complete fails.
-      startOver = mayStartOver && error.code === UploadErrorCode.NotFound && this.#session !== undefined;
+      startOver = startOversLeft > 0 && error.code === UploadErrorCode.NotFound && this.#session !== undefined;
       if (startOver) {
         this.#env.emit('warning', { taskId: this.id, error });
       } else {
@@ -188,7 +208,7 @@ export class UploadTask {
       releaseLock?.();
       if (startOver) await this.#dropSession();
     }
-    if (startOver) await this.#run(false);
+    if (startOver) await this.#run(startOversLeft - 1);
   }
 
   /** Forgets a session the provider no longer has, with its parts and hash state, so that the next run creates anew. */
@@ -253,6 +273,7 @@ export class UploadTask {
         }
       }
     }
+    if (adapter.prepare) await retry(() => adapter.prepare!(ctx));
     this.#startHashing(plan);
 
     if (this.#session === undefined) {
@@ -415,6 +436,7 @@ export class UploadTask {
       get receipts() {
         return receipts();
       },
+      saveSession: () => this.#saveCheckpoint(plan),
       send: (request, options) =>
         this.#send(request, options?.outlivesAbort ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress),
       digest: (name, partNumber) => {

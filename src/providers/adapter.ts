@@ -121,6 +121,11 @@ export interface AdapterContext {
   signal: AbortSignal;
   /** The parts the engine holds receipts for, as it holds them now; after a reload, at first those the checkpoint kept. */
   receipts?: readonly PartReceipt[];
+  /**
+   * Writes the session to the checkpoint again, for an adapter that adds to it after `create` (a tus partial upload
+   * made when its part starts): what the server holds is then known after a reload even before the part is done.
+   */
+  saveSession?(): Promise<void>;
 }
 
 /**
@@ -130,6 +135,11 @@ export interface AdapterContext {
 export interface ProviderAdapter<Session = unknown> {
   readonly id: string;
   readonly limits: PartLimits;
+  /**
+   * Learns what the provider offers before anything is hashed (tus: its extensions and checksum algorithms), so that
+   * `digests` asks only for what will be sent. Called once per run, before `digests`.
+   */
+  prepare?(ctx: AdapterContext): Promise<void>;
   /** The digests this adapter needs, for this file. */
   digests(file: FileDescription): DigestSpec[];
   /** Overrides the generic planner (e.g. a single request below a threshold). */

@@ -59,12 +59,19 @@ export interface TusAdapterOptions {
 /**
  * Where a tus upload stands. In plain mode `url` is left out when it must not be persisted: a URL with a query string
  * may carry a credential, and `noPersistUploadUrl` asks for it. It is then kept in memory under `ref`. In
- * concatenation mode each partial upload is made when its part is sent, and its URL goes into that part's receipt
- * (under the same rule).
+ * concatenation mode each partial upload is made when its part is sent, and its URL goes into `partials` by part
+ * number (under the same rule) as soon as it exists, so that after a reload it is continued or terminated, never
+ * left on the server.
  */
 export type TusSession =
   | { mode: 'plain'; ref: string; url?: string; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean }
-  | { mode: 'concat'; ref: string; checksum?: Exclude<TusChecksum, 'none'>; terminate: boolean };
+  | {
+      mode: 'concat';
+      ref: string;
+      checksum?: Exclude<TusChecksum, 'none'>;
+      terminate: boolean;
+      partials?: Record<number, string>;
+    };
 
 /** A part's receipt; in concatenation mode it names the partial upload that holds the part, where that may be kept. */
 type TusReceipt = PartReceipt & { offset: number; url?: string };
@@ -294,10 +301,16 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     return memoryUrls.get(session.ref)?.[0] ?? (session.mode === 'plain' ? session.url : undefined);
   }
 
-  /** The partial upload of a part in concatenation mode: made in this page, or named by the part's saved receipt. */
+  /**
+   * The partial upload of a part in concatenation mode: made in this page, or named by the saved session or (in
+   * checkpoints written before sessions named their partials) by the part's saved receipt.
+   */
   function partialUrl(session: TusSession, partNumber: number, receipts: readonly PartReceipt[] = []): string | undefined {
+    const inMemory = memoryUrls.get(session.ref)?.[partNumber - 1];
+    if (inMemory) return inMemory;
+    if (session.mode === 'concat' && session.partials?.[partNumber]) return session.partials[partNumber];
     const saved = receipts.find((receipt) => receipt.partNumber === partNumber)?.url;
-    return memoryUrls.get(session.ref)?.[partNumber - 1] ?? (typeof saved === 'string' ? saved : undefined);
+    return typeof saved === 'string' ? saved : undefined;
   }
 
   function remember(session: TusSession, partNumber: number, url: string): void {
@@ -328,12 +341,18 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
    */
   const canRecreate = (session: TusSession, part: Part) => session.mode === 'concat' || part.partNumber === 1;
 
+  /** Makes the upload a part goes to, and writes its URL into the checkpoint where it may be kept. */
   async function recreate(ctx: AdapterContext, session: TusSession, part: Part): Promise<string> {
     const url =
       session.mode === 'plain'
         ? await createUpload(ctx, { 'Upload-Length': String(ctx.file.size), ...metadataHeader(ctx.file) })
         : await createUpload(ctx, { 'Upload-Length': String(part.size), 'Upload-Concat': 'partial' });
     remember(session, session.mode === 'plain' ? 1 : part.partNumber, url);
+    if (persistable(url)) {
+      if (session.mode === 'plain') session.url = url;
+      else session.partials = { ...session.partials, [part.partNumber]: url };
+      await ctx.saveSession?.();
+    }
     return url;
   }
 
@@ -371,6 +390,10 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
     id: 'tus',
     target: endpoint,
     limits,
+
+    async prepare(ctx) {
+      settled = await discover(ctx);
+    },
 
     digests(): DigestSpec[] {
       if (!checksumOffered(settled)) return [];
@@ -445,10 +468,8 @@ export function createTusAdapter(options: TusAdapterOptions = {}): ProviderAdapt
           if (thrown instanceof UploadError && thrown.code === UploadErrorCode.NotFound) continue;
           throw thrown;
         }
-        if (offset === size) {
-          remember(session, partNumber, url);
-          receipts.push({ partNumber, size, offset: size, url });
-        }
+        remember(session, partNumber, url);
+        if (offset === size) receipts.push({ partNumber, size, offset: size, url });
       }
       return receipts;
     },

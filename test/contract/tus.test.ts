@@ -143,11 +143,16 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(final.metadata.filename).to.equal('parallel.bin');
   });
 
-  it('keeps to core and creation on a server without checksum or concatenation, and stops hashing once it knows', async () => {
+  it('keeps to core and creation on a server without checksum or concatenation, and hashes nothing at all', async () => {
     const adapter = createTusAdapter({ endpoint: endpointOf(bare) });
     const { file, bytes } = fileOf(2 * MiB + 9);
-    const { result, error } = await upload(setup(bare, {}, {}, adapter), file);
+    const manager = setup(bare, {}, {}, adapter);
+    const hashed: number[] = [];
+    manager.addEventListener('task-progress', (event) => void hashed.push(event.detail.progress.bytesHashed ?? 0));
+    const { result, error } = await upload(manager, file);
     expect(error).to.equal(undefined);
+    expect(hashed.length).to.be.greaterThan(0);
+    expect(Math.max(...hashed)).to.equal(0);
     expect(bare.getUpload(result!.fileId as string)).to.deep.equal(bytes);
     expect(bare.stats.patches.map((patch) => patch.checksum)).to.deep.equal([undefined, undefined, undefined]);
     expect(adapter.digests({ name: 'next.bin', size: 10, type: '', lastModified: 0 })).to.deep.equal([]);
@@ -349,6 +354,35 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(plain.getUpload(result.fileId as string)).to.deep.equal(bytes);
   });
 
+  it('continues a partial upload made before the reload from its offset, and makes no second one for that part', async () => {
+    const { file, bytes } = fileOf(4 * MiB, 'half-made.bin', 11);
+    full.faults.delay(1500, { operation: 'Patch', times: 4 });
+    await uploadUntil(setup(full, {}, { concurrency: 2 }), file, async () => full.stats.partialCreate >= 2 && (await storedRecords()).join().includes('"partials"'));
+    expect(await hasReceipt()).to.equal(false);
+    const [record] = await storedRecords();
+    const partials = (JSON.parse(record) as { session: TusSession & { partials?: Record<string, string> } }).session.partials ?? {};
+    const madeBefore = Object.keys(partials).length;
+    expect(madeBefore).to.be.within(1, 2);
+
+    const { result, error } = await upload(setup(full, {}, { concurrency: 2 }), file);
+    expect(error).to.equal(undefined);
+    expect(full.stats.partialCreate).to.equal(4);
+    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.listUploads().filter((stored) => stored.concat === 'partial').length).to.equal(4);
+  });
+
+  it('terminates a partial upload made before the reload when the resumed upload is canceled', async () => {
+    const { file } = fileOf(4 * MiB, 'left-behind.bin', 12);
+    full.faults.delay(1500, { operation: 'Patch', times: 4 });
+    await uploadUntil(setup(full, {}, { concurrency: 2 }), file, async () => full.stats.partialCreate >= 1 && (await storedRecords()).join().includes('"partials"'));
+    expect(full.listUploads().length).to.be.greaterThan(0);
+
+    const second = setup(full, {}, { concurrency: 2 });
+    const [task] = await second.addFiles([file]);
+    await second.cancel(task.id);
+    expect(full.listUploads()).to.deep.equal([]);
+  });
+
   it('resumes partial uploads after a reload, re-sending none that the server holds in full', async () => {
     const { file, bytes } = fileOf(6 * MiB, 'resume-parallel.bin');
     full.faults.delay(100, { operation: 'Patch', times: 20 });
@@ -359,7 +393,9 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const patchesBefore = full.stats.patches.length;
     const madeBefore = full.stats.partialCreate;
     const [record] = await storedRecords();
-    const saved = (JSON.parse(record) as { receipts: Array<{ url?: string }> }).receipts;
+    const checkpoint = JSON.parse(record) as { receipts: Array<{ url?: string }>; session: { partials?: Record<string, string> } };
+    const saved = checkpoint.receipts;
+    const begun = Object.keys(checkpoint.session.partials ?? {}).length;
     expect(saved.length).to.be.at.least(1);
     expect(saved.every((receipt) => receipt.url?.startsWith(`${endpointOf(full)}/`))).to.equal(true);
 
@@ -369,8 +405,8 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     second.start();
     const { result } = await done;
     expect(task.resumed).to.equal(true);
-    // Only the parts without a saved receipt get a partial upload anew: those in flight at the reload, and those not begun.
-    expect(full.stats.partialCreate - madeBefore).to.equal(6 - saved.length);
+    // Only the parts not begun before the reload get a partial upload; those in flight continue where they were.
+    expect(full.stats.partialCreate - madeBefore).to.equal(6 - begun);
     expect(full.stats.head).to.be.at.least(saved.length);
     expect(full.stats.patches.slice(patchesBefore).filter((patch) => finished.has(patch.id))).to.deep.equal([]);
     expect(full.getUpload(result.fileId as string)).to.deep.equal(bytes);
@@ -481,6 +517,22 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       if (error) seen.push(error);
       expect(seen.map((e) => [e.code, e.status])).to.deep.include(['not-found', 410]);
       expect(retried).to.deep.equal([]);
+    });
+
+    it('not found: an upload that expires twice mid-way starts over each time, with a warning each, and completes', async () => {
+      plain.faults.expireUrls({ operation: 'Patch', partNumber: 2 });
+      const manager = setup(plain, {}, { concurrency: 1 });
+      const seen: UploadError[] = [];
+      manager.addEventListener('warning', (event) => {
+        seen.push(event.detail.error);
+        if (seen.length === 1) plain.faults.expireUrls({ operation: 'Patch', partNumber: 3 });
+      });
+      const { file, bytes } = fileOf(3 * MiB + 1, 'twice.bin', 13);
+      const { result, error } = await upload(manager, file);
+      expect(error).to.equal(undefined);
+      expect(seen.map((e) => e.code)).to.deep.equal(['not-found', 'not-found']);
+      expect(plain.stats.create).to.equal(3);
+      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('server: waits as long as a 503 Retry-After asks, and gives up with server-error on a lasting 500', async () => {
