@@ -47,7 +47,7 @@ export type S3BackendRequest =
   | { kind: 'list-parts'; key: string; uploadId: string }
   | { kind: 'complete'; key: string; uploadId: string; parts: Array<{ PartNumber: number; ETag: string }> }
   | { kind: 'abort'; key: string; uploadId: string }
-  | { kind: 'single'; filename: string; type: string; size: number; checksum?: { algorithm: string; value: string } };
+  | { kind: 'single'; filename: string; type: string; size: number; checksum?: { algorithm: string; value: string }; key?: string };
 
 /** The backend's answers, by request kind (Companion's JSON shapes). */
 export interface S3BackendResponses {
@@ -76,8 +76,11 @@ export interface S3AdapterOptions {
   metadata?: Record<string, string>;
 }
 
-/** Where the upload stands on the provider. Holds no URL and no credential. */
-export type S3Session = { mode: 'multipart'; key: string; uploadId: string } | { mode: 'single' };
+/**
+ * Where the upload stands on the provider. Holds no URL and no credential. A single PUT keeps the key its first
+ * signature named, so that signing again (after expiry or a reload) asks for the same object.
+ */
+export type S3Session = { mode: 'multipart'; key: string; uploadId: string } | { mode: 'single'; key?: string };
 
 const ERROR_MESSAGES: Record<string, [UploadErrorCode, string]> = {
   AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused access. The backend may be signing for the wrong bucket or key.'],
@@ -256,6 +259,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
             filename: request.filename,
             type: request.type,
             size: String(request.size),
+            ...(request.key ? { key: request.key } : {}),
             ...(request.checksum?.algorithm === 'md5' ? { contentMd5: request.checksum.value } : {}),
             ...(request.checksum && request.checksum.algorithm !== 'md5'
               ? { checksumAlgorithm: request.checksum.algorithm, checksum: request.checksum.value }
@@ -289,6 +293,8 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
   /**
    * The signed single PUT of each session, kept in memory only (a checkpoint never holds a URL): every retry sends to
    * the same key, so a response lost after the store kept the bytes cannot leave a second object under a fresh key.
+   * Its key goes into the session, and a new signature (after expiry or a reload) asks for that key again; a backend
+   * that will not let the page name its key (createS3Handler without a principal) answers with a new one.
    */
   const signedSingles = new WeakMap<S3Session, { params: S3BackendResponses['single']; validUntil: number }>();
 
@@ -306,8 +312,13 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       type: ctx.file.type || 'application/octet-stream',
       size: ctx.file.size,
       checksum: check,
+      ...(session.mode === 'single' && session.key ? { key: session.key } : {}),
     });
     if (typeof params.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s params answer lacks `url`.');
+    if (session.mode === 'single' && typeof params.key === 'string' && params.key !== session.key) {
+      session.key = params.key;
+      await ctx.saveSession?.();
+    }
     const lifetime = typeof params.expires === 'number' ? params.expires * 1000 : Infinity;
     const validUntil = asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
     signedSingles.set(session, { params, validUntil });
@@ -373,7 +384,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
             body: part.blob,
           });
         } catch (thrown) {
-          // Only a lapsed signature warrants a new one (and so a new key); any other failure retries the same PUT.
+          // Only a lapsed signature warrants a new one; any other failure retries the same PUT.
           if (thrown instanceof UploadError && thrown.code === UploadErrorCode.UrlExpired) signedSingles.delete(session);
           throw thrown;
         }

@@ -64,7 +64,7 @@ export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorC
 
 /** The JSON body of every error a server handler answers: `{ error: { code, message } }`. */
 export interface ErrorBody {
-  error: { code: string; message: string; requestId?: string };
+  error: { code: string; message: string; requestId?: string; partNumber?: number };
 }
 
 /** An error a handler turns into a JSON response with its own status and a stable code. */
@@ -74,19 +74,28 @@ export class HttpError extends Error {
   readonly code: string;
   readonly requestId: string | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** The part a store refused, where it names one (S3 `InvalidPart`). */
+  readonly partNumber: number | undefined;
 
-  constructor(status: number, code: string, message: string, extra: { requestId?: string; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    extra: { requestId?: string; headers?: Record<string, string>; partNumber?: number } = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.requestId = extra.requestId;
     this.headers = extra.headers;
+    this.partNumber = extra.partNumber;
   }
 
   /** The error as `{ error: { code, message } }`, with URLs cut to origin and path so no signature can leak. */
   toBody(): ErrorBody {
     const error: ErrorBody['error'] = { code: this.code, message: redactUrls(this.message) };
     if (this.requestId !== undefined) error.requestId = this.requestId;
+    if (this.partNumber !== undefined) error.partNumber = this.partNumber;
     return { error };
   }
 }

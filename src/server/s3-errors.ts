@@ -4,6 +4,8 @@ interface SdkErrorShape {
   name?: unknown;
   message?: unknown;
   $metadata?: { httpStatusCode?: number; requestId?: string };
+  /** S3's `<PartNumber>` of an `InvalidPart` answer, which the SDK copies onto the error. */
+  PartNumber?: unknown;
 }
 
 /**
@@ -16,14 +18,16 @@ interface SdkErrorShape {
 export function s3ErrorMapper(onError: (error: unknown) => void): (error: unknown) => HttpError | undefined {
   return (error) => {
     if (typeof error !== 'object' || error === null) return undefined;
-    const { name, message, $metadata } = error as SdkErrorShape;
+    const { name, message, $metadata, PartNumber } = error as SdkErrorShape;
     const status = $metadata?.httpStatusCode;
     const requestId = $metadata?.requestId !== undefined ? { requestId: $metadata.requestId } : {};
     if (typeof status === 'number' && status >= 300) {
       const code = typeof name === 'string' && name !== '' ? name : `Http${status}`;
       if (status >= 400 && status < 500) {
         const text = typeof message === 'string' && message !== '' && message !== 'UnknownError' ? message : code;
-        return new HttpError(clientStatus(code, status), code, text.slice(0, 1000), requestId);
+        // The refused part's number lets the page send that part again rather than every part it took on trust.
+        const partNumber = code === 'InvalidPart' && /^\d{1,5}$/.test(String(PartNumber)) ? { partNumber: Number(PartNumber) } : {};
+        return new HttpError(clientStatus(code, status), code, text.slice(0, 1000), { ...requestId, ...partNumber });
       }
       // A store without the operation (ListParts on a minimal gateway) is no failure: the page falls back on what it has.
       if (status === 501) return new HttpError(501, code, 'The storage service does not offer this operation.', requestId);

@@ -231,8 +231,11 @@ function optionalPeer<T>(name: string, loading: Promise<T>): Promise<T> {
  * - `POST /s3/multipart/{uploadId}/complete?key=` JSON `{ parts: [{ PartNumber, ETag }, ...] }` → `{ location, key, etag }`
  * - `DELETE /s3/multipart/{uploadId}?key=` → `{}`
  * - `GET /s3/params?filename=&type=[&size=][&metadata[name]=]` → a POST policy `{ method: 'POST', url, fields, key,
- *   expires }`, as Companion answers Uppy; with `&method=PUT[&contentMd5=][&checksumAlgorithm=&checksum=]` a presigned
- *   PUT `{ method: 'PUT', url, fields: {}, headers, key, expires }` instead.
+ *   expires }`, as Companion answers Uppy; with `&method=PUT[&contentMd5=][&checksumAlgorithm=&checksum=][&key=]` a
+ *   presigned PUT `{ method: 'PUT', url, fields: {}, headers, key, expires }` instead. `key` asks to sign the key an
+ *   earlier answer named (a retry after expiry or a reload, so one file stays one object); it is honoured only when
+ *   `authorize` names a principal and the key lies in its directory (403 otherwise), and ignored without a
+ *   principal, where the page must not choose keys: the answer then names a new one.
  *
  * Integrity: with `contentMd5` (base64 MD5 of the part) the URL signs `Content-MD5`; with `checksumAlgorithm`
  * (CRC32, CRC32C, SHA1, SHA256, CRC64NVME) and `checksum` (base64) it signs `x-amz-checksum-<algorithm>`. Both stay
@@ -364,6 +367,13 @@ function createRoutes(config: HandlerConfig): Routes {
     return key;
   };
 
+  /** A key the page asks to sign again, which must lie in the principal's own directory. */
+  const ownKey = (principal: string, requested: string | null): string => {
+    const key = validateKey(requested);
+    if (!key.startsWith(prefixFor(config.keyPrefix, principal))) throw forbidden();
+    return key;
+  };
+
   /**
    * Asks `authorize` about a call on an existing upload and binds its key to the principal: a key outside the
    * principal's directory is refused like `authorize` refusing, before S3 is asked, so a stranger cannot tell
@@ -418,7 +428,7 @@ function createRoutes(config: HandlerConfig): Routes {
     requireSize(object.size, config.maxFileSize);
     const digestHeaders = parseDigestHeaders(query);
     const principal = await principalFor(config.authorize, request, { kind: 'sign-put', ...object });
-    const key = newKey(request, principal, object);
+    const key = principal === undefined || !query.has('key') ? newKey(request, principal, object) : ownKey(principal, query.get('key'));
     const url = await presignPut(
       { Bucket: bucket, Key: key, ContentType: object.type, ...(object.size !== undefined && { ContentLength: object.size }) },
       digestHeaders,

@@ -169,7 +169,8 @@ export function companionBackendHandlers(emulator: S3Emulator, options: Companio
     required(url, 'size');
     const filename = required(url, 'filename');
     const type = url.searchParams.get('type') || 'application/octet-stream';
-    const key = `uploads/${crypto.randomUUID()}/${filename}`;
+    // As createS3Handler with a principal does: the key an earlier answer named is signed again when asked.
+    const key = url.searchParams.get('key') ?? `uploads/${crypto.randomUUID()}/${filename}`;
     const digests = digestHeaders(url);
     const signed = await emulator.presign({ method: 'PUT', key, expiresIn, headers: digests });
     return json({

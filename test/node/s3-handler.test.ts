@@ -145,6 +145,28 @@ describe('createS3Handler options', () => {
   });
 });
 
+describe('createS3Handler completion', () => {
+  it("names the part S3 refused with InvalidPart, so the page re-sends that part only", async () => {
+    const { url } = await serveHandler();
+    const created = await fetch(`${url}/s3/multipart`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'p.bin', type: 'application/octet-stream' }),
+    }).then((response) => response.json() as Promise<{ key: string; uploadId: string }>);
+    const key = `key=${encodeURIComponent(created.key)}`;
+    const signed = await getJson(`${url}/s3/multipart/${encodeURIComponent(created.uploadId)}/1?${key}`);
+    const stored = await fetch(signed.body.url, { method: 'PUT', body: new Uint8Array(5 * 1024 * 1024) });
+    const answer = await getJson(`${url}/s3/multipart/${encodeURIComponent(created.uploadId)}/complete?${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parts: [{ PartNumber: 1, ETag: stored.headers.get('etag') }, { PartNumber: 2, ETag: '"0123456789abcdef0123456789abcdef"' }] }),
+    });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error.code, 'InvalidPart');
+    assert.equal(answer.body.error.partNumber, 2);
+  });
+});
+
 describe('createS3Handler and stores without an operation', () => {
   it('passes a 501 NotImplemented through as 501 (the page then resumes from its receipts), and other 5xx as 502', async () => {
     const errors: unknown[] = [];

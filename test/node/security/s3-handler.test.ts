@@ -115,6 +115,27 @@ describe('createS3Handler: uploads are bound to the principal that created them'
     assert.deepEqual(stored?.bytes, new Uint8Array([...(victimBytes[0] as Uint8Array), ...(victimBytes[1] as Uint8Array)]));
   });
 
+  it("signs a single PUT again for the key an earlier answer named, only in the principal's own directory", async () => {
+    const first = await call(`${api}/s3/params?method=PUT&filename=once.bin&type=application/octet-stream&size=3`, { as: 'alice' });
+    assert.equal(first.status, 200, first.text);
+    const again = await call(
+      `${api}/s3/params?method=PUT&filename=once.bin&type=application/octet-stream&size=3&${keyQuery(first.json.key)}`,
+      { as: 'alice' },
+    );
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.key, first.json.key);
+    assert.equal((await fetch(again.json.url, { method: 'PUT', body: fill(3, 7), headers: again.json.headers })).status, 200);
+    assert.deepEqual((await storedObject(first.json.key))?.bytes, fill(3, 7));
+
+    const stolen = await call(
+      `${api}/s3/params?method=PUT&filename=once.bin&type=application/octet-stream&size=3&${keyQuery(first.json.key)}`,
+      { as: 'mallory' },
+    );
+    assertError(stolen, 403, 'forbidden');
+    const outside = await call(`${api}/s3/params?method=PUT&filename=x.bin&size=3&${keyQuery('uploads/other.bin')}`, { as: 'alice' });
+    assertError(outside, 403, 'forbidden');
+  });
+
   it('gives a stranger the same answer for an upload that does not exist as for one that does', async () => {
     const victim = await createUpload(api, 'alice');
     const existing = await call(`${uploadUrl(api, victim.uploadId)}?${keyQuery(victim.key)}`, { as: 'mallory' });
@@ -212,6 +233,13 @@ describe('createS3Handler: no cross-site writes, no CORS unless asked', () => {
 });
 
 describe('createS3Handler: signs no more than the call needs', () => {
+  it('ignores a key the page asks for when there is no principal: an anonymous page never chooses its key', async () => {
+    const api = await serveHandler();
+    const answer = await call(`${api}/s3/params?method=PUT&filename=a.bin&size=1&${keyQuery('uploads/someone-elses.bin')}`);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.json.key, /^uploads\/[0-9a-f-]{36}\/a\.bin$/);
+  });
+
   it("treats keyPrefix as a directory: 'uploads' never covers 'uploads-admin/'", async () => {
     const api = await serveHandler({ keyPrefix: 'uploads' });
     for (const key of ['uploads-admin/x', 'uploads', 'uploadsx/y']) {
