@@ -6,7 +6,7 @@
 import '../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../src/element/multi-cloud-uploader.js';
 import type { AdapterOptions } from '../src/providers/registry.js';
-import { demoProviderConfigs } from '../demo/provider-configs.js';
+import { demoProviderConfigsAt } from '../demo/provider-configs.js';
 
 /** What the driver reads after each poll. */
 export interface SoakState {
@@ -24,8 +24,8 @@ export interface SoakState {
 /** How the driver configures one upload. */
 export interface SoakSetup {
   provider: string;
-  /** Replaces the demo's endpoint, for pages served from another origin than the emulator's proxy. */
-  endpoint?: string;
+  /** Where the emulator server answers, for pages served from another origin than the demo's proxy. */
+  origin?: string;
   /** Left to the adapter when absent. */
   partSize?: number;
   concurrency: number;
@@ -59,11 +59,11 @@ window.soak = {
   async begin(setup) {
     const file = document.querySelector<HTMLInputElement>('#file')?.files?.[0];
     if (!file) throw new Error('No file has been set on #file.');
-    const config = demoProviderConfigs[setup.provider];
+    const config = demoProviderConfigsAt(setup.origin ?? '')[setup.provider];
     if (!config) throw new Error(`No demo configuration for ${setup.provider}.`);
     const el = document.createElement('multi-cloud-uploader');
     el.provider = setup.provider;
-    el.endpoint = setup.endpoint ?? new URL(config.endpoint, location.href).href;
+    el.endpoint = new URL(config.endpoint, location.href).href;
     el.adapterOptions = { ...config.adapterOptions, ...setup.extra } as AdapterOptions;
     if (setup.partSize !== undefined) el.partSize = setup.partSize;
     el.concurrency = setup.concurrency;

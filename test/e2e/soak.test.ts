@@ -2,7 +2,6 @@ import { expect } from '@open-wc/testing';
 import type { SoakApi, SoakState } from '../../bench/soak-page.js';
 import { drawRun } from '../../bench/soak-draw.js';
 import { resendAllowance, SOAK_PROVIDERS, type SoakProvider } from '../../bench/soak-providers.js';
-import { demoProviderConfigs } from '../../demo/provider-configs.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';
 
 /**
@@ -13,8 +12,7 @@ import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js
  */
 const SEED = 8;
 const RUNS = 2;
-/** Providers whose demo configuration needs nothing but an endpoint on the emulator server. */
-const PROVIDERS = ['s3', 'tus'];
+const PROVIDERS = SOAK_PROVIDERS.map((provider) => provider.id);
 const RUN_DEADLINE_MS = 60_000;
 
 type SoakWindow = Window & { soak?: SoakApi };
@@ -66,7 +64,7 @@ describe('fault soak, short form (seeded faults, reloads and pauses, byte-exact 
         }
         const setup = {
           provider: id,
-          endpoint: `${emulatorUrl}${demoProviderConfigs[id]!.endpoint}`,
+          origin: emulatorUrl,
           ...(provider.setsPartSize && { partSize: provider.partSize }),
           concurrency: 3,
           extra: provider.extra,
