@@ -6,12 +6,12 @@ import SparkMD5 from 'spark-md5';
 import { HashClient } from '../src/hashing/hash-client.js';
 import { UploadManager } from '../src/core/upload-manager.js';
 import { createS3Adapter, type S3Checksum } from '../src/providers/s3.js';
-import type { HashAlgorithm } from '../src/providers/adapter.js';
+import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import type { BenchWorkerReply, BenchWorkerRequest } from './bench.worker.js';
 import { Upload as TusUpload } from 'tus-js-client';
 import { createAdapter } from '../src/providers/registry.js';
 import { planParts } from '../src/core/part-plan.js';
-import type { ProviderAdapter } from '../src/providers/adapter.js';
+import type { ProviderAdapter } from '../src/core/adapter.js';
 import { demoProviderConfigs } from '../demo/provider-configs.js';
 
 const MiB = 1024 * 1024;

@@ -2,7 +2,7 @@
  * The bench's own worker: a bare read loop (no hashing) and hash-wasm on bytes already in memory (no reading), so that
  * read cost and hash cost can be told apart from what the hashing layer does with both.
  */
-import type { HashAlgorithm } from '../src/providers/adapter.js';
+import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import { createHasher, type Hasher } from '../src/hashing/hashers.js';
 
 /** What the page asks of this worker; each request gets exactly one reply. */

@@ -16,7 +16,7 @@ import { createServer as createViteServer } from 'vite';
 import { startEmulatorServer, type EmulatorServer } from '../src/emulators/node-server.js';
 import { startTusServer } from '../test/helpers/tus-server.js';
 import { createHasher } from '../src/hashing/hashers.js';
-import type { HashAlgorithm } from '../src/providers/adapter.js';
+import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import type { S3Checksum } from '../src/providers/s3.js';
 import type { Measurement } from './bench-page.js';
 import { CHROMIUM_ARGS } from './chromium.js';

@@ -55,16 +55,5 @@ export {
 export type { CosV4SignatureParts, CosV4SignatureRequest, TencentCosV4AdapterOptions, TencentCosV4Session } from './providers/tencent-cos-v4.js';
 export { createKooDriveAdapter, KOODRIVE_LIMITS, kooDriveFileName, kooDriveFileType, parseKooDriveError } from './providers/huawei-koodrive.js';
 export type { KooDriveAdapterOptions, KooDriveAutoRename, KooDriveMode, KooDriveSession } from './providers/huawei-koodrive.js';
-export type {
-  AdapterContext,
-  CreateResult,
-  DigestSpec,
-  FileDescription,
-  HashAlgorithm,
-  Part,
-  PartLimits,
-  PartPlan,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from './providers/adapter.js';
+export type { AdapterContext, CreateResult, FileDescription, Part, PartLimits, PartPlan, PartReceipt, ProviderAdapter, UploadResult } from './core/adapter.js';
+export type { DigestSpec, HashAlgorithm } from './hashing/digest-spec.js';

@@ -1,5 +1,5 @@
 import type { CheckpointRecord } from '../core/types.js';
-import type { HashAlgorithm } from '../providers/adapter.js';
+import type { HashAlgorithm } from '../hashing/digest-spec.js';
 
 /** The record version this build reads and writes; any other version is discarded on load. */
 export const CHECKPOINT_VERSION = 1;

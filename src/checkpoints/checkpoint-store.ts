@@ -2,7 +2,7 @@ import { createStore, del, promisifyRequest, set } from 'idb-keyval';
 import type { UseStore } from 'idb-keyval';
 import { UploadError, UploadErrorCode } from '../core/errors.js';
 import type { CheckpointRecord, SavedHashState } from '../core/types.js';
-import type { PartReceipt } from '../providers/adapter.js';
+import type { PartReceipt } from '../core/adapter.js';
 import { findHashStateProblem, findReceiptProblem, validateCheckpointRecord } from './checkpoint-schema.js';
 
 /** The IndexedDB database checkpoints live in unless `dbName` says otherwise. */

@@ -1,5 +1,5 @@
 import { UploadError, UploadErrorCode } from './errors.js';
-import type { Part, PartLimits, PartPlan } from '../providers/adapter.js';
+import type { Part, PartLimits, PartPlan } from './adapter.js';
 
 function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;

@@ -1,5 +1,6 @@
 import type { UploadError } from './errors.js';
-import type { HashAlgorithm, PartPlan, PartReceipt, UploadResult } from '../providers/adapter.js';
+import type { PartPlan, PartReceipt, UploadResult } from './adapter.js';
+import type { HashAlgorithm } from '../hashing/digest-spec.js';
 
 /** One file's states. */
 export const UploadState = {

@@ -11,7 +11,7 @@ import { UploadTask } from './upload-task.js';
 import type { TaskEnvironment } from './upload-task.js';
 import { SETTLED_STATES, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, UploadManagerEventMap } from './types.js';
-import type { ProviderAdapter } from '../providers/adapter.js';
+import type { ProviderAdapter } from './adapter.js';
 import { HashClient } from '../hashing/hash-client.js';
 import { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 

@@ -10,14 +10,7 @@ import type { Transport } from './transport.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 import { SETTLED_STATES, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, SavedHashState, UploadManagerEventMap } from './types.js';
-import type {
-  AdapterContext,
-  FileDescription,
-  PartPlan,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from '../providers/adapter.js';
+import type { AdapterContext, FileDescription, PartPlan, PartReceipt, ProviderAdapter, UploadResult } from './adapter.js';
 import type { HashClient, HashRun } from '../hashing/hash-client.js';
 import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 

@@ -1,6 +1,6 @@
 import type { UploadError } from '../core/errors.js';
 import type { ProgressSnapshot } from '../core/types.js';
-import type { UploadResult } from '../providers/adapter.js';
+import type { UploadResult } from '../core/adapter.js';
 
 // Every event leaves the shadow root and bubbles, so a listener on any ancestor hears it (Lit docs, "events").
 const OPTIONS: EventInit = { bubbles: true, composed: true, cancelable: false };

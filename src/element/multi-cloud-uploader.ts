@@ -7,7 +7,7 @@ import { UploadManager } from '../core/upload-manager.js';
 import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
 import { SETTLED_STATES, UploadState } from '../core/types.js';
-import type { ProviderAdapter } from '../providers/adapter.js';
+import type { ProviderAdapter } from '../core/adapter.js';
 import { createAdapter } from '../providers/registry.js';
 import type { AdapterOptions } from '../providers/registry.js';
 import { McuErrorEvent } from './events.js';

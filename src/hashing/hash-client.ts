@@ -1,6 +1,7 @@
 import { UploadError, UploadErrorCode, toUploadError } from '../core/errors.js';
 import type { SavedHashState } from '../core/types.js';
-import type { DigestSpec, HashAlgorithm, PartPlan } from '../providers/adapter.js';
+import type { PartPlan } from '../core/adapter.js';
+import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, WorkerMessage } from './hash-protocol.js';
 import { JobLayout, isPerPartScope } from './job-layout.js';
 

@@ -5,7 +5,8 @@
  * digests, hasher states and counts only.
  */
 import type { SavedHashState } from '../core/types.js';
-import type { DigestSpec, PartPlan } from '../providers/adapter.js';
+import type { PartPlan } from '../core/adapter.js';
+import type { DigestSpec } from './digest-spec.js';
 
 /** Starts hashing one blob. */
 export interface StartJobMessage {

@@ -3,7 +3,7 @@
  * chunk to every hasher the job needs (whole-file, per-part, prefix), posting each digest as soon as it is known.
  */
 import type { SavedHashState } from '../core/types.js';
-import type { DigestSpec, HashAlgorithm } from '../providers/adapter.js';
+import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, StartJobMessage, WorkerMessage } from './hash-protocol.js';
 import { createHasher, encodeDigest, encodeState, loadStateWords, readStateWords, type Hasher } from './hashers.js';
 import { ALGORITHM_TRAITS, JobLayout, isStateScope, type ByteRange } from './job-layout.js';

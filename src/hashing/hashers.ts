@@ -4,7 +4,7 @@
  */
 import { createCRC32, createCRC64, createMD5, createSHA1, createSHA256, type IHasher } from 'hash-wasm';
 import type { SavedHashState } from '../core/types.js';
-import type { DigestEncoding, HashAlgorithm } from '../providers/adapter.js';
+import type { DigestEncoding, HashAlgorithm } from './digest-spec.js';
 
 /** A hash-wasm hasher instance. */
 export type Hasher = IHasher;

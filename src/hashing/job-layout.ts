@@ -1,5 +1,6 @@
 import type { SavedHashState } from '../core/types.js';
-import type { DigestScope, DigestSpec, HashAlgorithm, PartPlan } from '../providers/adapter.js';
+import type { PartPlan } from '../core/adapter.js';
+import type { DigestScope, DigestSpec, HashAlgorithm } from './digest-spec.js';
 
 /** What both sides need to know about an algorithm without loading hash-wasm. */
 export interface AlgorithmTraits {

@@ -1,14 +1,8 @@
 import { UploadError, UploadErrorCode, codeForStatus, isUploadError, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
-import type {
-  AdapterContext,
-  DigestSpec,
-  PartLimits,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from './adapter.js';
+import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from './xml-error.js';
 
 const KiB = 1024;

@@ -1,15 +1,8 @@
 import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
-import type {
-  AdapterContext,
-  DigestSpec,
-  FileDescription,
-  PartLimits,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from './adapter.js';
+import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from './xml-error.js';
 
 const MiB = 1024 * 1024;

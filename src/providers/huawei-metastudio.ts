@@ -2,15 +2,8 @@ import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/
 import type { UploadErrorInit } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
-import type {
-  AdapterContext,
-  DigestSpec,
-  FileDescription,
-  PartLimits,
-  PartPlan,
-  ProviderAdapter,
-  UploadResult,
-} from './adapter.js';
+import type { AdapterContext, FileDescription, PartLimits, PartPlan, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from './xml-error.js';
 
 /** The largest file CreateFile takes (`file_size` 1 .. 5,368,709,120). */

@@ -2,7 +2,7 @@ import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
-import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from './adapter.js';
+import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

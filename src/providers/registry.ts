@@ -1,4 +1,4 @@
-import type { ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from '../core/adapter.js';
 import { createS3Adapter } from './s3.js';
 import type { S3AdapterOptions } from './s3.js';
 import { createMetaStudioAdapter } from './huawei-metastudio.js';

@@ -2,16 +2,8 @@ import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/
 import { mergeHeaders, parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
-import type {
-  AdapterContext,
-  DigestSpec,
-  FileDescription,
-  HashAlgorithm,
-  PartLimits,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from './adapter.js';
+import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec, HashAlgorithm } from '../hashing/digest-spec.js';
 import { readXmlError } from './xml-error.js';
 
 const MiB = 1024 * 1024;

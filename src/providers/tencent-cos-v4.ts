@@ -2,17 +2,8 @@ import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
-import type {
-  AdapterContext,
-  CreateResult,
-  DigestSpec,
-  FileDescription,
-  PartLimits,
-  PartPlan,
-  PartReceipt,
-  ProviderAdapter,
-  UploadResult,
-} from './adapter.js';
+import type { AdapterContext, CreateResult, FileDescription, PartLimits, PartPlan, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec } from '../hashing/digest-spec.js';
 
 const MiB = 1024 * 1024;
 

@@ -2,7 +2,8 @@ import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/
 import { mergeHeaders } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { partSize, planParts } from '../core/part-plan.js';
-import type { AdapterContext, DigestSpec, FileDescription, Part, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from './adapter.js';
+import type { AdapterContext, FileDescription, Part, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import type { DigestSpec } from '../hashing/digest-spec.js';
 
 const MiB = 1024 * 1024;
 

@@ -10,7 +10,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../src/providers/aliyun-pds.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 

@@ -10,7 +10,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';

@@ -6,7 +6,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createMetaStudioAdapter } from '../../src/providers/huawei-metastudio.js';
 import type { MetaStudioAdapterOptions, MetaStudioSession } from '../../src/providers/huawei-metastudio.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome } from '../helpers/manager-events.js';

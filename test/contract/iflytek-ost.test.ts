@@ -11,7 +11,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
 import type { IflytekOstAdapterOptions, IflytekOstSession } from '../../src/providers/iflytek-ost.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';

@@ -9,7 +9,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createS3Adapter, parseS3Error } from '../../src/providers/s3.js';
 import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';

@@ -10,7 +10,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTusAdapter } from '../../src/providers/tus.js';
 import type { TusAdapterOptions, TusSession } from '../../src/providers/tus.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload } from '../helpers/manager-events.js';

@@ -5,7 +5,7 @@ import { UploadManager } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions } from '../../src/providers/aliyun-pds.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import type { AliyunPdsEmulatorStats } from '../../src/emulators/aliyun-pds-emulator.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';

@@ -7,7 +7,7 @@ import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
-import type { ProviderAdapter, UploadResult } from '../../src/providers/adapter.js';
+import type { ProviderAdapter, UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import type { KooDriveEmulatorStats } from '../../src/emulators/huawei-koodrive-emulator.js';
 import { signKooDriveRequest } from '../../src/server/huawei-koodrive-handler.js';

@@ -5,7 +5,7 @@ import { UploadManager } from '../../src/core/upload-manager.js';
 import { createMetaStudioAdapter } from '../../src/providers/huawei-metastudio.js';
 import type { MetaStudioAdapterOptions } from '../../src/providers/huawei-metastudio.js';
 import { HashClient } from '../../src/hashing/hash-client.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import type { UploadState } from '../../src/core/types.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';

@@ -5,7 +5,7 @@ import { UploadManager } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions } from '../../src/providers/tencent-cos-v4.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { cosV4Admin, cosV4E2eOptions, cosV4Object, type CosV4E2eStats } from '../helpers/tencent-cos-v4-e2e.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';

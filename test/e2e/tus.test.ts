@@ -4,7 +4,7 @@ import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.
 import { UploadManager } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTusAdapter } from '../../src/providers/tus.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import type { TusEmulatorStats } from '../../src/emulators/tus-emulator.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';

@@ -3,7 +3,7 @@ import type { TemplateResult } from 'lit';
 import '../../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
 import type { UploadError } from '../../src/core/errors.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import { cosV4SignatureFromBackend } from '../../src/providers/tencent-cos-v4.js';
 import type { WorkerdRuntime } from '../workerd/worker.js';
 import { diskFile, e2eServers, emulatorAdmin, emulatorObject, firstDifferenceFromFile } from '../helpers/e2e.js';

@@ -1,6 +1,6 @@
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
 import type { UploadError } from '../../src/core/errors.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 
 /** Adds a file to the element, starts it, and resolves with mcu-complete's result or mcu-error's error. */
 export async function elementOutcome(el: MultiCloudUploader, file: File): Promise<{ result?: UploadResult; error?: UploadError }> {

@@ -1,6 +1,6 @@
 import type { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerEventMap } from '../../src/core/types.js';
-import type { UploadResult } from '../../src/providers/adapter.js';
+import type { UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 
 /** Resolves with the detail of the next `type` event from the manager that passes `test`. */

@@ -1,6 +1,6 @@
 import { UploadError, UploadErrorCode } from '../../src/core/errors.js';
 import type { UploadErrorCode as Code } from '../../src/core/errors.js';
-import type { PartLimits, PartReceipt, ProviderAdapter } from '../../src/providers/adapter.js';
+import type { PartLimits, PartReceipt, ProviderAdapter } from '../../src/core/adapter.js';
 
 export interface MemoryAdapterOptions {
   /** Fail this part number… */

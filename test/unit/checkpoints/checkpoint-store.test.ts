@@ -5,7 +5,7 @@ import { CheckpointStore, DEFAULT_CHECKPOINT_MAX_AGE_MS } from '../../../src/che
 import type { CheckpointStoreOptions } from '../../../src/checkpoints/checkpoint-store.js';
 import { UploadError } from '../../../src/core/errors.js';
 import type { CheckpointRecord } from '../../../src/core/types.js';
-import type { PartReceipt } from '../../../src/providers/adapter.js';
+import type { PartReceipt } from '../../../src/core/adapter.js';
 
 const T0 = 1_700_000_000_000;
 const STORE_NAME = 'checkpoints';

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { crc32, crc64, md5, sha1, sha256 } from 'hash-wasm';
 import { UploadError } from '../../../src/core/errors.js';
 import type { SavedHashState } from '../../../src/core/types.js';
-import type { DigestEncoding, DigestScope, DigestSpec, HashAlgorithm } from '../../../src/providers/adapter.js';
+import type { DigestEncoding, DigestScope, DigestSpec, HashAlgorithm } from '../../../src/hashing/digest-spec.js';
 import { HashClient, type HashJob, type HashRun } from '../../../src/hashing/hash-client.js';
 import { makeBlob, makeBytes } from '../../helpers/make-blob.js';
 

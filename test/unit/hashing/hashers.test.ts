@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { md5, sha1, sha256 } from 'hash-wasm';
-import type { HashAlgorithm } from '../../../src/providers/adapter.js';
+import type { HashAlgorithm } from '../../../src/hashing/digest-spec.js';
 import { createHasher, encodeDigest, encodeState, loadStateWords, readStateWords } from '../../../src/hashing/hashers.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 

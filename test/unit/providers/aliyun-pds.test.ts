@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { createAliyunPdsAdapter, parseAliyunPdsError, readCrc64 } from '../../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../../src/providers/aliyun-pds.js';
 import type { HttpRequest, HttpResponse } from '../../../src/core/http.js';
-import type { AdapterContext } from '../../../src/providers/adapter.js';
+import type { AdapterContext } from '../../../src/core/adapter.js';
 import { UploadError } from '../../../src/core/errors.js';
 
 function response(status: number, text: string, headers: Record<string, string> = {}, url = 'https://d1.api.aliyunpds.com/v2/file/create'): HttpResponse {

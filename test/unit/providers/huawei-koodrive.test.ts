@@ -7,7 +7,7 @@ import {
   parseKooDriveError,
 } from '../../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../../src/providers/huawei-koodrive.js';
-import type { AdapterContext, Part, ProviderAdapter } from '../../../src/providers/adapter.js';
+import type { AdapterContext, Part, ProviderAdapter } from '../../../src/core/adapter.js';
 import type { HttpRequest, HttpResponse } from '../../../src/core/http.js';
 import { UploadError } from '../../../src/core/errors.js';
 import { planParts } from '../../../src/core/part-plan.js';

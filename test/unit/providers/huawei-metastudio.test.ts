@@ -7,7 +7,7 @@ import {
   parseMetaStudioError,
 } from '../../../src/providers/huawei-metastudio.js';
 import type { MetaStudioSession } from '../../../src/providers/huawei-metastudio.js';
-import type { AdapterContext, FileDescription } from '../../../src/providers/adapter.js';
+import type { AdapterContext, FileDescription } from '../../../src/core/adapter.js';
 import type { HttpRequest, HttpResponse } from '../../../src/core/http.js';
 import { UploadError } from '../../../src/core/errors.js';
 import { HashClient } from '../../../src/hashing/hash-client.js';

@@ -7,7 +7,7 @@ import {
   parseIflytekOstError,
 } from '../../../src/providers/iflytek-ost.js';
 import type { IflytekOstSession } from '../../../src/providers/iflytek-ost.js';
-import type { AdapterContext, FileDescription } from '../../../src/providers/adapter.js';
+import type { AdapterContext, FileDescription } from '../../../src/core/adapter.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { UploadError } from '../../../src/core/errors.js';
 import type { HttpRequest, HttpResponse } from '../../../src/core/http.js';
 import { HashClient } from '../../../src/hashing/hash-client.js';
-import type { AdapterContext, FileDescription, PartPlan } from '../../../src/providers/adapter.js';
+import type { AdapterContext, FileDescription, PartPlan } from '../../../src/core/adapter.js';
 import {
   createTencentCosV4Adapter,
   parseCosV4Error,

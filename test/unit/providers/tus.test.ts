@@ -8,7 +8,7 @@ import {
 } from '../../../src/providers/tus.js';
 import type { TusAdapterOptions, TusSession } from '../../../src/providers/tus.js';
 import type { HttpRequest, HttpResponse } from '../../../src/core/http.js';
-import type { AdapterContext, ProviderAdapter } from '../../../src/providers/adapter.js';
+import type { AdapterContext, ProviderAdapter } from '../../../src/core/adapter.js';
 import { UploadError } from '../../../src/core/errors.js';
 
 const MiB = 1024 * 1024;
