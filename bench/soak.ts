@@ -237,7 +237,11 @@ async function soakRun(harness: Harness, provider: SoakProvider, seed: number, r
       const allowance = resendAllowance(provider, size, stops, partFaults, CONCURRENCY) + (sessionLost ? size : 0);
       tally.resentBytes += resent;
       tally.beyondBytes += Math.max(0, resent - allowance);
-      if (resent > allowance) fail(`re-sent ${resent} B, more than the ${allowance} B in flight at the stops and faults`);
+      if (resent > allowance) {
+        // What the store took and what the page heard, so that a run lost to timing can be told from a real loss.
+        const received = stats['partNumbersReceived'] ?? stats['sliceIdsReceived'];
+        fail(`re-sent ${resent} B, more than the ${allowance} B in flight at the stops and faults (parts stored in order: ${JSON.stringify(received)}; warnings: ${state.warnings.join(', ') || 'none'})`);
+      }
 
       const storedPath = provider.storedPath(state.result);
       if (!storedPath) fail(`the result names no stored object: ${JSON.stringify(state.result)}`);
