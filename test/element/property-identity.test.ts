@@ -71,9 +71,11 @@ describe('<multi-cloud-uploader> when its properties change identity', function 
     expect(row.querySelector('[part="file-status"]')!.textContent).to.contain('destination changed');
     expect(el.files.map((listed) => listed.id)).to.include(task!.id);
 
-    const completed = new Promise<CustomEvent>((resolve) => el.addEventListener('mcu-complete', resolve, { once: true }));
+    const completed = new Promise<HTMLElementEventMap['mcu-complete']>((resolve) =>
+      el.addEventListener('mcu-complete', resolve, { once: true }),
+    );
     el.resume(task!.id);
-    const { detail } = (await completed) as HTMLElementEventMap['mcu-complete'];
+    const { detail } = await completed;
     expect(detail.taskId).to.equal(task!.id);
     expect(await firstDifferenceFromFile(await emulatorObject(detail.result.key as string), file)).to.equal(-1);
   });
