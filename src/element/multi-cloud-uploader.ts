@@ -186,7 +186,7 @@ export class MultiCloudUploader extends LitElement {
 
   /** Pauses every running or queued file. */
   pauseAll(): void {
-    this.currentManager?.pause();
+    for (const manager of this.uploads.managers) manager.pause();
   }
 
   /** Continues every paused file (those paused by a change of destination go on to their first destination). */
