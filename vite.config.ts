@@ -1,8 +1,14 @@
 import { defineConfig } from 'vite';
 import { builtinModules } from 'node:module';
 
+/** Each provider's adapter is its own entry, `multi-cloud-uploader/providers/<id>`, and the chunk the element loads lazily. */
+export const PROVIDER_IDS = ['s3', 'huawei-metastudio', 'iflytek-ost', 'aliyun-pds', 'tus', 'tencent-cos-v4', 'huawei-koodrive'];
+
 // Node built-ins and the optional peers of the server and emulator entries stay imports, never bundled.
 const nodeOnly = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), /^@aws-sdk\//, /^msw(\/|$)/];
+// The package's own dependencies and the frameworks are installed by npm beside it: bundling them would make users
+// download them twice and give a Lit app two Lits. The CDN build (vite.cdn.config.ts) bundles them instead.
+const installedBeside = [/^lit(\/|$)/, /^@lit\//, /^hash-wasm(\/|$)/, /^idb-keyval(\/|$)/, /^dequal(\/|$)/, /^react(\/|$)/, /^vue(\/|$)/];
 
 export default defineConfig({
   // Relative base keeps the worker URL relative to import.meta.url, so dist works below any path.
@@ -11,10 +17,14 @@ export default defineConfig({
   publicDir: false,
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // Source maps would be two thirds of the tarball; the modules are small and unminified enough to read as they are.
+    sourcemap: false,
     lib: {
       entry: {
         'multi-cloud-uploader': 'src/index.ts',
+        react: 'src/react.ts',
+        vue: 'src/vue.ts',
+        ...Object.fromEntries(PROVIDER_IDS.map((id) => [`providers/${id}`, `src/providers/${id}.ts`])),
         // Fetch runtimes only: nothing reachable from this entry may import `node:` modules.
         server: 'src/server/index.ts',
         'server-node': 'src/server/node.ts',
@@ -22,7 +32,10 @@ export default defineConfig({
       },
       formats: ['es'],
     },
-    rollupOptions: { external: nodeOnly },
+    rollupOptions: {
+      external: [...nodeOnly, ...installedBeside],
+      output: { chunkFileNames: 'chunks/[name]-[hash].js' },
+    },
   },
   worker: { format: 'es' },
 });

@@ -218,7 +218,7 @@ async function uploadRawXhr(api: string): Promise<{ objectKey: string }> {
 }
 
 /** The adapter the demo would use for `id` (the bench page proxies the demo's paths), with `extra` options on top. */
-function providerAdapter(id: string, extra: Record<string, unknown>): ProviderAdapter {
+async function providerAdapter(id: string, extra: Record<string, unknown>): Promise<ProviderAdapter> {
   const config = demoProviderConfigs[id];
   if (!config) throw new Error(`The demo has no configuration for ${id}.`);
   const endpoint = typeof extra.endpoint === 'string' ? extra.endpoint : new URL(config.endpoint, location.href).href;
@@ -226,7 +226,7 @@ function providerAdapter(id: string, extra: Record<string, unknown>): ProviderAd
 }
 
 async function uploadWithProvider(id: string, extra: Record<string, unknown>): Promise<{ hashPhaseMs: number }> {
-  const manager = new UploadManager({ adapter: providerAdapter(id, extra), concurrency: CONCURRENCY, partSize: PART_SIZE, resume: false });
+  const manager = new UploadManager({ adapter: await providerAdapter(id, extra), concurrency: CONCURRENCY, partSize: PART_SIZE, resume: false });
   const started = performance.now();
   let hashPhaseMs = 0;
   manager.addEventListener('task-state', (event) => {
@@ -247,7 +247,7 @@ async function uploadWithProvider(id: string, extra: Record<string, unknown>): P
 }
 
 async function hashForProvider(id: string, extra: Record<string, unknown>): Promise<{ digests: string[] }> {
-  const adapter = providerAdapter(id, extra);
+  const adapter = await providerAdapter(id, extra);
   const file = pickedFile();
   const description = { name: file.name, size: file.size, type: file.type, lastModified: file.lastModified };
   const specs = adapter.digests(description);

@@ -20,10 +20,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COUNTS_FILE_ENV = 'MCU_TEST_COUNTS_FILE';
 const NODE_TESTS = 'test/node';
 /** What the build reads; a change to any of them makes dist/ stale. */
-const BUILD_INPUTS = ['src', 'vite.config.ts', 'tsconfig.build.json', 'tsconfig.json'];
+const BUILD_INPUTS = ['src', 'vite.config.ts', 'vite.cdn.config.ts', 'custom-elements-manifest.config.mjs', 'tsconfig.build.json', 'tsconfig.json'];
 /** What the build writes that tests load: one file per package entry. */
 const BUILD_OUTPUTS = [
   'dist/multi-cloud-uploader.js',
+  'dist/react.js',
+  'dist/vue.js',
+  'dist/cdn/multi-cloud-uploader.js',
+  'dist/custom-elements.json',
   'dist/server.js',
   'dist/server-node.js',
   'dist/emulators.js',

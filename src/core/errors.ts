@@ -47,6 +47,12 @@ export const UploadErrorCode = {
   InUse: 'in-use',
   /** Canceled by the user. */
   Aborted: 'aborted',
+  /** The hashing worker could not start (blocked by the page's policy, its script not found or not allowed). */
+  WorkerUnavailable: 'worker-unavailable',
+  /** The page's Content-Security-Policy forbids compiling WebAssembly, which the hashers need (`'wasm-unsafe-eval'`). */
+  HashingUnavailable: 'hashing-unavailable',
+  /** The element's provider or endpoint changed while the file was uploading; it was paused, not sent elsewhere. */
+  DestinationChanged: 'destination-changed',
 } as const;
 export type UploadErrorCode = (typeof UploadErrorCode)[keyof typeof UploadErrorCode];
 

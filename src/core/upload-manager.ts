@@ -30,6 +30,8 @@ export interface UploadManagerOptions {
   /** As `<input accept>`: MIME types, `type/*` and `.ext`. */
   accept?: string;
   checkpointStore?: CheckpointStore;
+  /** Where the hashing worker script is served, when not next to the package (see `createHashWorker`). */
+  workerUrl?: string | URL;
   retryPolicy?: Partial<RetryPolicy>;
   transport?: Partial<TransportOptions>;
   /** Replaces XHR; for tests of code above the transport. */
@@ -291,7 +293,7 @@ export class UploadManager extends EventTarget {
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       partSize: options.partSize,
       store: useResume ? (options.checkpointStore ?? this.#env?.store ?? new CheckpointStore()) : undefined,
-      hashClient: () => (this.#hashClient ??= new HashClient()),
+      hashClient: () => (this.#hashClient ??= new HashClient({ workerUrl: options.workerUrl })),
       emit: (type, detail) => this.#emit(type, detail),
     };
   }

@@ -1,10 +1,10 @@
 import { html } from 'lit';
 import type { TemplateResult } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { UploadTask } from '../core/upload-task.js';
 import type { CheckpointRecord, UploadState } from '../core/types.js';
 import type { Translation } from './localize.js';
 import { percentOf } from './format.js';
+import { cssomStyle } from './cssom-style.js';
 
 /** What a row's buttons can ask for. */
 export type RowAction = 'pause' | 'resume' | 'retry' | 'cancel' | 'remove';
@@ -47,13 +47,13 @@ function progressBar(name: string, fraction: number, valueText: string): Templat
     aria-valuenow=${percent}
     aria-valuetext=${valueText}
   >
-    <div class="progress-fill" style=${styleMap({ transform: `scaleX(${percent / 100})` })}></div>
+    <div class="progress-fill" ${cssomStyle({ transform: `scaleX(${percent / 100})` })}></div>
   </div>`;
 }
 
-function statusText(task: UploadTask, t: Translation): string {
+function statusText(task: UploadTask, t: Translation, notice: string | undefined): string {
   const { progress, state } = task;
-  const parts: string[] = [t.states[state]];
+  const parts: string[] = [state === 'paused' && notice ? notice : t.states[state]];
   if (state === 'hashing' && progress.bytesHashed !== undefined && progress.bytesTotal > 0) {
     parts.push(t.percent(progress.bytesHashed / progress.bytesTotal));
   }
@@ -67,8 +67,17 @@ function statusText(task: UploadTask, t: Translation): string {
   return parts.join(' · ');
 }
 
-/** One file of the queue: name, size, progress, status, and the buttons valid in its state. */
-export function fileRow(task: UploadTask, t: Translation, onAction: RowActionHandler, disabled: boolean): TemplateResult {
+/**
+ * One file of the queue: name, size, progress, status, and the buttons valid in its state. `notice` replaces the
+ * word "Paused" when the file was paused for a reason of its own (its destination changed).
+ */
+export function fileRow(
+  task: UploadTask,
+  t: Translation,
+  onAction: RowActionHandler,
+  disabled: boolean,
+  notice?: string,
+): TemplateResult {
   const { file, progress, state } = task;
   const fraction = progress.bytesTotal > 0 ? progress.bytesSent / progress.bytesTotal : state === 'done' ? 1 : 0;
   const labels = actionLabels(t, file.name);
@@ -76,7 +85,7 @@ export function fileRow(task: UploadTask, t: Translation, onAction: RowActionHan
     <span part="file-name" class="file-name" title=${file.name}>${file.name}</span>
     <span part="file-size" class="file-size">${t.size(file.size)}</span>
     ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(progress.bytesSent, progress.bytesTotal)}`)}
-    <span part="file-status" class="file-status">${statusText(task, t)}</span>
+    <span part="file-status" class="file-status">${statusText(task, t, notice)}</span>
     <span part="file-actions" class="file-actions">
       ${ACTIONS_BY_STATE[state].map(
         (action) => html`<button

@@ -43,6 +43,8 @@ export interface Translation {
   clearFinished: string;
   interrupted: string;
   interruptedHint: string;
+  /** A file paused because the element's provider or endpoint changed under it. */
+  destinationChanged: string;
   dismiss: string;
   dismissFile: (name: string) => string;
   errors: Record<UploadErrorCode, string>;

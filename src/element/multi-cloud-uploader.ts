@@ -1,4 +1,5 @@
 import { LitElement, html, nothing } from 'lit';
+import { dequal } from 'dequal';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -8,7 +9,7 @@ import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
 import { SETTLED_STATES, UploadState } from '../core/types.js';
 import type { ProviderAdapter } from '../core/adapter.js';
-import { createAdapter } from '../providers/registry.js';
+import { loadProvider, loadedProvider } from '../providers/registry.js';
 import type { AdapterOptions } from '../providers/registry.js';
 import { McuErrorEvent } from './events.js';
 import { fileRow, resumableRow } from './file-row.js';
@@ -20,10 +21,28 @@ import { styles } from './multi-cloud-uploader.styles.js';
 import { UploadController } from './upload-controller.js';
 
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
-const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume'] as const;
+const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume', 'workerUrl'] as const;
 
 const BUSY_STATES: ReadonlySet<UploadState> = new Set([UploadState.Hashing, UploadState.Uploading, UploadState.Completing]);
 const PAUSABLE_STATES: ReadonlySet<UploadState> = new Set([UploadState.Queued, ...BUSY_STATES]);
+
+/** What the adapter is built from; a new adapter is built only when one of these really changed. */
+interface AdapterSource {
+  adapter?: ProviderAdapter;
+  provider?: string;
+  endpoint?: string;
+  adapterOptions?: AdapterOptions;
+}
+
+/** Deep equality for `adapterOptions`, so that a new but equal object (a framework re-render) changes nothing. */
+function sameSource(a: AdapterSource, b: AdapterSource): boolean {
+  return a.adapter === b.adapter && a.provider === b.provider && a.endpoint === b.endpoint && dequal(a.adapterOptions, b.adapterOptions);
+}
+
+/** Whether two adapters send files to the same place, so a running upload may go on through either. */
+function sameDestination(a: ProviderAdapter, b: ProviderAdapter): boolean {
+  return a.id === b.id && a.target === b.target;
+}
 
 /** A usable count or size from a numeric attribute: absent, zero, negative or not a number all mean "not set". */
 function positive(value: number | undefined): number | undefined {
@@ -93,6 +112,11 @@ export class MultiCloudUploader extends LitElement {
   @property({ attribute: 'no-drop', type: Boolean }) noDrop = false;
   /** Turns off checkpoints, so nothing is resumed after a reload. */
   @property({ attribute: 'no-resume', type: Boolean }) noResume = false;
+  /**
+   * Where the hashing worker script is served, for a page whose policy or setup cannot start the one next to the
+   * package (copy `assets/hash.worker-*.js` from the package to your own origin). Read when hashing first starts.
+   */
+  @property({ attribute: 'worker-url' }) workerUrl?: string;
   /** Provider-specific options merged into the adapter's options (callbacks, bucket, …). */
   @property({ attribute: false }) adapterOptions?: AdapterOptions;
   /** A ready adapter; overrides `provider`, `endpoint` and `adapterOptions`. */
@@ -106,7 +130,8 @@ export class MultiCloudUploader extends LitElement {
   private readonly localize = new LocalizeController(this);
   private readonly uploads = new UploadController(this);
   private currentManager?: UploadManager;
-  private adapterSource: readonly unknown[] = [];
+  private adapterSource: AdapterSource = {};
+  private providerLoading?: Promise<unknown>;
   private readonly drop = new DropTarget({
     enabled: () => !this.disabled && !this.noDrop,
     onDragChange: (over) => this.toggleState('dragover', over),
@@ -118,14 +143,17 @@ export class MultiCloudUploader extends LitElement {
     this.addEventListener('paste', this.onPaste);
   }
 
-  /** The engine behind the element, created on first use; throws while neither `provider` nor `adapter` is set. */
+  /**
+   * The engine behind the element, created on first use; throws while neither `provider` nor `adapter` is set, and
+   * until the provider's module has loaded (`await el.updateComplete` waits for it).
+   */
   get manager(): UploadManager {
     return this.ensureManager();
   }
 
-  /** The files in the list, in the order they were added. */
+  /** The files in the list, in the order they were added (files paused by a change of destination first). */
   get files(): readonly UploadTask[] {
-    return this.currentManager?.tasks ?? [];
+    return this.uploads.tasks;
   }
 
   /** Whether any file is being hashed, uploaded or completed. */
@@ -135,6 +163,7 @@ export class MultiCloudUploader extends LitElement {
 
   /** Queues files (one per call unless `multiple`, and within `max-files`); refused ones raise `mcu-error`. */
   async addFiles(files: Iterable<File>): Promise<UploadTask[]> {
+    await this.providerReady();
     const manager = this.manager;
     const chosen = [...files];
     const maxFiles = positive(this.maxFiles);
@@ -157,50 +186,52 @@ export class MultiCloudUploader extends LitElement {
 
   /** Pauses every running or queued file. */
   pauseAll(): void {
-    this.currentManager?.pause();
+    for (const manager of this.uploads.managers) manager.pause();
   }
 
-  /** Continues every paused file. */
+  /** Continues every paused file (those paused by a change of destination go on to their first destination). */
   resumeAll(): void {
-    this.currentManager?.resume();
+    for (const manager of this.uploads.managers) manager.resume();
   }
 
   /** Cancels every unfinished file and drops its parts on the provider. */
   async cancelAll(): Promise<void> {
-    await this.currentManager?.cancel();
+    await Promise.all(this.uploads.managers.map((manager) => manager.cancel()));
     this.requestUpdate();
   }
 
   /** Pauses one file. */
   pause(taskId: string): void {
-    this.currentManager?.pause(taskId);
+    this.uploads.managerOf(taskId)?.pause(taskId);
   }
 
   /** Continues one paused file. */
   resume(taskId: string): void {
-    this.currentManager?.resume(taskId);
+    this.uploads.managerOf(taskId)?.resume(taskId);
   }
 
   /** Cancels one file and drops its parts on the provider. */
   async cancel(taskId: string): Promise<void> {
-    await this.currentManager?.cancel(taskId);
+    await this.uploads.managerOf(taskId)?.cancel(taskId);
     this.requestUpdate();
   }
 
   /** Tries a failed file again, keeping the parts already stored. */
   retry(taskId: string): void {
-    this.currentManager?.retry(taskId);
+    this.uploads.managerOf(taskId)?.retry(taskId);
   }
 
   /** Drops one file from the list, canceling it first if it is unfinished. */
   async removeFile(taskId: string): Promise<void> {
-    await this.currentManager?.remove(taskId);
+    await this.uploads.managerOf(taskId)?.remove(taskId);
+    this.uploads.pruneRetired();
     this.requestUpdate();
   }
 
   /** Drops every finished, failed or canceled file from the list. */
   clear(): void {
-    this.currentManager?.clear();
+    for (const manager of this.uploads.managers) manager.clear();
+    this.uploads.pruneRetired();
     this.requestUpdate();
   }
 
@@ -211,11 +242,31 @@ export class MultiCloudUploader extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!this.adapter && !this.provider) return;
+    if (!this.adapter && this.provider && !loadedProvider(this.provider)) {
+      this.providerLoading ??= this.providerReady().then(
+        () => {
+          this.providerLoading = undefined;
+          this.requestUpdate();
+        },
+        () => {
+          this.providerLoading = undefined;
+        },
+      );
+      return;
+    }
     const before = this.currentManager;
     const manager = this.ensureManager();
     if (manager !== before || !OPTION_PROPERTIES.some((name) => changed.has(name))) return;
     manager.setOptions(this.managerOptions());
     if (changed.has('noResume') && this.isConnected) void this.uploads.findResumable();
+  }
+
+  // Callers (and test fixtures) that await `updateComplete` get a manager: the provider's module has loaded by then.
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const settled = await super.getUpdateComplete();
+    if (!this.providerLoading) return settled;
+    await this.providerLoading;
+    return (await super.getUpdateComplete()) && settled;
   }
 
   protected override updated(): void {
@@ -255,7 +306,11 @@ export class MultiCloudUploader extends LitElement {
       </div>
       ${this.renderToolbar(t, tasks)}
       <ul part="file-list" class="file-list" aria-label=${t.fileList} ?hidden=${empty}>
-        ${repeat(tasks, (task) => task.id, (task) => fileRow(task, t, this.onRowAction, this.disabled))}
+        ${repeat(
+          tasks,
+          (task) => task.id,
+          (task) => fileRow(task, t, this.onRowAction, this.disabled, this.uploads.isRedirected(task.id) ? t.destinationChanged : undefined),
+        )}
         ${repeat(
           resumable,
           (record) => record.fingerprint,
@@ -297,24 +352,45 @@ export class MultiCloudUploader extends LitElement {
     return hints.join(' ');
   }
 
-  /** Builds the manager, or a new one when the adapter's source changed; the old one's files are paused, not lost. */
+  /** Loads the module of the named provider; resolves at once for a ready `adapter` or an already loaded provider. */
+  private async providerReady(): Promise<void> {
+    const name = this.provider;
+    if (!this.adapter && name && !loadedProvider(name)) await loadProvider(name);
+  }
+
+  /**
+   * Builds the manager on first use. Equal inputs (deeply, for `adapterOptions`) keep everything as it is; a new
+   * adapter for the same destination is swapped in under running files; another destination gets a new manager,
+   * and the old one's files are paused where they are, never lost or sent elsewhere.
+   */
   private ensureManager(): UploadManager {
-    const source = [this.adapter, this.provider, this.endpoint, this.adapterOptions];
+    const source: AdapterSource = {
+      adapter: this.adapter,
+      provider: this.provider,
+      endpoint: this.endpoint,
+      adapterOptions: this.adapterOptions,
+    };
     const current = this.currentManager;
-    if (current && source.every((value, index) => value === this.adapterSource[index])) return current;
-    const adapter = this.adapter ?? (this.provider ? createAdapter(this.provider, this.adapterOptionsWithEndpoint()) : undefined);
-    if (!adapter) throw new Error('<multi-cloud-uploader> needs a `provider` attribute or an `adapter` property to upload.');
-    const manager = new UploadManager({ adapter, ...this.managerOptions() });
-    if (current) {
-      // Switching adapters under running files would send their remaining parts to another place: stop them instead.
-      current.pause();
-      current.dispose();
-    }
-    this.currentManager = manager;
+    if (current && sameSource(source, this.adapterSource)) return current;
+    const adapter = this.adapter ?? this.adapterFromProvider();
     this.adapterSource = source;
+    if (current && sameDestination(current.options.adapter, adapter)) {
+      current.setOptions({ adapter });
+      return current;
+    }
+    const manager = new UploadManager({ adapter, ...this.managerOptions() });
+    this.currentManager = manager;
     this.uploads.setManager(manager);
     if (this.isConnected) void this.uploads.findResumable();
     return manager;
+  }
+
+  private adapterFromProvider(): ProviderAdapter {
+    const name = this.provider;
+    if (!name) throw new Error('<multi-cloud-uploader> needs a `provider` attribute or an `adapter` property to upload.');
+    const factory = loadedProvider(name);
+    if (!factory) throw new Error(`The provider "${name}" is still loading: await the element's updateComplete first.`);
+    return factory(this.adapterOptionsWithEndpoint());
   }
 
   private adapterOptionsWithEndpoint(): AdapterOptions {
@@ -329,6 +405,7 @@ export class MultiCloudUploader extends LitElement {
       accept: this.accept || undefined,
       autoStart: this.autoStart,
       resume: !this.noResume,
+      workerUrl: this.workerUrl || undefined,
     };
   }
 
@@ -368,7 +445,10 @@ export class MultiCloudUploader extends LitElement {
   };
 }
 
-if (!customElements.get('multi-cloud-uploader')) customElements.define('multi-cloud-uploader', MultiCloudUploader);
+// Server rendering imports this module where no registry exists (plain Node); there is nothing to define then.
+if (globalThis.customElements && !customElements.get('multi-cloud-uploader')) {
+  customElements.define('multi-cloud-uploader', MultiCloudUploader);
+}
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -1,8 +1,9 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { UploadError } from '../core/errors.js';
+import { UploadError, UploadErrorCode } from '../core/errors.js';
 import type { UploadManager } from '../core/upload-manager.js';
+import type { UploadTask } from '../core/upload-task.js';
 import type { CheckpointRecord, UploadManagerEventMap } from '../core/types.js';
-import { UploadState } from '../core/types.js';
+import { SETTLED_STATES, UploadState } from '../core/types.js';
 import { McuCompleteEvent, McuErrorEvent, McuFileAddedEvent, McuProgressEvent, McuWarningEvent } from './events.js';
 import type { McuFileProgress } from './events.js';
 
@@ -27,7 +28,9 @@ function sameFile(a: FileIdentity, b: FileIdentity): boolean {
 export class UploadController implements ReactiveController {
   readonly #host: ReactiveControllerHost & HTMLElement;
   #manager?: UploadManager;
-  #subscription?: AbortController;
+  /** Managers replaced by a change of destination while they held files: their rows stay until removed. */
+  #retired: UploadManager[] = [];
+  readonly #subscriptions = new Map<UploadManager, AbortController>();
   #movedTasks = new Set<string>();
   #frame = 0;
   #progressDue = false;
@@ -50,14 +53,45 @@ export class UploadController implements ReactiveController {
     return this.#announcement;
   }
 
-  /** Follows a new manager (or none); the old one's events are no longer heard. */
+  /** Every file in the list: those of replaced managers first, then the current manager's. */
+  get tasks(): readonly UploadTask[] {
+    const current = this.#manager?.tasks ?? [];
+    return this.#retired.length === 0 ? current : [...this.#retired.flatMap((manager) => manager.tasks), ...current];
+  }
+
+  /** The current manager and the replaced ones that still hold files. */
+  get managers(): UploadManager[] {
+    return this.#manager ? [...this.#retired, this.#manager] : [...this.#retired];
+  }
+
+  /** The manager holding the file, current or replaced. */
+  managerOf(taskId: string): UploadManager | undefined {
+    return this.managers.find((manager) => manager.getTask(taskId));
+  }
+
+  /** Whether the file belongs to a manager replaced by a change of destination. */
+  isRedirected(taskId: string): boolean {
+    return this.#retired.some((manager) => manager.getTask(taskId));
+  }
+
+  /**
+   * Follows a new manager (or none). An old manager holding files is kept, not dropped: its unfinished files are
+   * paused where they are (never sent to the new destination) and each gets an `mcu-warning`.
+   */
   setManager(manager: UploadManager | undefined): void {
     if (manager === this.#manager) return;
-    this.#unsubscribe();
+    const previous = this.#manager;
+    if (previous && previous.tasks.length > 0) this.#retire(previous);
+    else if (previous) this.#drop(previous);
     this.#manager = manager;
     this.#resumable = [];
     if (this.#host.isConnected) this.#subscribe();
     this.#host.requestUpdate();
+  }
+
+  /** Ends replaced managers whose files are all gone from the list. */
+  pruneRetired(): void {
+    for (const manager of this.#retired.filter((retired) => retired.tasks.length === 0)) this.#drop(manager);
   }
 
   /** Asks the manager which uploads were interrupted; a newer call wins over a slower older one. */
@@ -91,11 +125,36 @@ export class UploadController implements ReactiveController {
     this.#unsubscribe();
   }
 
+  #retire(manager: UploadManager): void {
+    this.#retired.push(manager);
+    for (const task of manager.tasks) {
+      if (SETTLED_STATES.has(task.state) || task.state === UploadState.Paused) continue;
+      manager.pause(task.id);
+      const error = new UploadError(
+        UploadErrorCode.DestinationChanged,
+        `The provider or endpoint changed while "${task.file.name}" was uploading: it was paused and goes on to its first destination when resumed.`,
+        { retryable: false },
+      );
+      this.#host.dispatchEvent(new McuWarningEvent({ taskId: task.id, file: task.file, error }));
+    }
+  }
+
+  #drop(manager: UploadManager): void {
+    this.#retired = this.#retired.filter((retired) => retired !== manager);
+    this.#subscriptions.get(manager)?.abort();
+    this.#subscriptions.delete(manager);
+    manager.dispose();
+  }
+
   #subscribe(): void {
-    const manager = this.#manager;
-    if (!manager || this.#subscription) return;
-    this.#subscription = new AbortController();
-    const { signal } = this.#subscription;
+    for (const manager of this.managers) this.#listenTo(manager);
+  }
+
+  #listenTo(manager: UploadManager): void {
+    if (this.#subscriptions.has(manager)) return;
+    const subscription = new AbortController();
+    this.#subscriptions.set(manager, subscription);
+    const { signal } = subscription;
     const on = <K extends keyof UploadManagerEventMap>(type: K, handle: (detail: UploadManagerEventMap[K]) => void) =>
       manager.addEventListener(type, (event) => handle(event.detail), { signal });
 
@@ -140,8 +199,8 @@ export class UploadController implements ReactiveController {
   }
 
   #unsubscribe(): void {
-    this.#subscription?.abort();
-    this.#subscription = undefined;
+    for (const subscription of this.#subscriptions.values()) subscription.abort();
+    this.#subscriptions.clear();
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
     this.#progressDue = false;
@@ -164,7 +223,7 @@ export class UploadController implements ReactiveController {
     this.#progressDue = false;
     const files: McuFileProgress[] = [];
     for (const taskId of this.#movedTasks) {
-      const task = manager.getTask(taskId);
+      const task = this.managerOf(taskId)?.getTask(taskId);
       if (task) files.push({ taskId, file: task.file, progress: task.progress });
     }
     this.#movedTasks.clear();

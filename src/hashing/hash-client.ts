@@ -4,6 +4,7 @@ import type { PartPlan } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, WorkerMessage } from './hash-protocol.js';
 import { JobLayout, isPerPartScope } from './job-layout.js';
+import { createHashWorker } from './worker-source.js';
 
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 
@@ -42,8 +43,10 @@ export interface HashRun {
 export interface HashClientOptions {
   /** Bytes per read; default 4 MiB. */
   chunkSize?: number;
-  /** Makes the worker; the default loads `hash.worker.ts` next to this module. */
+  /** Makes the worker; the default loads `hash.worker.ts` next to this module, or `workerUrl` when given. */
   createWorker?: () => Worker;
+  /** Where the hashing worker script is served (same origin, or another one with CORS); see `createHashWorker`. */
+  workerUrl?: string | URL;
 }
 
 interface Deferred<T> {
@@ -77,9 +80,19 @@ function deferred<T>(): Deferred<T> {
   return entry;
 }
 
-function createDefaultWorker(): Worker {
-  // Written out in full so that Vite recognises the pattern and emits the worker as its own chunk.
-  return new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module' });
+/** WebAssembly refused by the policy of the worker's page or script (`CompileError` naming the directive in Chromium). */
+function isWasmRefused(error: { name: string; message: string }): boolean {
+  return error.name === 'CompileError' && /Content.Security.Policy|unsafe-eval/i.test(error.message);
+}
+
+function workerFailure(error: { name: string; message: string }): UploadError {
+  if (!isWasmRefused(error)) return toUploadError(new DOMException(error.message, error.name));
+  return new UploadError(
+    UploadErrorCode.HashingUnavailable,
+    `Hashing needs WebAssembly, which the Content-Security-Policy forbids: add 'wasm-unsafe-eval' to script-src ` +
+      `(the policy of the page, and of the worker script's own response). ${error.message}`,
+    { retryable: false },
+  );
 }
 
 /** The main-thread side of one job: collects what the worker posts and answers `digest()` calls. */
@@ -136,7 +149,7 @@ class ActiveRun implements HashRun {
         }
         break;
       case 'failed':
-        this.fail(toUploadError(new DOMException(message.error.message, message.error.name)));
+        this.fail(workerFailure(message.error));
         break;
     }
   }
@@ -178,7 +191,8 @@ export class HashClient {
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError(`Bad chunk size ${chunkSize}.`);
     this.#chunkSize = chunkSize;
-    this.#createWorker = options.createWorker ?? createDefaultWorker;
+    const { workerUrl } = options;
+    this.#createWorker = options.createWorker ?? (() => createHashWorker(workerUrl));
   }
 
   /** Starts hashing; throws a RangeError at once for a job that is built wrongly (plan not covering the blob, bad spec). */
@@ -200,7 +214,11 @@ export class HashClient {
       resumeFrom: job.resumeFrom ?? [],
       chunkSize: this.#chunkSize,
     };
-    this.#ensureWorker().postMessage(message);
+    try {
+      this.#ensureWorker().postMessage(message);
+    } catch (thrown) {
+      this.#failAll(toUploadError(thrown));
+    }
     return run;
   }
 
@@ -225,7 +243,9 @@ export class HashClient {
       // The worker script itself failed (not found, blocked by CSP, a syntax error): no job on it can finish.
       worker.terminate();
       if (this.#worker === worker) this.#worker = undefined;
-      this.#failAll(toUploadError(new Error(`The hashing worker failed: ${detail}`)));
+      this.#failAll(
+        new UploadError(UploadErrorCode.WorkerUnavailable, `The hashing worker failed: ${detail}`, { retryable: false }),
+      );
     };
     worker.addEventListener('error', (event) => broken(event.message || 'it could not start'));
     worker.addEventListener('messageerror', () => broken('a message could not be read'));
