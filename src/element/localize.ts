@@ -4,6 +4,7 @@ import type { UploadState } from '../core/types.js';
 import { en } from './translations/en.js';
 import { zhCn } from './translations/zh-cn.js';
 import type { Announcement } from './upload-controller.js';
+import { isolatedName } from './safe-name.js';
 
 /** Every string the element shows. Terms that depend on a number are functions, so each language words them itself. */
 export interface Translation {
@@ -45,6 +46,22 @@ export interface Translation {
   interruptedHint: string;
   dismiss: string;
   dismissFile: (name: string) => string;
+  chooseFolder: string;
+  /** The state word of a file that was not added (too large, wrong type, too many). */
+  refused: string;
+  retrying: (seconds: number, attempt: number, attempts: number) => string;
+  /** What a paused or interrupted file has on the provider for good. */
+  stored: (bytesStored: number, bytesTotal: number) => string;
+  /** What to do about a failed file, by kind of failure. */
+  adviceRetry: string;
+  adviceChooseAgain: string;
+  adviceLater: string;
+  interruptedHandleHint: string;
+  overallProgress: string;
+  filesDone: (done: number, total: number) => string;
+  /** Why a `required` uploader keeps its form from submitting. */
+  formRequired: string;
+  formUploading: string;
   errors: Record<UploadErrorCode, string>;
   announceAdded: (name: string) => string;
   announceComplete: (name: string) => string;
@@ -112,22 +129,21 @@ export class LocalizeController implements ReactiveController {
 
 /** Words an announcement for the live region. */
 export function announcementText(announcement: Announcement | undefined, t: Translation): string {
-  switch (announcement?.kind) {
-    case undefined:
-      return '';
+  if (announcement === undefined || announcement.kind === 'queue-complete') return announcement ? t.announceQueueComplete : '';
+  // Names are read out isolated and with hidden characters spelled, as they are shown.
+  const name = isolatedName(announcement.name);
+  switch (announcement.kind) {
     case 'added':
-      return t.announceAdded(announcement.name);
+      return t.announceAdded(name);
     case 'complete':
-      return t.announceComplete(announcement.name);
+      return t.announceComplete(name);
     case 'paused':
-      return t.announcePaused(announcement.name);
+      return t.announcePaused(name);
     case 'failed':
-      return t.announceFailed(announcement.name, t.errors[announcement.error.code]);
+      return t.announceFailed(name, t.errors[announcement.error.code]);
     case 'rejected':
-      return t.announceRejected(announcement.name, t.errors[announcement.error.code]);
+      return t.announceRejected(name, t.errors[announcement.error.code]);
     case 'too-many-files':
-      return t.announceRejected(announcement.name, t.tooManyFiles(announcement.max));
-    case 'queue-complete':
-      return t.announceQueueComplete;
+      return t.announceRejected(name, t.tooManyFiles(announcement.max));
   }
 }
