@@ -1,58 +1,16 @@
-import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { expect, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/element/multi-cloud-uploader.js';
-import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
 import type { McuErrorEvent, McuProgressEvent } from '../../src/element/events.js';
 import { UploadError } from '../../src/core/errors.js';
-import type { UploadState } from '../../src/core/types.js';
-import { createMemoryAdapter } from '../helpers/memory-adapter.js';
-import type { MemoryAdapter, MemoryAdapterOptions } from '../helpers/memory-adapter.js';
+import { fileOf, memoryAdapter, part, removeUploaders, rowButton, stateOf, uploader } from '../helpers/element-fixture.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { styles } from '../../src/element/multi-cloud-uploader.styles.js';
 
 const KiB = 1024;
 const XSS_NAME = '<img src=x onerror=alert(1)>.txt';
 
-function fileOf(size: number, name = 'photo.bin', type = 'application/octet-stream', seed = 1): File {
-  return new File([makeBytes(size, seed)], name, { type, lastModified: 1_700_000_000_000 });
-}
-
-/** A memory adapter under an id of its own, so that checkpoints other tests leave in IndexedDB never match it. */
-function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
-  return createMemoryAdapter({ id: `memory-${crypto.randomUUID()}`, ...options });
-}
-
-const uploaders: MultiCloudUploader[] = [];
-
-async function uploader(adapter: MemoryAdapter, template = html`<multi-cloud-uploader no-resume></multi-cloud-uploader>`) {
-  const el = await fixture<MultiCloudUploader>(template);
-  el.adapter = adapter;
-  await el.updateComplete;
-  uploaders.push(el);
-  return el;
-}
-
-function part<T extends Element = HTMLElement>(el: MultiCloudUploader, name: string): T {
-  const found = el.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
-  if (!found) throw new Error(`no part ${name}`);
-  return found;
-}
-
-function rowButton(el: MultiCloudUploader, action: string): HTMLButtonElement | null {
-  return el.shadowRoot!.querySelector<HTMLButtonElement>(`[part~="file-actions"] button[data-action="${action}"]`);
-}
-
-async function stateOf(el: MultiCloudUploader, state: UploadState): Promise<void> {
-  await waitUntil(() => el.files[0]?.state === state, `file never became ${state}`, { timeout: 5000 });
-  await el.updateComplete;
-}
-
 describe('<multi-cloud-uploader>', () => {
-  afterEach(async () => {
-    for (const el of uploaders.splice(0)) {
-      await el.cancelAll();
-      el.manager.dispose();
-    }
-  });
+  afterEach(removeUploaders);
 
   describe('attributes', () => {
     it('passes concurrency, part-size and auto-start to the manager, and later changes too', async () => {
