@@ -67,7 +67,8 @@ async function collect(captures: DropCapture[]): Promise<IncomingFile[]> {
       files.push(...(await filesUnder(entry as FileSystemDirectoryEntry)));
       continue;
     }
-    if (file) files.push({ file, handle: await fileHandle(handle) });
+    const loose = file ?? (entry?.isFile ? await entryFile(entry as FileSystemFileEntry) : null);
+    if (loose) files.push({ file: loose, handle: await fileHandle(handle) });
   }
   return files;
 }

@@ -65,3 +65,8 @@ export function formatPercent(fraction: number, locale: string): string {
 export function percentOf(fraction: number): number {
   return Number.isFinite(fraction) ? Math.min(100, Math.max(0, Math.floor(fraction * 100))) : 0;
 }
+
+/** Formats a count with the language's grouping ("1,000"). */
+export function formatCount(count: number, locale: string): string {
+  return cachedFormat(`${locale}|count`, () => new Intl.NumberFormat(locale)).format(count);
+}

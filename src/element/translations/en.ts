@@ -1,5 +1,5 @@
 import type { Translation } from '../localize.js';
-import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 
 const CODE = 'en';
 
@@ -59,7 +59,7 @@ export const en: Translation = {
   adviceLater: 'Try again later, or tell the site owner.',
   interruptedHandleHint: 'Press Resume to continue without choosing the file again.',
   overallProgress: 'All files',
-  filesDone: (done, total) => `${done} of ${total} uploaded`,
+  filesDone: (done, total) => `${formatCount(done, CODE)} of ${formatCount(total, CODE)} uploaded`,
   formRequired: 'Add a file and wait until it is uploaded.',
   formUploading: 'Wait until the uploads finish.',
   errors: {

@@ -1,5 +1,5 @@
 import type { Translation } from '../localize.js';
-import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 
 const CODE = 'zh-CN';
 
@@ -59,7 +59,7 @@ export const zhCn: Translation = {
   adviceLater: '请稍后再试,或联系网站管理员。',
   interruptedHandleHint: '点击“继续”即可续传,无需重新选择文件。',
   overallProgress: '全部文件',
-  filesDone: (done, total) => `已上传 ${done} / ${total}`,
+  filesDone: (done, total) => `已上传 ${formatCount(done, CODE)} / ${formatCount(total, CODE)}`,
   formRequired: '请添加文件并等待上传完成。',
   formUploading: '请等待上传完成。',
   errors: {
