@@ -86,7 +86,7 @@ export function secondsUntil(at: number, now = Date.now()): number {
 }
 
 /** One line a person can read: the state, then only what helps in that state. */
-function statusText(task: UploadTask, t: Translation, now: number): string {
+function statusText(task: UploadTask, t: Translation, now: number, moving: boolean): string {
   const { progress, state } = task;
   const retry = task.retryWait;
   if (retry) return t.retrying(secondsUntil(retry.at, now), retry.attempt, retry.attempts);
@@ -97,7 +97,7 @@ function statusText(task: UploadTask, t: Translation, now: number): string {
   if (state === 'uploading') {
     parts.push(t.percent(progress.bytesTotal > 0 ? progress.bytesSent / progress.bytesTotal : 0));
     // Speed and time left only mean something while bytes are moving.
-    if (progress.speed > 0) {
+    if (moving && progress.speed > 0) {
       parts.push(t.speed(progress.speed));
       if (progress.eta !== undefined) parts.push(t.eta(progress.eta));
     }
@@ -125,10 +125,12 @@ export interface TaskRowInput {
   thumbnail: string | undefined;
   /** The clock the retry countdown is read against, in whole seconds. */
   now: number;
+  /** Whether the file's bytes grew in the last moments. */
+  moving: boolean;
 }
 
 /** One file of the queue: picture, name, size, progress, status, and the buttons valid in its state. */
-export function fileRow({ task, t, onAction, disabled, thumbnail, now }: TaskRowInput): TemplateResult {
+export function fileRow({ task, t, onAction, disabled, thumbnail, now, moving }: TaskRowInput): TemplateResult {
   const { file, state } = task;
   const bytes = shownBytes(task);
   const total = task.progress.bytesTotal;
@@ -139,7 +141,7 @@ export function fileRow({ task, t, onAction, disabled, thumbnail, now }: TaskRow
     ${visual(file, thumbnail)}${nameCell(file.name)}
     <span part="file-size" class="file-size">${t.size(file.size)}</span>
     ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(bytes, total)}`)}
-    ${status(statusText(task, t, now), mark)}
+    ${status(statusText(task, t, now, moving), mark)}
     <span part="file-actions" class="file-actions">
       ${ACTIONS_BY_STATE[state].map(
         (action) => html`<button

@@ -121,6 +121,10 @@ export const styles = css`
     gap: calc(var(--_space) * 0.5);
   }
 
+  .summary .progress {
+    grid-area: auto;
+  }
+
   .summary-text {
     color: var(--_muted);
     font-size: 0.875em;

@@ -158,7 +158,7 @@ export class MultiCloudUploader extends LitElement {
   private currentManager?: UploadManager;
   private adapterSource: readonly unknown[] = [];
   private formDisabled = false;
-  private retryTimer?: ReturnType<typeof setTimeout>;
+  private tickTimer?: ReturnType<typeof setTimeout>;
   private listedTaskCount = -1;
   private readonly drop = new DropTarget({
     enabled: () => !this.isDisabled && !this.noDrop,
@@ -293,7 +293,7 @@ export class MultiCloudUploader extends LitElement {
     this.adapterSource = [];
     this.uploads.setManager(undefined);
     this.thumbnails.dispose();
-    clearTimeout(this.retryTimer);
+    clearTimeout(this.tickTimer);
     this.requestUpdate();
   }
 
@@ -355,7 +355,7 @@ export class MultiCloudUploader extends LitElement {
     this.toggleState('paused', states.has(UploadState.Paused));
     this.toggleState('error', states.has(UploadState.Failed));
     this.formValue.update({ name: this.name, required: this.required, tasks, t: this.terms(), anchor: this.browseButton });
-    this.scheduleRetryTick(tasks);
+    this.scheduleTick(tasks);
     this.placeSpacers();
     if (tasks.length !== this.listedTaskCount) {
       this.listedTaskCount = tasks.length;
@@ -442,8 +442,9 @@ export class MultiCloudUploader extends LitElement {
   private renderTaskRow(task: UploadTask, t: Translation, disabled: boolean): unknown {
     const thumbnail = this.thumbnails.urlFor(task.file);
     const now = task.retryWait ? Math.floor(Date.now() / 1000) * 1000 : 0;
-    return guard([this.uploads.rowVersion(task.id), t, disabled, thumbnail, now], () =>
-      fileRow({ task, t, onAction: this.onRowAction, disabled, thumbnail, now: now || Date.now() }),
+    const moving = this.uploads.isMoving(task.id);
+    return guard([this.uploads.rowVersion(task.id), t, disabled, thumbnail, now, moving], () =>
+      fileRow({ task, t, onAction: this.onRowAction, disabled, thumbnail, now: now || Date.now(), moving }),
     );
   }
 
@@ -457,7 +458,7 @@ export class MultiCloudUploader extends LitElement {
       if (task.state === UploadState.Canceled) continue;
       counted++;
       if (task.state === UploadState.Done) done++;
-      else if (task.state === UploadState.Uploading && !task.retryWait) moving = true;
+      else if (task.state === UploadState.Uploading && this.uploads.isMoving(task.id)) moving = true;
     }
     const fraction = overall.bytesTotal > 0 ? overall.bytesSent / overall.bytesTotal : 0;
     const parts = [t.filesDone(done, counted), t.progress(overall.bytesSent, overall.bytesTotal)];
@@ -517,11 +518,14 @@ export class MultiCloudUploader extends LitElement {
     return hints.join(' ');
   }
 
-  /** Re-renders on the next whole second while any file counts down to a retry. */
-  private scheduleRetryTick(tasks: readonly UploadTask[]): void {
-    if (this.retryTimer !== undefined || !tasks.some((task) => task.retryWait)) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
+  /**
+   * Re-renders on the next whole second while a file counts down to a retry or is uploading, so that the countdown
+   * moves and a stalled file stops showing a speed even when no event comes.
+   */
+  private scheduleTick(tasks: readonly UploadTask[]): void {
+    if (this.tickTimer !== undefined || !tasks.some((task) => task.retryWait || task.state === UploadState.Uploading)) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
       this.requestUpdate();
     }, 1000 - (Date.now() % 1000) + 10);
   }

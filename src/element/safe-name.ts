@@ -25,6 +25,10 @@ export function isolatedName(name: string): string {
 export function nameParts(name: string): { head: string; tail: string } {
   const visible = visibleName(name);
   const chars = [...visible];
-  if (chars.length <= KEPT_TAIL * 2) return { head: visible, tail: '' };
-  return { head: chars.slice(0, -KEPT_TAIL).join(''), tail: chars.slice(-KEPT_TAIL).join('') };
+  // A short name keeps at least its extension; a long one a little more, so that "…-v2.pdf" tells "…-v3.pdf" apart.
+  const dot = visible.lastIndexOf('.');
+  const extension = dot > 0 ? [...visible.slice(dot)].length : 0;
+  const kept = chars.length > KEPT_TAIL * 2 ? KEPT_TAIL : extension <= KEPT_TAIL ? extension : 0;
+  if (kept === 0) return { head: visible, tail: '' };
+  return { head: chars.slice(0, -kept).join(''), tail: chars.slice(-kept).join('') };
 }

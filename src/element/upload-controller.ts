@@ -21,6 +21,9 @@ export interface Refusal {
   readonly max?: number;
 }
 
+/** A file whose byte count has not grown for this long is not moving: no speed or time left is shown for it. */
+const STALL_MS = 2000;
+
 /** Refusal notices kept at most; older ones go first, so a folder of wrong files cannot flood the list. */
 const MAX_REFUSALS = 20;
 
@@ -50,6 +53,8 @@ export class UploadController implements ReactiveController {
   readonly #resumeProblems = new Map<string, UploadError>();
   /** Bumped per task on each of its events, so that a row is re-drawn only when its own file changed. */
   readonly #versions = new Map<string, number>();
+  /** When each task's byte count last grew, and to what. */
+  readonly #movedAt = new Map<string, { bytes: number; at: number }>();
   /** Bumped on each (re)subscription: events missed while disconnected may have changed any row. */
   #epoch = 0;
 
@@ -71,6 +76,12 @@ export class UploadController implements ReactiveController {
   /** A number that changes whenever anything shown in this task's row may have changed. */
   rowVersion(taskId: string): string {
     return `${this.#epoch}.${this.#versions.get(taskId) ?? 0}`;
+  }
+
+  /** Whether the task's bytes grew in the last two seconds: only then do speed and time left mean anything. */
+  isMoving(taskId: string, now = performance.now()): boolean {
+    const last = this.#movedAt.get(taskId);
+    return last !== undefined && now - last.at < STALL_MS;
   }
 
   /** Why the last Resume of an interrupted upload did not go ahead. */
@@ -166,8 +177,10 @@ export class UploadController implements ReactiveController {
       if (task && state === UploadState.Paused) this.announce({ kind: 'paused', name: task.file.name });
       else this.#host.requestUpdate();
     });
-    on('task-progress', ({ taskId }) => {
+    on('task-progress', ({ taskId, progress }) => {
       this.#bump(taskId);
+      const last = this.#movedAt.get(taskId);
+      if (!last || progress.bytesSent > last.bytes) this.#movedAt.set(taskId, { bytes: progress.bytesSent, at: performance.now() });
       this.#movedTasks.add(taskId);
       this.#scheduleProgress();
     });

@@ -133,3 +133,29 @@ describe('states a person can read', () => {
     expect(thumbnails[1].querySelector('svg')).to.exist;
   });
 });
+
+describe('speed and time left', () => {
+  afterEach(removeUploaders);
+
+  it('are shown only while bytes move: a part the store holds leaves "Uploading · N%" alone', async () => {
+    const el = await uploader(
+      memoryAdapter({ delayMs: 250, holdPart: 5 }),
+      html`<multi-cloud-uploader no-resume part-size="16384" concurrency="1"></multi-cloud-uploader>`,
+    );
+    await el.addFiles([fileOf(96 * KiB, 'stalls.bin')]);
+    el.start();
+    const statuses: string[] = [];
+    await waitUntil(
+      () => {
+        statuses.push(part(el, 'file-status').textContent!.trim());
+        return (el.files[0].progress.bytesStored ?? 0) >= 64 * KiB && /^Uploading · \d+%$/.test(statuses.at(-1)!);
+      },
+      'the stalled upload kept showing a speed',
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(statuses.some((text) => /kB\/s · \d+ sec left$/.test(text)), 'no speed while bytes moved').to.equal(true);
+    // The engine still holds the last speed it measured; the row no longer shows it.
+    expect(el.files[0].progress.speed).to.be.greaterThan(0);
+    expect(part(el, 'summary').textContent).not.to.match(/\/s|left/);
+  });
+});
