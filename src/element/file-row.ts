@@ -143,33 +143,25 @@ export function fileRow({ task, t, onAction, disabled, thumbnail, now, moving }:
     ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(bytes, total)}`)}
     ${status(statusText(task, t, now, moving), mark)}
     <span part="file-actions" class="file-actions">
-      ${ACTIONS_BY_STATE[state].map(
-        (action) => html`<button
-          type="button"
-          part="button"
-          data-action=${action}
-          aria-label=${labels[action].label}
-          ?disabled=${disabled}
-          @click=${() => onAction(action, task.id)}
-        >
-          ${labels[action].text}
-        </button>`,
-      )}
+      ${ACTIONS_BY_STATE[state].map((action) => actionButton(action, labels[action], disabled, () => onAction(action, task.id)))}
     </span>
   </li>`;
 }
 
-function dismissButton(t: Translation, name: string, disabled: boolean, onDismiss: () => void): TemplateResult {
-  return html`<button
-    type="button"
-    part="button"
-    data-action="dismiss"
-    aria-label=${t.dismissFile(isolatedName(name))}
-    ?disabled=${disabled}
-    @click=${onDismiss}
-  >
-    ${t.dismiss}
+/** A row's button: a short visible word, and a label that names the file for screen readers. */
+function actionButton(
+  action: RowAction | 'dismiss',
+  { text, label }: { text: string; label: string },
+  disabled: boolean,
+  onClick: () => void,
+): TemplateResult {
+  return html`<button type="button" part="button" data-action=${action} aria-label=${label} ?disabled=${disabled} @click=${onClick}>
+    ${text}
   </button>`;
+}
+
+function dismissButton(t: Translation, name: string, disabled: boolean, onDismiss: () => void): TemplateResult {
+  return actionButton('dismiss', { text: t.dismiss, label: t.dismissFile(isolatedName(name)) }, disabled, onDismiss);
 }
 
 /** What an interrupted-upload row needs. */
@@ -196,18 +188,7 @@ export function resumableRow({ record, t, disabled, onResume, onDismiss, problem
     ${progressBar(name, fraction, `${t.percent(fraction)}, ${t.progress(bytesDone, size)}`)}
     ${status(`${t.interrupted} · ${t.stored(bytesDone, size)} · ${hint}`)}
     <span part="file-actions" class="file-actions">
-      ${onResume && !problem
-        ? html`<button
-            type="button"
-            part="button"
-            data-action="resume"
-            aria-label=${t.resumeFile(isolatedName(name))}
-            ?disabled=${disabled}
-            @click=${onResume}
-          >
-            ${t.resume}
-          </button>`
-        : nothing}
+      ${onResume && !problem ? actionButton('resume', actionLabels(t, name).resume, disabled, onResume) : nothing}
       ${dismissButton(t, name, disabled, onDismiss)}
     </span>
   </li>`;

@@ -20,10 +20,7 @@ function deleteDatabase(name: string): Promise<void> {
   });
 }
 
-/**
- * A real FileSystemFileHandle holding `bytes`, from the origin-private file system. Native pickers cannot be clicked
- * from a test, so `showOpenFilePicker` is replaced by one that returns this handle, as the picker would.
- */
+/** A real FileSystemFileHandle holding `bytes`, from the origin-private file system. */
 async function opfsHandle(bytes: Uint8Array): Promise<FileSystemFileHandle> {
   const root = await navigator.storage.getDirectory();
   const handle = await root.getFileHandle(NAME, { create: true });
@@ -31,6 +28,27 @@ async function opfsHandle(bytes: Uint8Array): Promise<FileSystemFileHandle> {
   await writable.write(bytes as Uint8Array<ArrayBuffer>);
   await writable.close();
   return handle;
+}
+
+const open = async () =>
+  fixture<MultiCloudUploader>(
+    html`<multi-cloud-uploader provider="s3" endpoint=${(await e2eServers()).apiUrl} part-size=${String(5 * MiB)} concurrency="1"></multi-cloud-uploader>`,
+  );
+
+/**
+ * The first visit: the browse button picks the file through its handle, the upload stops after one part, and the
+ * element leaves the page. Native pickers cannot be clicked from a test, so `showOpenFilePicker` is replaced by one
+ * that returns the handle, as the picker would.
+ */
+async function interruptedVisit(handle: FileSystemFileHandle): Promise<void> {
+  Object.defineProperty(window, 'showOpenFilePicker', { value: (async () => [handle]) satisfies Picker, configurable: true });
+  const first = await open();
+  first.shadowRoot!.querySelector<HTMLButtonElement>('[part~="browse-button"]')!.click();
+  await waitUntil(() => first.files.length === 1, 'the picked file was not added');
+  first.start();
+  // One lane: at 6 MiB, part 1 is stored and part 2 is in flight.
+  await leavePageAfter(first.manager, 6 * MiB);
+  first.remove();
 }
 
 describe('resume without choosing the file again (File System Access, Chromium)', function () {
@@ -50,22 +68,8 @@ describe('resume without choosing the file again (File System Access, Chromium)'
   });
 
   it('picks through a handle, and after a reload one click on Resume sends only the missing parts, byte-exact', async () => {
-    const { apiUrl } = await e2eServers();
     const bytes = makeBytes(SIZE, 11);
-    const handle = await opfsHandle(bytes);
-    Object.defineProperty(window, 'showOpenFilePicker', { value: (async () => [handle]) satisfies Picker, configurable: true });
-    const open = () =>
-      fixture<MultiCloudUploader>(
-        html`<multi-cloud-uploader provider="s3" endpoint=${apiUrl} part-size=${String(5 * MiB)} concurrency="1"></multi-cloud-uploader>`,
-      );
-
-    const first = await open();
-    first.shadowRoot!.querySelector<HTMLButtonElement>('[part~="browse-button"]')!.click();
-    await waitUntil(() => first.files.length === 1, 'the picked file was not added');
-    first.start();
-    // One lane: at 6 MiB, part 1 is stored and part 2 is in flight.
-    await leavePageAfter(first.manager, 6 * MiB);
-    first.remove();
+    await interruptedVisit(await opfsHandle(bytes));
     const before = await emulatorAdmin<S3EmulatorStats>('stats');
     expect(before.create).to.equal(1);
 
@@ -91,19 +95,7 @@ describe('resume without choosing the file again (File System Access, Chromium)'
   });
 
   it('refuses to resume from a file that changed since, and says so', async () => {
-    const { apiUrl } = await e2eServers();
-    const handle = await opfsHandle(makeBytes(SIZE, 12));
-    Object.defineProperty(window, 'showOpenFilePicker', { value: (async () => [handle]) satisfies Picker, configurable: true });
-    const open = () =>
-      fixture<MultiCloudUploader>(
-        html`<multi-cloud-uploader provider="s3" endpoint=${apiUrl} part-size=${String(5 * MiB)} concurrency="1"></multi-cloud-uploader>`,
-      );
-    const first = await open();
-    first.shadowRoot!.querySelector<HTMLButtonElement>('[part~="browse-button"]')!.click();
-    await waitUntil(() => first.files.length === 1);
-    first.start();
-    await leavePageAfter(first.manager, 6 * MiB);
-    first.remove();
+    await interruptedVisit(await opfsHandle(makeBytes(SIZE, 12)));
 
     await opfsHandle(makeBytes(SIZE + 1, 13));
     const second = await open();

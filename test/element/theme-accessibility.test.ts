@@ -34,32 +34,25 @@ async function pageIn(scheme: 'light' | 'dark'): Promise<void> {
   document.body.style.setProperty('color', scheme === 'dark' ? '#f8fafc' : '#0f172a');
 }
 
-const STATES = {
-  idle: async (el: MultiCloudUploader) => {
-    await el.addFiles([fileOf(10 * KiB, 'queued.bin')]);
-  },
-  uploading: async (el: MultiCloudUploader) => {
-    await el.addFiles([fileOf(10 * KiB, 'moving.bin')]);
+/** Adds one file and, unless it is to stay queued, starts it and waits for `state`. */
+function fileIn(state: 'queued' | 'uploading' | 'paused' | 'failed' | 'done') {
+  return async (el: MultiCloudUploader) => {
+    await el.addFiles([fileOf(10 * KiB, `${state}.bin`)]);
+    if (state === 'queued') return;
     el.start();
-    await stateOf(el, 'uploading');
-  },
-  paused: async (el: MultiCloudUploader) => {
-    await el.addFiles([fileOf(10 * KiB, 'held.bin')]);
-    el.start();
-    await stateOf(el, 'uploading');
+    await stateOf(el, state === 'paused' ? 'uploading' : state);
+    if (state !== 'paused') return;
     el.pauseAll();
     await stateOf(el, 'paused');
-  },
-  error: async (el: MultiCloudUploader) => {
-    await el.addFiles([fileOf(10 * KiB, 'broken.bin')]);
-    el.start();
-    await stateOf(el, 'failed');
-  },
-  done: async (el: MultiCloudUploader) => {
-    await el.addFiles([fileOf(10 * KiB, 'stored.bin')]);
-    el.start();
-    await stateOf(el, 'done');
-  },
+  };
+}
+
+const STATES = {
+  idle: fileIn('queued'),
+  uploading: fileIn('uploading'),
+  paused: fileIn('paused'),
+  error: fileIn('failed'),
+  done: fileIn('done'),
 } as const;
 
 describe('theming and dark mode', () => {
