@@ -96,6 +96,7 @@ export function resolveTranslation(lang: string): Translation {
 export class LocalizeController implements ReactiveController {
   readonly #host: ReactiveControllerHost & HTMLElement;
   #observer?: MutationObserver;
+  #merged?: { base: Translation; overrides: Partial<Translation>; terms: Translation };
 
   constructor(host: ReactiveControllerHost & HTMLElement) {
     this.#host = host;
@@ -107,10 +108,17 @@ export class LocalizeController implements ReactiveController {
     return this.#host.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
   }
 
-  /** The strings for the current `lang`, with `overrides` on top. */
+  /**
+   * The strings for the current `lang`, with `overrides` on top. The same object while neither changes, so that rows
+   * which depend on it are not drawn again.
+   */
   terms(overrides?: Partial<Translation>): Translation {
     const base = resolveTranslation(this.lang);
-    return overrides ? { ...base, ...overrides } : base;
+    if (!overrides) return base;
+    if (this.#merged?.base !== base || this.#merged.overrides !== overrides) {
+      this.#merged = { base, overrides, terms: { ...base, ...overrides } };
+    }
+    return this.#merged.terms;
   }
 
   hostConnected(): void {

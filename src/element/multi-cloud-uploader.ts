@@ -328,6 +328,7 @@ export class MultiCloudUploader extends LitElement {
   }
 
   private async resetFiles(): Promise<void> {
+    this.uploads.dismissRefusal();
     const manager = this.currentManager;
     if (!manager) return;
     await manager.cancel();

@@ -102,9 +102,9 @@ export class UploadController implements ReactiveController {
     this.#host.dispatchEvent(new McuErrorEvent({ file, error }));
   }
 
-  /** Clears one refusal notice. */
-  dismissRefusal(id: number): void {
-    this.#refusals = this.#refusals.filter((refusal) => refusal.id !== id);
+  /** Clears one refusal notice, or all of them. */
+  dismissRefusal(id?: number): void {
+    this.#refusals = id === undefined ? [] : this.#refusals.filter((refusal) => refusal.id !== id);
     this.#host.requestUpdate();
   }
 

@@ -67,9 +67,15 @@ describe('form association', () => {
   it('clears its files when the form is reset', async () => {
     const { form, el } = await formWith(memoryAdapter());
     await uploaded(el, [fileOf(KiB, 'a.bin')]);
+    el.maxFileSize = 10;
+    await el.updateComplete;
+    await el.addFiles([fileOf(KiB, 'refused.bin')]);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[data-state="refused"]')).to.exist;
     form.reset();
     await waitUntil(() => el.files.length === 0, 'reset kept the files');
     await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part~="file"]')).to.equal(null);
     expect(new FormData(form).getAll('attachments')).to.deep.equal([]);
   });
 
