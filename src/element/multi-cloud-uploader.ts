@@ -542,7 +542,8 @@ export class MultiCloudUploader extends LitElement {
     const row = list.querySelector<HTMLElement>('.file[data-state]:not([data-state="refused"]):not([data-state="interrupted"])');
     if (!row || !list.hasAttribute('data-virtual')) return;
     const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
-    if (this.listWindow.measure(list, row.offsetHeight + gap)) this.requestUpdate();
+    // The next frame draws the window from the measured rows; an update requested inside this one would be wasted.
+    if (this.listWindow.measure(list, row.offsetHeight + gap)) requestAnimationFrame(() => this.requestUpdate());
   }
 
   /** Builds the manager, or a new one when the adapter's source changed; the old one's files are paused, not lost. */
