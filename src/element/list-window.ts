@@ -21,7 +21,7 @@ export class ListWindow {
   #rowHeight = 0;
   #scrollTop = 0;
   #viewport = 0;
-  #last?: RowRange;
+  #last?: RowRange & { count: number };
 
   /** The rows to draw out of `count`. */
   range(count: number): RowRange {
@@ -33,7 +33,7 @@ export class ListWindow {
       const end = Math.min(count, Math.ceil((this.#scrollTop + this.#viewport) / this.#rowHeight) + OVERSCAN);
       range = { start, end, before: start * this.#rowHeight, after: (count - end) * this.#rowHeight };
     }
-    this.#last = range;
+    this.#last = { ...range, count };
     return range;
   }
 
@@ -51,7 +51,9 @@ export class ListWindow {
     this.#scrollTop = list.scrollTop;
     this.#viewport = list.clientHeight;
     const last = this.#last;
-    if (!last || this.#rowHeight === 0 || (last.before === 0 && last.after === 0)) return false;
+    if (!last || this.#rowHeight === 0) return false;
+    // The first window is drawn before any row is measured: once one is, any scroll redraws with the real spacers.
+    if (last.before === 0 && last.after === 0) return last.end < last.count;
     const first = Math.floor(this.#scrollTop / this.#rowHeight);
     const lastVisible = Math.ceil((this.#scrollTop + this.#viewport) / this.#rowHeight);
     const nearTop = last.before > 0 && first < last.start + OVERSCAN / 2;

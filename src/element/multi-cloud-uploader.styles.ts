@@ -143,6 +143,8 @@ export const styles = css`
     max-height: var(--_list-height);
     overflow-y: auto;
     overscroll-behavior: contain;
+    /* Windowing swaps the rows under the scroll position; anchoring would move it to follow a removed row. */
+    overflow-anchor: none;
     container-type: inline-size;
   }
 
