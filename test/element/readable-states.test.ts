@@ -69,6 +69,26 @@ describe('states a person can read', () => {
     expect(part(el, 'file-status').textContent!.trim()).to.equal('Uploaded');
   });
 
+  it('says so in Chinese too', async () => {
+    const el = await uploader(
+      memoryAdapter({ failPart: 1, failTimes: 2, failCode: 'server-error' }),
+      html`<multi-cloud-uploader no-resume lang="zh-CN" part-size="1024"></multi-cloud-uploader>`,
+    );
+    await el.addFiles([fileOf(2 * KiB)]);
+    el.start();
+    let seen = '';
+    await waitUntil(
+      () => {
+        const text = part(el, 'file-status').textContent!.trim();
+        if (text.includes('后重试')) seen = text;
+        return el.files[0].state === 'done';
+      },
+      'never finished',
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(seen).to.match(/^\d+秒后重试,第 [12] 次,共 5 次$/);
+  });
+
   it('keeps the bytes already stored on a paused row, without speed or time left', async () => {
     const el = await uploader(memoryAdapter({ delayMs: 30 }), html`<multi-cloud-uploader no-resume part-size="1024" concurrency="1"></multi-cloud-uploader>`);
     await el.addFiles([fileOf(64 * KiB)]);
