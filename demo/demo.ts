@@ -14,7 +14,10 @@ function byId<T extends HTMLElement>(id: string): T {
 
 const uploader = byId<MultiCloudUploader>('uploader');
 const providerSelect = byId<HTMLSelectElement>('provider');
+const themeSelect = byId<HTMLSelectElement>('theme');
 const languageSelect = byId<HTMLSelectElement>('language');
+const networkSelect = byId<HTMLSelectElement>('network');
+const networkNote = byId<HTMLParagraphElement>('network-note');
 const concurrencyInput = byId<HTMLInputElement>('concurrency');
 const partSizeInput = byId<HTMLInputElement>('part-size');
 const autoStartBox = byId<HTMLInputElement>('auto-start');
@@ -22,7 +25,16 @@ const noResumeBox = byId<HTMLInputElement>('no-resume');
 const disabledBox = byId<HTMLInputElement>('disabled');
 const log = byId<HTMLOListElement>('log');
 
+/** The choices a reload keeps, so that "Reload the page" comes back to the same provider and looks. */
+const SAVED = 'mcu-demo-choices';
+const saved = JSON.parse(localStorage.getItem(SAVED) ?? '{}') as Record<string, string>;
+function remember(name: string, value: string): void {
+  saved[name] = value;
+  localStorage.setItem(SAVED, JSON.stringify(saved));
+}
+
 for (const name of providerNames()) if (demoProviderConfigs[name]) providerSelect.add(new Option(name, name));
+if (saved.provider && demoProviderConfigs[saved.provider]) providerSelect.value = saved.provider;
 
 /** Points the element at the chosen provider's emulator; `npm run demo` serves every one of them. */
 function useProvider(name: string): void {
@@ -33,13 +45,57 @@ function useProvider(name: string): void {
 }
 useProvider(providerSelect.value);
 providerSelect.addEventListener('change', () => {
+  void setNetwork('good');
   useProvider(providerSelect.value);
+  remember('provider', providerSelect.value);
   write('provider', `switched to ${providerSelect.value}`);
 });
 
-languageSelect.addEventListener('change', () => {
-  uploader.lang = languageSelect.value;
+function useTheme(theme: string): void {
+  themeSelect.value = theme;
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  uploader.theme = theme === 'light' || theme === 'dark' ? theme : undefined;
+}
+useTheme(saved.theme ?? '');
+themeSelect.addEventListener('change', () => {
+  useTheme(themeSelect.value);
+  remember('theme', themeSelect.value);
 });
+
+function useLanguage(lang: string): void {
+  languageSelect.value = lang;
+  document.documentElement.lang = lang;
+  uploader.lang = lang;
+}
+useLanguage(saved.lang ?? 'en');
+languageSelect.addEventListener('change', () => {
+  useLanguage(languageSelect.value);
+  remember('lang', languageSelect.value);
+});
+
+/** Faults armed on the current provider's emulator through its admin routes: a few of each, so uploads recover. */
+const NETWORKS: Record<string, { fault?: Record<string, unknown>; note: string }> = {
+  good: { note: '' },
+  drops: { fault: { kind: 'drop', times: 3 }, note: 'The next 3 requests to the store lose their connection; watch the rows retry.' },
+  '503': { fault: { kind: 'fail', status: 503, times: 3 }, note: 'The store answers the next 3 requests with 503; the uploader waits and retries.' },
+  expiry: { fault: { kind: 'expire', times: 2 }, note: 'The next 2 upload links expire; the uploader signs new ones without counting a failure.' },
+};
+
+async function setNetwork(choice: string): Promise<void> {
+  networkSelect.value = choice;
+  const faults = `/__admin/${providerSelect.value}/faults`;
+  await fetch(faults, { method: 'DELETE' }).catch(() => undefined);
+  const { fault, note } = NETWORKS[choice] ?? NETWORKS.good;
+  networkNote.textContent = note;
+  if (!fault) return;
+  const response = await fetch(faults, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(fault) });
+  if (!response.ok) networkNote.textContent = `This provider's emulator refused the fault (HTTP ${response.status}).`;
+  write('network', `${choice}: ${JSON.stringify(fault)}`);
+}
+networkSelect.addEventListener('change', () => void setNetwork(networkSelect.value));
+
+byId('reload').addEventListener('click', () => location.reload());
 
 const applyConcurrency = () => {
   uploader.concurrency = concurrencyInput.valueAsNumber;

@@ -14,7 +14,7 @@ export type {
   McuProgressDetail,
   McuWarningDetail,
 } from './element/events.js';
-export { registerTranslation } from './element/localize.js';
+export { loadTranslation, registerTranslation } from './element/localize.js';
 export type { Translation } from './element/localize.js';
 export { UploadManager } from './core/upload-manager.js';
 export type { UploadManagerOptions } from './core/upload-manager.js';

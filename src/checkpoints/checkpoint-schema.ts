@@ -45,6 +45,10 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
+function isFileHandle(value: unknown): value is FileSystemFileHandle {
+  return typeof FileSystemFileHandle === 'function' && value instanceof FileSystemFileHandle;
+}
+
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
@@ -164,7 +168,10 @@ function findRecordProblem(value: unknown, fingerprint: string | undefined): Pro
   if (!isTime(value.createdAt)) return 'createdAt is not a time';
   if (!isTime(value.updatedAt)) return 'updatedAt is not a time';
 
-  return findSafetyProblem(value, 'record');
+  // A file handle is the one member that is not JSON: IndexedDB clones it, and it holds a permission, not the bytes.
+  const { handle, ...json } = value;
+  if (handle !== undefined && !isFileHandle(handle)) return 'handle is not a FileSystemFileHandle';
+  return findSafetyProblem(json, 'record');
 }
 
 /**

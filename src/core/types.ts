@@ -32,6 +32,19 @@ export interface ProgressSnapshot {
   eta: number | undefined;
   /** Bytes hashed so far, while a whole-file hash runs before the upload. */
   bytesHashed?: number;
+  /** Bytes the provider holds for good (finished parts), without the parts still in flight. */
+  bytesStored?: number;
+}
+
+/** A failed step waiting to be tried again: which try comes next, of how many, and when. */
+export interface RetryWait {
+  /** The try that comes next, counting from 1 for the first retry. */
+  attempt: number;
+  /** Retries allowed in all. */
+  attempts: number;
+  /** When the next try starts, in `Date.now()` milliseconds. */
+  at: number;
+  error: UploadError;
 }
 
 /**
@@ -56,6 +69,11 @@ export interface CheckpointRecord {
   session: unknown;
   receipts: PartReceipt[];
   hashState?: SavedHashState[];
+  /**
+   * Where the browser has one (File System Access API), the handle the file was picked or dropped with, so that a
+   * later visit can read the file again after one permission prompt. Never the bytes.
+   */
+  handle?: FileSystemFileHandle;
   createdAt: number;
   updatedAt: number;
 }

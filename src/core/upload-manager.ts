@@ -210,8 +210,10 @@ export class UploadManager extends EventTarget {
     }
   }
 
-  /** Stops listening to the browser and ends the hashing worker. */
+  /** Stops everything: pauses every file (checkpoints stay for a later visit), stops listening to the browser and ends the hashing worker. */
   dispose(): void {
+    for (const task of this.#tasks) task.pause();
+    this.#wanted.clear();
     globalThis.removeEventListener?.('offline', this.#onOffline);
     globalThis.removeEventListener?.('online', this.#onOnline);
     this.#hashClient?.terminate();

@@ -2,15 +2,23 @@ import { UploadError, UploadErrorCode, toUploadError } from './errors.js';
 import { fingerprintFile } from './fingerprint.js';
 import { tryLockFile } from './file-lock.js';
 import { partAt, partSize, planParts } from './part-plan.js';
-import { withRetry } from './retry.js';
+import { sleep, withRetry } from './retry.js';
 import type { RetryHooks, RetryPolicy } from './retry.js';
 import type { SlotPool } from './slot-pool.js';
 import { SpeedMeter, etaSeconds } from './speed-meter.js';
 import type { Transport } from './transport.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 import { SETTLED_STATES, UploadState } from './types.js';
-import type { CheckpointRecord, ProgressSnapshot, SavedHashState, UploadManagerEventMap } from './types.js';
-import type { AdapterContext, FileDescription, PartPlan, PartReceipt, ProviderAdapter, UploadResult } from './adapter.js';
+import type { CheckpointRecord, ProgressSnapshot, RetryWait, SavedHashState, UploadManagerEventMap } from './types.js';
+import { fileHandleOf } from './file-handles.js';
+import type {
+  AdapterContext,
+  FileDescription,
+  PartPlan,
+  PartReceipt,
+  ProviderAdapter,
+  UploadResult,
+} from './adapter.js';
 import type { HashClient, HashRun } from '../hashing/hash-client.js';
 import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 
@@ -68,6 +76,7 @@ export class UploadTask {
   #speed = new SpeedMeter();
   /** Set when checkpoints failed for this file (storage full): it goes on without resume. */
   #storeDisabled = false;
+  #retryWait?: RetryWait;
 
   constructor(file: File, env: TaskEnvironment) {
     this.file = file;
@@ -76,6 +85,11 @@ export class UploadTask {
 
   get state(): UploadState {
     return this.#state;
+  }
+
+  /** The retry being waited for, while a failed request waits to be tried again. */
+  get retryWait(): RetryWait | undefined {
+    return this.#retryWait;
   }
 
   get isRunning(): boolean {
@@ -92,6 +106,7 @@ export class UploadTask {
       speed,
       eta: this.#state === UploadState.Done ? 0 : etaSeconds(bytesTotal - bytesSent, speed),
       bytesHashed: this.#bytesHashed,
+      bytesStored: this.#bytesStored(),
     };
   }
 
@@ -235,8 +250,8 @@ export class UploadTask {
 
   /** Finds or creates the provider session: from memory after a pause, from a checkpoint after a reload, or anew. */
   async #prepare(signal: AbortSignal): Promise<AdapterContext> {
-    const { adapter, retryPolicy, retryHooks } = this.#env;
-    const retry = <T>(operation: () => Promise<T>) => withRetry(operation, retryPolicy, { ...retryHooks, signal });
+    const { adapter, retryPolicy } = this.#env;
+    const retry = <T>(operation: () => Promise<T>) => withRetry(operation, retryPolicy, this.#retryHooks(signal));
     if (this.#session === undefined) await this.#loadCheckpoint();
     this.#plan ??= adapter.planParts?.(describe(this.file), this.#env.partSize)
       ?? planParts(this.file.size, adapter.limits, this.#env.partSize);
@@ -288,11 +303,11 @@ export class UploadTask {
    * the ones the store named or else all of them, and completing is tried again; the session itself is kept.
    */
   async #complete(ctx: AdapterContext, signal: AbortSignal): Promise<UploadResult> {
-    const { adapter, retryPolicy, retryHooks } = this.#env;
+    const { adapter, retryPolicy } = this.#env;
     for (;;) {
       const receipts = [...this.#receipts.values()].sort((a, b) => a.partNumber - b.partNumber);
       try {
-        return await withRetry(() => adapter.complete(ctx, this.#session, receipts), retryPolicy, { ...retryHooks, signal });
+        return await withRetry(() => adapter.complete(ctx, this.#session, receipts), retryPolicy, this.#retryHooks(signal));
       } catch (thrown) {
         const error = toUploadError(thrown);
         const trusted = this.#unverifiedParts;
@@ -363,6 +378,7 @@ export class UploadTask {
       plan,
       session: this.#session,
       receipts: [...this.#receipts.values()],
+      handle: fileHandleOf(this.file),
       createdAt: now,
       updatedAt: now,
     };
@@ -417,6 +433,31 @@ export class UploadTask {
     // A read failure also rejects the digest the upload waits on; this handler only keeps it from going unhandled.
     run.done.catch(() => undefined);
     this.#hashRun = run;
+  }
+
+  /** The manager's retry hooks, plus a record of each wait so that the file can say when it tries again. */
+  #retryHooks(signal: AbortSignal): RetryHooks {
+    const hooks = this.#env.retryHooks;
+    const wait = hooks.wait ?? sleep;
+    return {
+      ...hooks,
+      signal,
+      onRetry: (error, delayMs, attempt) => {
+        hooks.onRetry?.(error, delayMs, attempt);
+        // A re-sign (no delay) is not a retry a person needs to hear about.
+        if (delayMs <= 0) return;
+        this.#retryWait = { attempt: attempt + 1, attempts: this.#env.retryPolicy.retries, at: Date.now() + delayMs, error };
+        this.#emitProgress();
+      },
+      wait: async (ms, waitSignal) => {
+        try {
+          await wait(ms, waitSignal);
+        } finally {
+          this.#retryWait = undefined;
+          this.#emitProgress();
+        }
+      },
+    };
   }
 
   #context(signal: AbortSignal, plan: PartPlan, onUploadProgress?: (loaded: number) => void): AdapterContext {
@@ -491,7 +532,7 @@ export class UploadTask {
     const plan = this.#plan!;
     const part = partAt(this.file, plan, partNumber);
     try {
-      const { adapter, retryPolicy, retryHooks } = this.#env;
+      const { adapter, retryPolicy } = this.#env;
       const receipt = await withRetry(
         () => {
           this.#inFlight.set(partNumber, 0);
@@ -504,7 +545,7 @@ export class UploadTask {
           );
         },
         retryPolicy,
-        { ...retryHooks, signal },
+        this.#retryHooks(signal),
       );
       this.#receipts.set(partNumber, receipt);
       // Durable before counted done: a crash after this line never loses a part the bar showed as sent.
@@ -540,12 +581,18 @@ export class UploadTask {
 
   #bytesSent(): number {
     if (this.#state === UploadState.Done) return this.file.size;
+    let bytes = this.#bytesStored();
+    for (const loaded of this.#inFlight.values()) bytes += loaded;
+    return bytes;
+  }
+
+  #bytesStored(): number {
+    if (this.#state === UploadState.Done) return this.file.size;
     const plan = this.#plan;
     if (!plan) return 0;
     let bytes = 0;
     // Arithmetic, not Blob.slice(): this runs on every progress event, and each slice is an IPC in Chromium.
     for (const partNumber of this.#receipts.keys()) bytes += partSize(plan, this.file.size, partNumber);
-    for (const loaded of this.#inFlight.values()) bytes += loaded;
     return bytes;
   }
 

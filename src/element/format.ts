@@ -1,9 +1,23 @@
 const SIZE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte', 'petabyte'] as const;
 
+// Building an Intl.NumberFormat costs far more than using one, and rows format on every frame: build each once.
+const formats = new Map<string, Intl.NumberFormat>();
+
+function cachedFormat(key: string, build: () => Intl.NumberFormat): Intl.NumberFormat {
+  let format = formats.get(key);
+  if (!format) {
+    format = build();
+    formats.set(key, format);
+  }
+  return format;
+}
+
 function unitFormat(locale: string, unit: string, fractionDigits: number): Intl.NumberFormat {
   // "12 byte" is what the short form gives in English, so whole bytes use the long form ("12 bytes", "12字节").
   const unitDisplay = unit === 'byte' ? 'long' : 'short';
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay, maximumFractionDigits: fractionDigits });
+  return cachedFormat(`${locale}|${unit}|${fractionDigits}`, () =>
+    new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay, maximumFractionDigits: fractionDigits }),
+  );
 }
 
 /** Splits a byte count into a value and a decimal (SI) unit, so that the value shown never rounds up to 1000. */
@@ -44,10 +58,15 @@ export function formatDuration(seconds: number, locale: string): string {
 
 /** Formats a fraction (0..1) as a whole percentage ("42%"), rounded down so that 100% only shows when it is. */
 export function formatPercent(fraction: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { style: 'percent' }).format(percentOf(fraction) / 100);
+  return cachedFormat(`${locale}|percent`, () => new Intl.NumberFormat(locale, { style: 'percent' })).format(percentOf(fraction) / 100);
 }
 
 /** A fraction (0..1) as a whole number of percent, rounded down and clamped to 0..100. */
 export function percentOf(fraction: number): number {
   return Number.isFinite(fraction) ? Math.min(100, Math.max(0, Math.floor(fraction * 100))) : 0;
+}
+
+/** Formats a count with the language's grouping ("1,000"). */
+export function formatCount(count: number, locale: string): string {
+  return cachedFormat(`${locale}|count`, () => new Intl.NumberFormat(locale)).format(count);
 }

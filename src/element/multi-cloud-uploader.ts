@@ -2,23 +2,32 @@ import { LitElement, html, nothing } from 'lit';
 import { dequal } from 'dequal';
 import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query } from 'lit/decorators.js';
+import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { UploadError, UploadErrorCode } from '../core/errors.js';
+import { rememberFileHandle } from '../core/file-handles.js';
 import { UploadManager } from '../core/upload-manager.js';
 import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
 import { SETTLED_STATES, UploadState } from '../core/types.js';
+import type { CheckpointRecord } from '../core/types.js';
 import type { ProviderAdapter } from '../core/adapter.js';
 import { loadProvider, loadedProvider } from '../providers/registry.js';
 import type { AdapterOptions } from '../providers/registry.js';
-import { McuErrorEvent } from './events.js';
-import { fileRow, resumableRow } from './file-row.js';
+import { fileRow, refusedRow, resumableRow } from './file-row.js';
 import type { RowAction } from './file-row.js';
 import { DropTarget } from './drop-target.js';
+import type { IncomingFile } from './drop-target.js';
+import { pickFiles, readHandle } from './file-picker.js';
+import type { PermissionedHandle } from './file-picker.js';
+import { FormValue } from './form-value.js';
+import { ListWindow } from './list-window.js';
 import { LocalizeController, announcementText } from './localize.js';
 import type { Translation } from './localize.js';
 import { styles } from './multi-cloud-uploader.styles.js';
+import { Thumbnails } from './thumbnails.js';
 import { UploadController } from './upload-controller.js';
+import type { Refusal } from './upload-controller.js';
 
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume', 'workerUrl'] as const;
@@ -49,6 +58,13 @@ function positive(value: number | undefined): number | undefined {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
+/** Gives a file from a folder its path inside the folder, where `getKey`-style callbacks and events can read it. */
+function withRelativePath({ file, relativePath, handle }: IncomingFile): File {
+  if (relativePath && !file.webkitRelativePath) Object.defineProperty(file, 'webkitRelativePath', { value: relativePath });
+  if (handle) rememberFileHandle(file, handle);
+  return file;
+}
+
 /**
  * @summary Uploads files to a cloud provider in resumable parts, with a drop zone, a file list and per-file controls.
  *
@@ -66,18 +82,34 @@ function positive(value: number | undefined): number | undefined {
  * @csspart base - The wrapper of everything.
  * @csspart drop-zone - The area that takes dropped files.
  * @csspart browse-button - The button that opens the file picker.
+ * @csspart folder-button - The button that opens the folder picker (with `directory`).
+ * @csspart summary - The overall progress: bar and text.
+ * @csspart overall-progress - The overall progress bar.
  * @csspart file-list - The list of files.
  * @csspart file - One file's row.
+ * @csspart file-thumbnail - The file's thumbnail (images) or type icon.
  * @csspart file-name - The file's name.
  * @csspart file-size - The file's size.
  * @csspart file-progress - The file's progress bar.
  * @csspart file-status - The file's state, speed and time left.
  * @csspart file-actions - The file's buttons.
- * @csspart button - Every button other than the browse button.
+ * @csspart button - Every button other than the browse and folder buttons.
  *
- * @cssproperty [--mcu-accent-color=#1d4ed8] - Buttons, progress and the drop zone while dragging.
+ * @cssproperty [--mcu-accent-color=light-dark(#1d4ed8, #93c5fd)] - Buttons, progress and the drop zone while dragging.
+ * @cssproperty [--mcu-color-text=light-dark(#111827, #f3f4f6)] - Text.
+ * @cssproperty [--mcu-color-text-muted=light-dark(#4b5563, #a3acb9)] - Sizes, hints and statuses.
+ * @cssproperty [--mcu-color-surface=light-dark(#ffffff, #111827)] - The element's background.
+ * @cssproperty [--mcu-color-border=light-dark(#d1d5db, #4b5563)] - Row borders.
+ * @cssproperty [--mcu-color-track=light-dark(#e5e7eb, #374151)] - Progress tracks and icon tiles.
+ * @cssproperty [--mcu-color-on-accent=light-dark(#ffffff, #0b1220)] - Text on the accent colour.
+ * @cssproperty [--mcu-color-danger=light-dark(#b91c1c, #fca5a5)] - Failed and refused files.
+ * @cssproperty [--mcu-color-success=light-dark(#15803d, #86efac)] - Uploaded files.
  * @cssproperty [--mcu-radius=8px] - Corner radius of the drop zone, rows, bars and buttons.
- * @cssproperty [--mcu-drop-zone-border=2px dashed #6b7280] - The drop zone's border.
+ * @cssproperty [--mcu-space=0.5rem] - The spacing unit; paddings and gaps are multiples of it.
+ * @cssproperty [--mcu-drop-zone-border=2px dashed] - The drop zone's border.
+ * @cssproperty [--mcu-list-max-height=24rem] - The file list scrolls past this height.
+ * @cssproperty [--mcu-thumbnail-size=2.5rem] - The side of a row's thumbnail.
+ * @cssproperty [--mcu-row-height=5.5rem] - A row's height once the list is long enough to be windowed.
  *
  * @cssstate dragover - Files are being dragged over the drop zone.
  * @cssstate uploading - At least one file is being hashed, uploaded or completed.
@@ -85,6 +117,8 @@ function positive(value: number | undefined): number | undefined {
  * @cssstate error - At least one file failed.
  */
 export class MultiCloudUploader extends LitElement {
+  /** Takes part in forms like `<input type=file>`: see `name` and `required`. */
+  static readonly formAssociated = true;
   static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
   static override styles = styles;
 
@@ -117,6 +151,16 @@ export class MultiCloudUploader extends LitElement {
    * package (copy `assets/hash.worker-*.js` from the package to your own origin). Read when hashing first starts.
    */
   @property({ attribute: 'worker-url' }) workerUrl?: string;
+  /** The form field name: each uploaded file adds one entry, its key, file id or location. */
+  @property() name?: string;
+  /** Keeps the form from submitting until at least one file is uploaded. */
+  @property({ type: Boolean }) required = false;
+  /** Adds a "choose folder" button; a chosen or dropped folder adds every file in it, with its relative path. */
+  @property({ type: Boolean }) directory = false;
+  /** `document` takes files pasted anywhere on the page; by default only while focus is inside the element. */
+  @property({ attribute: 'paste-target' }) pasteTarget?: 'document';
+  /** `light` or `dark` forces a colour scheme; by default the person's `prefers-color-scheme` is followed. */
+  @property({ reflect: true }) theme?: 'light' | 'dark';
   /** Provider-specific options merged into the adapter's options (callbacks, bucket, …). */
   @property({ attribute: false }) adapterOptions?: AdapterOptions;
   /** A ready adapter; overrides `provider`, `endpoint` and `adapterOptions`. */
@@ -124,18 +168,28 @@ export class MultiCloudUploader extends LitElement {
   /** Strings that replace those of the current language. */
   @property({ attribute: false }) translation?: Partial<Translation>;
 
-  @query('input[type="file"]') private input!: HTMLInputElement;
+  @query('input.files-input') private input!: HTMLInputElement;
+  @query('input.folder-input') private folderInput?: HTMLInputElement;
+  @query('.browse-button') private browseButton?: HTMLButtonElement;
+  @query('.file-list') private list?: HTMLUListElement;
 
   private readonly internals = this.attachInternals();
   private readonly localize = new LocalizeController(this);
   private readonly uploads = new UploadController(this);
+  private readonly formValue = new FormValue(this.internals);
+  private readonly listWindow = new ListWindow();
+  private readonly thumbnails = new Thumbnails(() => this.requestUpdate());
   private currentManager?: UploadManager;
   private adapterSource: AdapterSource = {};
   private providerLoading?: Promise<unknown>;
+  private formDisabled = false;
+  private tickTimer?: ReturnType<typeof setTimeout>;
+  private listedTaskCount = -1;
   private readonly drop = new DropTarget({
-    enabled: () => !this.disabled && !this.noDrop,
+    enabled: () => !this.isDisabled && !this.noDrop,
     onDragChange: (over) => this.toggleState('dragover', over),
-    onFiles: (files) => void this.addFiles(files),
+    onFiles: (files) =>
+      void this.addSelection(files.map(withRelativePath), this.multiple || files.some((incoming) => incoming.relativePath)),
   });
 
   constructor() {
@@ -161,20 +215,45 @@ export class MultiCloudUploader extends LitElement {
     return this.files.some((task) => BUSY_STATES.has(task.state));
   }
 
-  /** Queues files (one per call unless `multiple`, and within `max-files`); refused ones raise `mcu-error`. */
+  /** The form this element belongs to, as for `<input>`. */
+  get form(): HTMLFormElement | null {
+    return this.internals.form;
+  }
+
+  /** Whether the form may submit: false while files are unfinished, and with `required` until one is uploaded. */
+  checkValidity(): boolean {
+    return this.internals.checkValidity();
+  }
+
+  reportValidity(): boolean {
+    return this.internals.reportValidity();
+  }
+
+  get validity(): ValidityState {
+    return this.internals.validity;
+  }
+
+  get validationMessage(): string {
+    return this.internals.validationMessage;
+  }
+
+  /** Queues files (one per call unless `multiple`, and within `max-files`); refused ones get a row and `mcu-error`. */
   async addFiles(files: Iterable<File>): Promise<UploadTask[]> {
+    return this.addSelection([...files], this.multiple);
+  }
+
+  /** Adds one selection; `whole` lets all of it in (a folder is one choice of many files), within `max-files`. */
+  private async addSelection(chosen: File[], whole: boolean): Promise<UploadTask[]> {
     await this.providerReady();
     const manager = this.manager;
-    const chosen = [...files];
     const maxFiles = positive(this.maxFiles);
     const held = this.files.filter((task) => task.state !== UploadState.Canceled).length;
-    const perSelection = this.multiple ? chosen.length : 1;
+    const perSelection = whole ? chosen.length : 1;
     const room = Math.max(0, Math.min(chosen.length, perSelection, maxFiles === undefined ? Infinity : maxFiles - held));
     const max = maxFiles !== undefined && maxFiles - held < perSelection ? maxFiles : perSelection;
     for (const file of chosen.slice(room)) {
       const error = new UploadError(UploadErrorCode.LimitExceeded, `At most ${max} file(s) can be added.`, { retryable: false });
-      this.uploads.announce({ kind: 'too-many-files', name: file.name, max });
-      this.dispatchEvent(new McuErrorEvent({ file, error }));
+      this.uploads.refuse(file, error, max);
     }
     return manager.addFiles(chosen.slice(0, room));
   }
@@ -235,12 +314,64 @@ export class MultiCloudUploader extends LitElement {
     this.requestUpdate();
   }
 
+  /**
+   * Stops everything for good: pauses every file (checkpoints stay, so a later visit can resume), ends the workers and
+   * forgets the list. Removing the element from the page only pauses; call this when the app is done with it.
+   */
+  destroy(): void {
+    this.currentManager = undefined;
+    this.adapterSource = {};
+    this.uploads.disposeAll();
+    this.thumbnails.dispose();
+    clearTimeout(this.tickTimer);
+    this.requestUpdate();
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
+    if (this.pasteTarget === 'document') document.addEventListener('paste', this.onDocumentPaste);
     if (this.currentManager) void this.uploads.findResumable();
   }
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('paste', this.onDocumentPaste);
+    // A move within the page disconnects and reconnects in the same task; only a removal is still disconnected after it.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.pauseAll();
+    });
+  }
+
+  /** Called by the form when a `<fieldset disabled>` around the element changes. */
+  formDisabledCallback(disabled: boolean): void {
+    this.formDisabled = disabled;
+    this.requestUpdate();
+  }
+
+  /** Called by the form on reset: like `<input type=file>`, the element forgets its files (unfinished ones are canceled). */
+  formResetCallback(): void {
+    void this.resetFiles();
+  }
+
+  private get isDisabled(): boolean {
+    return this.disabled || this.formDisabled;
+  }
+
+  private async resetFiles(): Promise<void> {
+    this.uploads.dismissRefusal();
+    for (const manager of this.uploads.managers) {
+      await manager.cancel();
+      for (const task of [...manager.tasks]) await manager.remove(task.id);
+    }
+    this.uploads.pruneRetired();
+    this.requestUpdate();
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('pasteTarget') && this.isConnected) {
+      document.removeEventListener('paste', this.onDocumentPaste);
+      if (this.pasteTarget === 'document') document.addEventListener('paste', this.onDocumentPaste);
+    }
     if (!this.adapter && !this.provider) return;
     if (!this.adapter && this.provider && !loadedProvider(this.provider)) {
       this.providerLoading ??= this.providerReady().then(
@@ -262,25 +393,38 @@ export class MultiCloudUploader extends LitElement {
   }
 
   // Callers (and test fixtures) that await `updateComplete` get a manager: the provider's module has loaded by then.
+  // The same for a language that loads on demand: by then the element speaks it.
   protected override async getUpdateComplete(): Promise<boolean> {
     const settled = await super.getUpdateComplete();
-    if (!this.providerLoading) return settled;
     await this.providerLoading;
+    await this.localize.ready;
     return (await super.getUpdateComplete()) && settled;
   }
 
   protected override updated(): void {
-    const states = new Set(this.files.map((task) => task.state));
+    const tasks = this.files;
+    const states = new Set(tasks.map((task) => task.state));
     this.toggleState('uploading', [...BUSY_STATES].some((state) => states.has(state)));
     this.toggleState('paused', states.has(UploadState.Paused));
     this.toggleState('error', states.has(UploadState.Failed));
+    this.formValue.update({ name: this.name, required: this.required, tasks, t: this.terms(), anchor: this.browseButton });
+    this.scheduleTick(tasks);
+    this.placeSpacers();
+    if (tasks.length !== this.listedTaskCount) {
+      this.listedTaskCount = tasks.length;
+      this.thumbnails.keepOnly(new Set(tasks.map((task) => task.file)));
+    }
   }
 
   protected override render(): TemplateResult {
-    const t = this.localize.terms(this.translation);
+    const t = this.terms();
     const tasks = this.files;
     const resumable = this.uploads.resumable;
-    const empty = tasks.length === 0 && resumable.length === 0;
+    const refusals = this.uploads.refusals;
+    const empty = tasks.length === 0 && resumable.length === 0 && refusals.length === 0;
+    const range = this.listWindow.range(tasks.length);
+    const windowed = range.before > 0 || range.after > 0 || range.end < tasks.length;
+    const disabled = this.isDisabled;
     return html`<div part="base" class="base">
       <div
         part="drop-zone"
@@ -291,34 +435,102 @@ export class MultiCloudUploader extends LitElement {
         @drop=${this.drop.onDrop}
       >
         <p class="drop-label"><slot>${t.dropLabel}</slot></p>
-        <button part="browse-button" class="browse-button" type="button" ?disabled=${this.disabled} @click=${this.openPicker}>
-          <slot name="browse-label">${t.browse}</slot>
-        </button>
+        <div class="pickers">
+          <button part="browse-button" class="browse-button" type="button" ?disabled=${disabled} @click=${this.openPicker}>
+            <slot name="browse-label">${t.browse}</slot>
+          </button>
+          ${this.directory
+            ? html`<button part="folder-button" class="folder-button" type="button" ?disabled=${disabled} @click=${this.openFolderPicker}>
+                  ${t.chooseFolder}
+                </button>
+                <input class="folder-input" type="file" hidden webkitdirectory ?disabled=${disabled} @change=${this.onFolderPicked} />`
+            : nothing}
+        </div>
         <input
+          class="files-input"
           type="file"
           hidden
           ?multiple=${this.multiple}
           accept=${this.accept || nothing}
-          ?disabled=${this.disabled}
+          ?disabled=${disabled}
           @change=${this.onPicked}
         />
         <p class="hint"><slot name="hint">${this.hintText(t)}</slot></p>
       </div>
-      ${this.renderToolbar(t, tasks)}
-      <ul part="file-list" class="file-list" aria-label=${t.fileList} ?hidden=${empty}>
+      ${this.renderSummary(t, tasks)} ${this.renderToolbar(t, tasks)}
+      <ul part="file-list" class="file-list" aria-label=${t.fileList} ?hidden=${empty} ?data-virtual=${windowed} @scroll=${this.onListScroll}>
         ${repeat(
-          tasks,
-          (task) => task.id,
-          (task) => fileRow(task, t, this.onRowAction, this.disabled, this.uploads.isRedirected(task.id) ? t.destinationChanged : undefined),
+          refusals,
+          (refusal) => refusal.id,
+          (refusal) => refusedRow(refusal.file, this.refusalReason(refusal, t), t, () => this.uploads.dismissRefusal(refusal.id)),
         )}
+        ${windowed ? html`<li class="spacer" data-spacer="before" aria-hidden="true"></li>` : nothing}
+        ${repeat(
+          tasks.slice(range.start, range.end),
+          (task) => task.id,
+          (task) => this.renderTaskRow(task, t, disabled),
+        )}
+        ${windowed ? html`<li class="spacer" data-spacer="after" aria-hidden="true"></li>` : nothing}
         ${repeat(
           resumable,
           (record) => record.fingerprint,
-          (record) => resumableRow(record, t, this.onDismiss, this.disabled),
+          (record) =>
+            resumableRow({
+              record,
+              t,
+              disabled,
+              onResume: record.handle ? () => void this.resumeFromHandle(record) : undefined,
+              onDismiss: () => this.uploads.dismiss(record.fingerprint),
+              problem: this.uploads.resumeProblem(record.fingerprint),
+            }),
         )}
       </ul>
       <div class="empty" ?hidden=${!empty}><slot name="empty">${t.emptyList}</slot></div>
       <div class="visually-hidden" role="status" aria-live="polite">${announcementText(this.uploads.announcement, t)}</div>
+    </div>`;
+  }
+
+  // A row is drawn again only when its own file changed (or the language, the disabled state, its thumbnail, or the
+  // second its retry countdown shows): with a thousand files, one file's progress must not redraw the other 999.
+  private renderTaskRow(task: UploadTask, t: Translation, disabled: boolean): unknown {
+    const thumbnail = this.thumbnails.urlFor(task.file);
+    const now = task.retryWait ? Math.floor(Date.now() / 1000) * 1000 : 0;
+    const moving = this.uploads.isMoving(task.id);
+    const notice = this.uploads.isRedirected(task.id) ? t.destinationChanged : undefined;
+    return guard([this.uploads.rowVersion(task.id), t, disabled, thumbnail, now, moving, notice], () =>
+      fileRow({ task, t, onAction: this.onRowAction, disabled, thumbnail, now: now || Date.now(), moving, notice }),
+    );
+  }
+
+  private renderSummary(t: Translation, tasks: readonly UploadTask[]): TemplateResult {
+    if (tasks.length === 0) return html`<div part="summary" class="summary" hidden></div>`;
+    const overall = this.manager.progress;
+    let done = 0;
+    let counted = 0;
+    let moving = false;
+    for (const task of tasks) {
+      if (task.state === UploadState.Canceled) continue;
+      counted++;
+      if (task.state === UploadState.Done) done++;
+      else if (task.state === UploadState.Uploading && this.uploads.isMoving(task.id)) moving = true;
+    }
+    const fraction = overall.bytesTotal > 0 ? overall.bytesSent / overall.bytesTotal : 0;
+    const parts = [t.filesDone(done, counted), t.progress(overall.bytesSent, overall.bytesTotal)];
+    if (moving && overall.speed > 0) {
+      parts.push(t.speed(overall.speed));
+      if (overall.eta !== undefined) parts.push(t.eta(overall.eta));
+    }
+    const text = parts.join(' · ');
+    return html`<div part="summary" class="summary">
+      <progress
+        part="overall-progress"
+        class="progress"
+        max="100"
+        value=${Math.floor(fraction * 100)}
+        aria-label=${t.overallProgress}
+        aria-valuetext=${text}
+      ></progress>
+      <span class="summary-text">${text}</span>
     </div>`;
   }
 
@@ -338,9 +550,17 @@ export class MultiCloudUploader extends LitElement {
     const shown = buttons.filter(([, visible]) => visible);
     return html`<div class="toolbar" ?hidden=${shown.length === 0}>
       ${shown.map(
-        ([text, , run]) => html`<button type="button" part="button" ?disabled=${this.disabled} @click=${run}>${text}</button>`,
+        ([text, , run]) => html`<button type="button" part="button" ?disabled=${this.isDisabled} @click=${run}>${text}</button>`,
       )}
     </div>`;
+  }
+
+  private terms(): Translation {
+    return this.localize.terms(this.translation);
+  }
+
+  private refusalReason(refusal: Refusal, t: Translation): string {
+    return refusal.max !== undefined ? t.tooManyFiles(refusal.max) : t.errors[refusal.error.code];
   }
 
   private hintText(t: Translation): string {
@@ -350,6 +570,33 @@ export class MultiCloudUploader extends LitElement {
     const maxFiles = positive(this.maxFiles);
     if (maxFiles !== undefined) hints.push(t.maxFiles(maxFiles));
     return hints.join(' ');
+  }
+
+  /**
+   * Re-renders on the next whole second while a file counts down to a retry or is uploading, so that the countdown
+   * moves and a stalled file stops showing a speed even when no event comes.
+   */
+  private scheduleTick(tasks: readonly UploadTask[]): void {
+    if (this.tickTimer !== undefined || !tasks.some((task) => task.retryWait || task.state === UploadState.Uploading)) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
+      this.requestUpdate();
+    }, 1000 - (Date.now() % 1000) + 10);
+  }
+
+  /** Sizes the spacers that stand for the rows outside the drawn window, and measures a row for the next window. */
+  private placeSpacers(): void {
+    const list = this.list;
+    if (!list) return;
+    const range = this.listWindow.range(this.files.length);
+    for (const spacer of list.querySelectorAll<HTMLElement>('.spacer')) {
+      spacer.style.setProperty('height', `${spacer.dataset.spacer === 'before' ? range.before : range.after}px`);
+    }
+    const row = list.querySelector<HTMLElement>('.file[data-state]:not([data-state="refused"]):not([data-state="interrupted"])');
+    if (!row || !list.hasAttribute('data-virtual')) return;
+    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    // The next frame draws the window from the measured rows; an update requested inside this one would be wasted.
+    if (this.listWindow.measure(list, row.offsetHeight + gap)) requestAnimationFrame(() => this.requestUpdate());
   }
 
   /** Loads the module of the named provider; resolves at once for a ready `adapter` or an already loaded provider. */
@@ -414,15 +661,53 @@ export class MultiCloudUploader extends LitElement {
     else this.internals.states.delete(state);
   }
 
+  /**
+   * Continues an upload of an earlier visit from the file handle in its checkpoint: one permission prompt (this click
+   * is the gesture it needs), then the same file, checked against the checkpoint, resumes from the provider's listing.
+   */
+  private async resumeFromHandle(record: CheckpointRecord): Promise<void> {
+    const handle = record.handle as PermissionedHandle;
+    let file: File | undefined;
+    try {
+      file = await readHandle(handle);
+    } catch (thrown) {
+      this.uploads.setResumeProblem(record.fingerprint, new UploadError(UploadErrorCode.FileUnreadable, String(thrown), { cause: thrown }));
+      return;
+    }
+    if (!file) return;
+    if (file.size !== record.file.size || file.lastModified !== record.file.lastModified) {
+      this.uploads.setResumeProblem(
+        record.fingerprint,
+        new UploadError(UploadErrorCode.FileChanged, `"${record.file.name}" changed since the upload was interrupted.`),
+      );
+      return;
+    }
+    rememberFileHandle(file, handle);
+    const [task] = await this.manager.addFiles([file]);
+    if (task) this.manager.start(task.id);
+  }
+
   private onPaste = (event: ClipboardEvent): void => {
     const files = [...(event.clipboardData?.files ?? [])];
-    if (this.disabled || files.length === 0) return;
+    if (this.isDisabled || files.length === 0) return;
     event.preventDefault();
     void this.addFiles(files);
   };
 
+  /** With `paste-target="document"`: files pasted anywhere on the page, unless something else took the paste. */
+  private onDocumentPaste = (event: ClipboardEvent): void => {
+    if (event.defaultPrevented) return;
+    this.onPaste(event);
+  };
+
   private openPicker = (): void => {
-    this.input.click();
+    void pickFiles({ multiple: this.multiple, accept: this.accept, fallback: () => this.input.click() }).then((picked) => {
+      if (picked.length > 0) void this.addFiles(picked.map(withRelativePath));
+    });
+  };
+
+  private openFolderPicker = (): void => {
+    this.folderInput?.click();
   };
 
   private onPicked = (): void => {
@@ -432,16 +717,24 @@ export class MultiCloudUploader extends LitElement {
     if (files.length > 0) void this.addFiles(files);
   };
 
+  private onFolderPicked = (): void => {
+    const input = this.folderInput;
+    if (!input) return;
+    const files = [...(input.files ?? [])];
+    input.value = '';
+    if (files.length > 0) void this.addSelection(files, true);
+  };
+
+  private onListScroll = (): void => {
+    if (this.list && this.listWindow.scrolled(this.list)) this.requestUpdate();
+  };
+
   private onRowAction = (action: RowAction, taskId: string): void => {
     if (action === 'pause') this.pause(taskId);
     else if (action === 'resume') this.resume(taskId);
     else if (action === 'retry') this.retry(taskId);
     else if (action === 'cancel') void this.cancel(taskId);
     else void this.removeFile(taskId);
-  };
-
-  private onDismiss = (fingerprint: string): void => {
-    this.uploads.dismiss(fingerprint);
   };
 }
 

@@ -14,6 +14,20 @@ export type Announcement =
   | { kind: 'too-many-files'; name: string; max: number }
   | { kind: 'queue-complete' };
 
+/** A file that was not added, kept on screen until dismissed; `max` is set when the list was full. */
+export interface Refusal {
+  readonly id: number;
+  readonly file: File;
+  readonly error: UploadError;
+  readonly max?: number;
+}
+
+/** A file whose byte count has not grown for this long is not moving: no speed or time left is shown for it. */
+const STALL_MS = 2000;
+
+/** Refusal notices kept at most; older ones go first, so a folder of wrong files cannot flood the list. */
+const MAX_REFUSALS = 20;
+
 /** The part of a file that identifies it to people and to a checkpoint record. */
 type FileIdentity = Pick<File, 'name' | 'size' | 'lastModified'>;
 
@@ -37,6 +51,15 @@ export class UploadController implements ReactiveController {
   #resumableRun = 0;
   #resumable: readonly CheckpointRecord[] = [];
   #announcement?: Announcement;
+  #refusals: readonly Refusal[] = [];
+  #nextRefusal = 0;
+  readonly #resumeProblems = new Map<string, UploadError>();
+  /** Bumped per task on each of its events, so that a row is re-drawn only when its own file changed. */
+  readonly #versions = new Map<string, number>();
+  /** When each task's byte count last grew, and to what. */
+  readonly #movedAt = new Map<string, { bytes: number; at: number }>();
+  /** Bumped on each (re)subscription: events missed while disconnected may have changed any row. */
+  #epoch = 0;
 
   constructor(host: ReactiveControllerHost & HTMLElement) {
     this.#host = host;
@@ -46,6 +69,46 @@ export class UploadController implements ReactiveController {
   /** Unfinished uploads found in storage and not yet dismissed or continued. */
   get resumable(): readonly CheckpointRecord[] {
     return this.#resumable;
+  }
+
+  /** Files refused when added, newest last, until dismissed. */
+  get refusals(): readonly Refusal[] {
+    return this.#refusals;
+  }
+
+  /** A number that changes whenever anything shown in this task's row may have changed. */
+  rowVersion(taskId: string): string {
+    return `${this.#epoch}.${this.#versions.get(taskId) ?? 0}`;
+  }
+
+  /** Whether the task's bytes grew in the last two seconds: only then do speed and time left mean anything. */
+  isMoving(taskId: string, now = performance.now()): boolean {
+    const last = this.#movedAt.get(taskId);
+    return last !== undefined && now - last.at < STALL_MS;
+  }
+
+  /** Why the last Resume of an interrupted upload did not go ahead. */
+  resumeProblem(fingerprint: string): UploadError | undefined {
+    return this.#resumeProblems.get(fingerprint);
+  }
+
+  /** Keeps the reason an interrupted upload could not be resumed from its handle, to show on its row. */
+  setResumeProblem(fingerprint: string, error: UploadError): void {
+    this.#resumeProblems.set(fingerprint, error);
+    this.#host.requestUpdate();
+  }
+
+  /** Shows a refused file as a row, says why in the live region, and fires `mcu-error`. */
+  refuse(file: File, error: UploadError, max?: number): void {
+    this.#refusals = [...this.#refusals, { id: ++this.#nextRefusal, file, error, max }].slice(-MAX_REFUSALS);
+    this.announce(max === undefined ? { kind: 'rejected', name: file.name, error } : { kind: 'too-many-files', name: file.name, max });
+    this.#host.dispatchEvent(new McuErrorEvent({ file, error }));
+  }
+
+  /** Clears one refusal notice, or all of them. */
+  dismissRefusal(id?: number): void {
+    this.#refusals = id === undefined ? [] : this.#refusals.filter((refusal) => refusal.id !== id);
+    this.#host.requestUpdate();
   }
 
   /** The latest thing to announce in the live region. */
@@ -86,6 +149,14 @@ export class UploadController implements ReactiveController {
     this.#manager = manager;
     this.#resumable = [];
     if (this.#host.isConnected) this.#subscribe();
+    this.#host.requestUpdate();
+  }
+
+  /** Ends every manager, current and replaced, and forgets their files (the element's `destroy()`). */
+  disposeAll(): void {
+    for (const manager of this.managers) this.#drop(manager);
+    this.#manager = undefined;
+    this.#resumable = [];
     this.#host.requestUpdate();
   }
 
@@ -147,11 +218,14 @@ export class UploadController implements ReactiveController {
   }
 
   #subscribe(): void {
-    for (const manager of this.managers) this.#listenTo(manager);
+    const fresh = this.managers.filter((manager) => !this.#subscriptions.has(manager));
+    if (fresh.length === 0) return;
+    // Events missed while disconnected may have changed any row.
+    this.#epoch++;
+    for (const manager of fresh) this.#listenTo(manager);
   }
 
   #listenTo(manager: UploadManager): void {
-    if (this.#subscriptions.has(manager)) return;
     const subscription = new AbortController();
     this.#subscriptions.set(manager, subscription);
     const { signal } = subscription;
@@ -165,27 +239,30 @@ export class UploadController implements ReactiveController {
       this.announce({ kind: 'added', name: task.file.name });
       this.#host.dispatchEvent(new McuFileAddedEvent({ taskId, file: task.file }));
     });
-    on('task-rejected', ({ file, error }) => {
-      this.announce({ kind: 'rejected', name: file.name, error });
-      this.#host.dispatchEvent(new McuErrorEvent({ file, error }));
-    });
+    on('task-rejected', ({ file, error }) => this.refuse(file, error));
     on('task-state', ({ taskId, state }) => {
+      this.#bump(taskId);
       const task = manager.getTask(taskId);
       if (task && state === UploadState.Paused) this.announce({ kind: 'paused', name: task.file.name });
       else this.#host.requestUpdate();
     });
-    on('task-progress', ({ taskId }) => {
+    on('task-progress', ({ taskId, progress }) => {
+      this.#bump(taskId);
+      const last = this.#movedAt.get(taskId);
+      if (!last || progress.bytesSent > last.bytes) this.#movedAt.set(taskId, { bytes: progress.bytesSent, at: performance.now() });
       this.#movedTasks.add(taskId);
       this.#scheduleProgress();
     });
     on('progress', () => this.#scheduleProgress());
     on('task-complete', ({ taskId, result }) => {
+      this.#bump(taskId);
       const task = manager.getTask(taskId);
       if (!task) return;
       this.announce({ kind: 'complete', name: task.file.name });
       this.#host.dispatchEvent(new McuCompleteEvent({ taskId, file: task.file, result }));
     });
     on('task-error', ({ taskId, error }) => {
+      this.#bump(taskId);
       const task = manager.getTask(taskId);
       if (!task) return;
       this.announce({ kind: 'failed', name: task.file.name, error });
@@ -196,6 +273,10 @@ export class UploadController implements ReactiveController {
       this.#host.dispatchEvent(new McuWarningEvent({ taskId, file, error }));
     });
     on('queue-complete', () => this.announce({ kind: 'queue-complete' }));
+  }
+
+  #bump(taskId: string): void {
+    this.#versions.set(taskId, (this.#versions.get(taskId) ?? 0) + 1);
   }
 
   #unsubscribe(): void {

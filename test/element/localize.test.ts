@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../../src/element/format.js';
-import { registerTranslation, resolveTranslation } from '../../src/element/localize.js';
+import { loadTranslation, registerTranslation, resolveTranslation } from '../../src/element/localize.js';
 import { en } from '../../src/element/translations/en.js';
 
 describe('format', () => {
@@ -23,7 +23,17 @@ describe('format', () => {
 });
 
 describe('resolveTranslation', () => {
-  it('matches the exact code, then the language, then falls back to English', () => {
+  it('loads a bundled language only when a page asks for it, and English needs no loading', async () => {
+    expect(resolveTranslation('zh-CN').$code, 'not loaded yet').to.equal('en');
+    expect(loadTranslation('en')).to.equal(undefined);
+    expect(loadTranslation('de')).to.equal(undefined);
+    await loadTranslation('zh-Hans');
+    expect(resolveTranslation('zh-CN').$code).to.equal('zh-CN');
+    expect(loadTranslation('zh-CN')).to.equal(undefined);
+  });
+
+  it('matches the exact code, then the language, then falls back to English', async () => {
+    await loadTranslation('zh-CN');
     expect(resolveTranslation('zh-CN').$code).to.equal('zh-CN');
     expect(resolveTranslation('zh-Hans').$code).to.equal('zh-CN');
     expect(resolveTranslation('de-AT').$code).to.equal('en');
@@ -35,7 +45,8 @@ describe('resolveTranslation', () => {
     expect(resolveTranslation('X-Test').browse).to.equal('Test browse');
   });
 
-  it('words every term of both built-in languages', () => {
+  it('words every term of both built-in languages', async () => {
+    await loadTranslation('zh-CN');
     const zh = resolveTranslation('zh-CN');
     expect(Object.keys(zh).sort()).to.deep.equal(Object.keys(en).sort());
     expect(zh.eta(90)).to.equal('剩余 1分钟 30秒');

@@ -11,6 +11,8 @@ export interface MemoryAdapterOptions {
   failCode?: Code;
   /** Wait this long per part, so tests can pause mid-upload. */
   delayMs?: number;
+  /** Hold this part number until the upload is paused or canceled, as a store that stops answering would. */
+  holdPart?: number;
   limits?: Partial<PartLimits>;
   /** Part numbers the provider reports as stored, for resume tests. */
   id?: string;
@@ -91,6 +93,7 @@ export function createMemoryAdapter(options: MemoryAdapterOptions = {}): MemoryA
       concurrency.max = Math.max(concurrency.max, concurrency.now);
       try {
         if (options.delayMs) await wait(options.delayMs, ctx.signal);
+        if (part.partNumber === options.holdPart) await wait(Number.MAX_SAFE_INTEGER >>> 1, ctx.signal);
       } finally {
         concurrency.now--;
       }

@@ -1,5 +1,5 @@
 import type { Translation } from '../localize.js';
-import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 
 const CODE = 'en';
 
@@ -51,6 +51,18 @@ export const en: Translation = {
   interruptedHint: 'Choose the same file again to resume.',
   dismiss: 'Dismiss',
   dismissFile: (name) => `Dismiss ${name}`,
+  chooseFolder: 'Choose folder',
+  refused: 'Not added',
+  retrying: (seconds, attempt, attempts) => `Retrying in ${formatDuration(seconds, CODE)}, attempt ${attempt} of ${attempts}`,
+  stored: (bytesStored, bytesTotal) => `${formatBytes(bytesStored, CODE)} of ${formatBytes(bytesTotal, CODE)} saved`,
+  adviceRetry: 'Press Retry to try again.',
+  adviceChooseAgain: 'Add the file again.',
+  adviceLater: 'Try again later, or tell the site owner.',
+  interruptedHandleHint: 'Press Resume to continue without choosing the file again.',
+  overallProgress: 'All files',
+  filesDone: (done, total) => `${formatCount(done, CODE)} of ${formatCount(total, CODE)} uploaded`,
+  formRequired: 'Add a file and wait until it is uploaded.',
+  formUploading: 'Wait until the uploads finish.',
   errors: {
     'file-empty': 'The file is empty.',
     'file-too-large': 'The file is too large.',

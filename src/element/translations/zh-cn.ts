@@ -1,5 +1,5 @@
 import type { Translation } from '../localize.js';
-import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate } from '../format.js';
 
 const CODE = 'zh-CN';
 
@@ -51,6 +51,18 @@ export const zhCn: Translation = {
   interruptedHint: '再次选择同一文件即可继续上传。',
   dismiss: '忽略',
   dismissFile: (name) => `忽略 ${name}`,
+  chooseFolder: '选择文件夹',
+  refused: '未添加',
+  retrying: (seconds, attempt, attempts) => `${formatDuration(seconds, CODE)}后重试,第 ${attempt} 次,共 ${attempts} 次`,
+  stored: (bytesStored, bytesTotal) => `已保存 ${formatBytes(bytesStored, CODE)} / ${formatBytes(bytesTotal, CODE)}`,
+  adviceRetry: '点击“重试”再试一次。',
+  adviceChooseAgain: '请重新添加该文件。',
+  adviceLater: '请稍后再试,或联系网站管理员。',
+  interruptedHandleHint: '点击“继续”即可续传,无需重新选择文件。',
+  overallProgress: '全部文件',
+  filesDone: (done, total) => `已上传 ${formatCount(done, CODE)} / ${formatCount(total, CODE)}`,
+  formRequired: '请添加文件并等待上传完成。',
+  formUploading: '请等待上传完成。',
   errors: {
     'file-empty': '文件为空。',
     'file-too-large': '文件太大。',

@@ -1,0 +1,63 @@
+import type { UploadTask } from '../core/upload-task.js';
+import type { UploadResult } from '../core/adapter.js';
+import { SETTLED_STATES, UploadState } from '../core/types.js';
+import type { Translation } from './localize.js';
+
+/** What identifies an uploaded object to the page's backend, in the order providers report them. */
+export function objectIdentifier(result: UploadResult | undefined): string | undefined {
+  const value = result?.key ?? result?.fileId ?? result?.location;
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** What the form needs from the element at each render. */
+export interface FormState {
+  name: string | undefined;
+  required: boolean;
+  tasks: readonly UploadTask[];
+  t: Translation;
+  /** Where the browser shows the validation message. */
+  anchor: HTMLElement | undefined;
+}
+
+/**
+ * The element's part in a `<form>`, like `<input type=file name>`: one form entry per uploaded file (its key, file id
+ * or location), invalid while files are unfinished, and, with `required`, until one file is uploaded.
+ */
+export class FormValue {
+  readonly #internals: ElementInternals;
+  #lastValue?: string;
+  #lastValidity?: string;
+
+  constructor(internals: ElementInternals) {
+    this.#internals = internals;
+  }
+
+  update({ name, required, tasks, t, anchor }: FormState): void {
+    const identifiers: string[] = [];
+    let unfinished = false;
+    for (const task of tasks) {
+      if (task.state === UploadState.Done) {
+        const identifier = objectIdentifier(task.result);
+        if (identifier !== undefined) identifiers.push(identifier);
+      } else if (!SETTLED_STATES.has(task.state)) unfinished = true;
+    }
+    const value = JSON.stringify([name ?? null, identifiers]);
+    if (value !== this.#lastValue) {
+      this.#lastValue = value;
+      if (name && identifiers.length > 0) {
+        const data = new FormData();
+        for (const identifier of identifiers) data.append(name, identifier);
+        this.#internals.setFormValue(data);
+      } else {
+        this.#internals.setFormValue(null);
+      }
+    }
+    const problem = unfinished ? 'uploading' : required && identifiers.length === 0 ? 'required' : '';
+    const validity = `${problem}|${t.$code}|${anchor ? 'anchored' : ''}`;
+    if (validity === this.#lastValidity) return;
+    this.#lastValidity = validity;
+    if (problem === 'uploading') this.#internals.setValidity({ customError: true }, t.formUploading, anchor);
+    else if (problem === 'required') this.#internals.setValidity({ valueMissing: true }, t.formRequired, anchor);
+    else this.#internals.setValidity({});
+  }
+}
