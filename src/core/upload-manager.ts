@@ -12,7 +12,7 @@ import type { TaskEnvironment } from './upload-task.js';
 import { SETTLED_STATES, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, UploadManagerEventMap } from './types.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
-import { HashClient } from '../hashing/hash-client.js';
+import { HashClient, hashWorkerCount } from '../hashing/hash-client.js';
 import { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 
 /** How a manager uploads. Everything but `adapter` has a default. */
@@ -291,7 +291,8 @@ export class UploadManager extends EventTarget {
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       partSize: options.partSize,
       store: useResume ? (options.checkpointStore ?? this.#env?.store ?? new CheckpointStore()) : undefined,
-      hashClient: () => (this.#hashClient ??= new HashClient()),
+      // Sized once, from the parts in flight when hashing first starts.
+      hashClient: () => (this.#hashClient ??= new HashClient({ workers: hashWorkerCount(options.concurrency ?? DEFAULT_CONCURRENCY) })),
       emit: (type, detail) => this.#emit(type, detail),
     };
   }
