@@ -13,7 +13,7 @@ import { createAdapter } from '../src/providers/registry.js';
 import { planParts } from '../src/core/part-plan.js';
 import type { ProviderAdapter } from '../src/providers/adapter.js';
 import { demoProviderConfigs } from '../demo/provider-configs.js';
-import { uploadManyWithElement, uploadManyWithUppyDashboard, uploadWithUppy } from './bench-peers.js';
+import { uploadManyWithElement, uploadManyWithManager, uploadManyWithUppyDashboard, uploadWithUppy } from './bench-peers.js';
 
 const MiB = 1024 * 1024;
 const PART_SIZE = 8 * MiB;
@@ -68,6 +68,8 @@ export interface BenchApi {
   uploadUppy(api: string): Promise<Measurement>;
   /** The first `count` files of `#many` dropped at once on our element (S3, default checksum, auto-start). */
   manyElement(api: string, count: number): Promise<Measurement>;
+  /** The same files added at once to our UploadManager without the element. */
+  manyManager(api: string, count: number): Promise<Measurement>;
   /** The same files added at once to Uppy 6's Dashboard with `@uppy/aws-s3`, auto-proceeding. */
   manyUppyDashboard(api: string, count: number): Promise<Measurement>;
   /**
@@ -359,6 +361,7 @@ window.bench = {
   uploadEngine: (api, checksum, cores) => measured(() => withCores(cores, () => uploadWithEngine(api, checksum))),
   uploadUppy: (api) => measured(() => uploadWithUppy(api, pickedFile(), PART_SIZE, CONCURRENCY)),
   manyElement: (api, count) => measured(() => uploadManyWithElement(api, manyFiles(count), CONCURRENCY)),
+  manyManager: (api, count) => measured(() => uploadManyWithManager(api, manyFiles(count), CONCURRENCY)),
   manyUppyDashboard: (api, count) => measured(() => uploadManyWithUppyDashboard(api, manyFiles(count), CONCURRENCY)),
   uploadRaw: (api, fromMemory) => measured(() => uploadRawXhr(api, fromMemory)),
   uploadProvider: (id, extra) => measured(() => uploadWithProvider(id, extra)),

@@ -8,6 +8,8 @@ import Dashboard from '@uppy/dashboard';
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
 import '../src/element/multi-cloud-uploader.js';
+import { UploadManager } from '../src/core/upload-manager.js';
+import { createS3Adapter } from '../src/providers/s3.js';
 import type { MultiCloudUploader } from '../src/element/multi-cloud-uploader.js';
 import type { McuCompleteEvent, McuErrorEvent } from '../src/element/events.js';
 
@@ -56,6 +58,26 @@ export async function uploadManyWithUppyDashboard(api: string, files: File[], li
   } finally {
     uppy.destroy();
     container.remove();
+  }
+}
+
+/** Adds `files` at once to our UploadManager alone (S3, default checksum, resume on): the engine's share of a batch. */
+export async function uploadManyWithManager(api: string, files: File[], concurrency: number): Promise<{ objectKeys: string[] }> {
+  const manager = new UploadManager({ adapter: createS3Adapter({ endpoint: api }), concurrency, autoStart: true });
+  try {
+    const keys = new Map<string, string>();
+    const finished = new Promise<void>((resolve, reject) => {
+      manager.addEventListener('task-complete', (event) => {
+        keys.set(event.detail.taskId, String(event.detail.result.key));
+        if (keys.size === files.length) resolve();
+      });
+      manager.addEventListener('task-error', (event) => reject(event.detail.error));
+    });
+    const tasks = await manager.addFiles(files);
+    await finished;
+    return { objectKeys: tasks.map((task) => keys.get(task.id)!) };
+  } finally {
+    manager.dispose();
   }
 }
 

@@ -48,7 +48,8 @@ const PROVIDER_CASES: Array<[string, string, Record<string, unknown>]> = [
   ['huawei-koodrive', 'parallel parts with SHA-256 contexts (hash first)', { rapidUpload: false, mode: 'parallel' }],
   ['huawei-metastudio', 'MD5 first, then one PUT (through the handler)', {}],
   ['iflytek-ost', 'form-data slices through the signing proxy', {}],
-  ['tencent-cos-v4', 'SHA-1 slice states first, then slices', {}],
+  ['tencent-cos-v4', 'SHA-1 slice states first, then 1 MiB slices (the default)', {}],
+  ['tencent-cos-v4', 'SHA-1 slice states first, then 3 MiB slices (the largest v4 allows)', { sliceSize: 3 * MiB }],
   ['tus', 'concatenation: parallel partial uploads', { checksum: 'none' }],
 ];
 
@@ -734,6 +735,9 @@ async function main(): Promise<void> {
             ),
             manySpec('Uppy 6.3.1 Dashboard 6.0.3 + @uppy/aws-s3 (autoProceed, limit 4)', () =>
               page.evaluate(([endpoint, n]) => window.bench.manyUppyDashboard(endpoint, n), [s3rverApi, count] as const),
+            ),
+            manySpec('our UploadManager alone, no element (the engine\'s share)', () =>
+              page.evaluate(([endpoint, n]) => window.bench.manyManager(endpoint, n), [s3rverApi, count] as const),
             ),
           ],
           { warmUp: false },
