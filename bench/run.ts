@@ -668,7 +668,7 @@ async function main(): Promise<void> {
         const hash = providerResults[2 + index * 2];
         // An adapter that declares no digest hashes nothing: its "hashing alone" time is only the run's overhead.
         const hashMs = hash && hash.medianMs >= 5 ? hash.medianMs : 0;
-        if (hash && hashMs === 0) hash.row.result = 'none declared';
+        if (hash && hashMs === 0) Object.assign(hash.row, { result: 'none declared', runs: '' });
         const wall = upload?.medianMs ?? NaN;
         const rawMs = raw?.medianMs ?? NaN;
         derived(
