@@ -221,10 +221,10 @@ export class HashClient {
     this.#nextWorker = (first + 1) % this.#poolSize;
     const workerFor = (index: number): Worker => this.#worker((first + index) % this.#poolSize);
     const jobIds = pieces.map(() => this.#nextJobId++);
-    const stopped: Array<[Worker, number]> = [];
+    const placed: Array<[Worker, number]> = [];
     const bytesTotal = pieces.length > 1 ? pieces.reduce((sum, piece) => sum + piece.bytes, 0) : undefined;
     const run = new ActiveRun(layout, pieces.length, bytesTotal, () => {
-      for (const [worker, jobId] of stopped) {
+      for (const [worker, jobId] of placed) {
         this.#runs.delete(jobId);
         worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
       }
@@ -233,7 +233,7 @@ export class HashClient {
       const jobId = jobIds[index]!;
       const worker = workerFor(index);
       this.#runs.set(jobId, run);
-      stopped.push([worker, jobId]);
+      placed.push([worker, jobId]);
       const message: StartJobMessage = {
         type: 'start',
         jobId,
