@@ -59,6 +59,8 @@ export class UploadTask {
   #plan?: PartPlan;
   #session?: unknown;
   #receipts = new Map<number, PartReceipt>();
+  /** The bytes of the parts in `#receipts`, kept so that a progress event does not walk every part; undefined = to count. */
+  #storedBytes: number | undefined = 0;
   /** Receipts taken from the checkpoint on trust, because the store could not list what it holds. */
   #unverifiedParts = new Set<number>();
   #hashState?: SavedHashState[];
@@ -196,6 +198,7 @@ export class UploadTask {
     await this.#forgetCheckpoint();
     this.#session = undefined;
     this.#receipts.clear();
+    this.#storedBytes = undefined;
     this.#unverifiedParts.clear();
     this.#inFlight.clear();
     this.#hashState = undefined;
@@ -288,6 +291,7 @@ export class UploadTask {
         this.#env.emit('warning', { taskId: this.id, error });
         for (const partNumber of resend) {
           this.#receipts.delete(partNumber);
+          this.#storedBytes = undefined;
           trusted.delete(partNumber);
         }
         await this.#saveCheckpoint(this.#plan!);
@@ -321,6 +325,7 @@ export class UploadTask {
     this.#plan = record.plan;
     this.#session = record.session;
     this.#receipts = new Map(record.receipts.map((receipt) => [receipt.partNumber, receipt]));
+    this.#storedBytes = undefined;
     this.#hashState = record.hashState;
     this.resumed = true;
   }
@@ -328,6 +333,7 @@ export class UploadTask {
   /** The provider's listing is the truth; a listed part of the wrong size (another plan) is sent again. */
   #acceptListedParts(listed: PartReceipt[]): void {
     const plan = this.#plan!;
+    this.#storedBytes = undefined;
     this.#receipts = new Map(
       listed
         .filter((receipt) => receipt.partNumber >= 1 && receipt.partNumber <= plan.partCount)
@@ -491,6 +497,7 @@ export class UploadTask {
         retryPolicy,
         { ...retryHooks, signal },
       );
+      if (this.#storedBytes !== undefined && !this.#receipts.has(partNumber)) this.#storedBytes += partSize(plan, this.file.size, partNumber);
       this.#receipts.set(partNumber, receipt);
       // Durable before counted done: a crash after this line never loses a part the bar showed as sent.
       const store = this.#store();
@@ -527,9 +534,12 @@ export class UploadTask {
     if (this.#state === UploadState.Done) return this.file.size;
     const plan = this.#plan;
     if (!plan) return 0;
-    let bytes = 0;
-    // Arithmetic, not Blob.slice(): this runs on every progress event, and each slice is an IPC in Chromium.
-    for (const partNumber of this.#receipts.keys()) bytes += partSize(plan, this.file.size, partNumber);
+    if (this.#storedBytes === undefined) {
+      // Arithmetic, not Blob.slice(): each slice is an IPC in Chromium.
+      this.#storedBytes = 0;
+      for (const partNumber of this.#receipts.keys()) this.#storedBytes += partSize(plan, this.file.size, partNumber);
+    }
+    let bytes = this.#storedBytes;
     for (const loaded of this.#inFlight.values()) bytes += loaded;
     return bytes;
   }
