@@ -9,14 +9,15 @@ import { createHasher, type Hasher } from '../src/hashing/hashers.js';
 export type BenchWorkerRequest =
   | { type: 'read'; file: Blob; sliceSize: number }
   | { type: 'load'; file: Blob }
-  | { type: 'hash'; algorithms: HashAlgorithm[]; chunkSize: number }
-  | { type: 'drop' };
+  | { type: 'hash'; algorithms: readonly HashAlgorithm[]; chunkSize: number }
+  | { type: 'drop' }
+  | { type: 'slice'; file: Blob; start: number; end: number };
 
-/** The reply: elapsed milliseconds, and the hex digests of a `hash` request. */
-export type BenchWorkerReply = { ok: true; ms: number; digests: string[] } | { ok: false; error: string };
+/** The reply: elapsed milliseconds, the hex digests of a `hash` request, and the bytes of a `slice` request (transferred). */
+export type BenchWorkerReply = { ok: true; ms: number; digests: string[]; bytes?: ArrayBuffer } | { ok: false; error: string };
 
 interface WorkerScope {
-  postMessage(message: BenchWorkerReply): void;
+  postMessage(message: BenchWorkerReply, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<BenchWorkerRequest>) => void): void;
 }
 
@@ -32,7 +33,7 @@ async function readLoop(file: Blob, sliceSize: number): Promise<void> {
   if (bytesRead !== file.size) throw new Error(`Read ${bytesRead} of ${file.size} bytes.`);
 }
 
-async function hashLoaded(algorithms: HashAlgorithm[], chunkSize: number): Promise<{ ms: number; digests: string[] }> {
+async function hashLoaded(algorithms: readonly HashAlgorithm[], chunkSize: number): Promise<{ ms: number; digests: string[] }> {
   if (!loaded) throw new Error('Nothing loaded to hash.');
   // Hasher creation (WASM instantiation) stays outside the timed span: only the bytes per second count.
   const hashers: Hasher[] = await Promise.all(algorithms.map((algorithm) => createHasher(algorithm)));
@@ -45,7 +46,7 @@ async function hashLoaded(algorithms: HashAlgorithm[], chunkSize: number): Promi
   return { ms: performance.now() - t0, digests };
 }
 
-async function handle(request: BenchWorkerRequest): Promise<{ ms: number; digests: string[] }> {
+async function handle(request: BenchWorkerRequest): Promise<{ ms: number; digests: string[]; bytes?: ArrayBuffer }> {
   const t0 = performance.now();
   switch (request.type) {
     case 'read':
@@ -56,6 +57,8 @@ async function handle(request: BenchWorkerRequest): Promise<{ ms: number; digest
       return { ms: performance.now() - t0, digests: [] };
     case 'hash':
       return hashLoaded(request.algorithms, request.chunkSize);
+    case 'slice':
+      return { ms: 0, digests: [], bytes: await request.file.slice(request.start, request.end).arrayBuffer() };
     case 'drop':
       loaded = undefined;
       collectGarbage?.();
@@ -65,7 +68,7 @@ async function handle(request: BenchWorkerRequest): Promise<{ ms: number; digest
 
 scope.addEventListener('message', ({ data }) => {
   handle(data).then(
-    ({ ms, digests }) => scope.postMessage({ ok: true, ms, digests }),
+    ({ ms, digests, bytes }) => scope.postMessage({ ok: true, ms, digests, bytes }, bytes ? [bytes] : []),
     (error: unknown) => scope.postMessage({ ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
   );
 });

@@ -1,20 +1,25 @@
 /**
- * `npm run bench [-- --size <MiB>]`: read, hash and upload throughput in headless Chromium on a generated file on
- * disk, given to the page through a real `<input type=file>` so that it is disk-backed like a user's file. Prints one
- * markdown table. Not a test and never run in CI: figures on a shared 2-core machine vary from run to run.
+ * `npm run bench [-- --size <MiB> --big <MiB> --files 50,1000 --runs N --only <regex> --short]`: read, hash and upload
+ * throughput in headless Chromium on generated files on disk, given to the page through a real `<input type=file>` so
+ * that they are disk-backed like a user's files, with the peers beside ours (raw XHR, Uppy 6 with `@uppy/aws-s3` and
+ * its Dashboard, tus-js-client) against the same servers. Rows of one group run interleaved (round by round), every
+ * stored object is checked byte for byte, and the table ends with ratios to raw XHR and to the peer. `--short` is the
+ * quick form (64 MiB, no 1 GiB row, 50 files, no provider rows). Prints one markdown table. Not a test and never run
+ * in CI: figures on a shared machine vary from run to run.
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crc32 } from 'node:zlib';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { createServer as createViteServer } from 'vite';
 import { startEmulatorServer, type EmulatorServer } from '../src/emulators/node-server.js';
 import { startTusServer } from '../test/helpers/tus-server.js';
+import { S3RVER_BUCKET, s3rverMount, startS3rver } from '../test/helpers/s3rver.js';
 import { createHasher } from '../src/hashing/hashers.js';
 import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import type { S3Checksum } from '../src/providers/s3.js';
@@ -23,8 +28,9 @@ import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
 const SLICE_SIZE = 8 * MiB;
-const RUNS = 3;
-const RUN_TIMEOUT_MS = 180_000;
+const RUN_TIMEOUT_MS = 600_000;
+const SMALL_FILE_SIZE = 16 * 1000;
+const S3RVER_API_PATH = '/api-s3rver';
 const ALGORITHMS: HashAlgorithm[] = ['md5', 'sha1', 'sha256', 'crc32', 'crc32c', 'crc64', 'crc64nvme'];
 /** The "one read feeds every hasher" case. */
 const COMBINED: HashAlgorithm[] = ['md5', 'sha1', 'sha256', 'crc64'];
@@ -42,15 +48,48 @@ const PROVIDER_CASES: Array<[string, string, Record<string, unknown>]> = [
   ['huawei-koodrive', 'parallel parts with SHA-256 contexts (hash first)', { rapidUpload: false, mode: 'parallel' }],
   ['huawei-metastudio', 'MD5 first, then one PUT (through the handler)', {}],
   ['iflytek-ost', 'form-data slices through the signing proxy', {}],
-  ['tencent-cos-v4', 'SHA-1 slice states first, then slices', {}],
+  ['tencent-cos-v4', 'SHA-1 slice states first, then 1 MiB slices (the default)', {}],
+  ['tencent-cos-v4', 'SHA-1 slice states first, then 3 MiB slices (the largest v4 allows)', { sliceSize: 3 * MiB }],
   ['tus', 'concatenation: parallel partial uploads', { checksum: 'none' }],
 ];
 
-function readOptions(): { sizeMiB: number } {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '256' } } });
-  const sizeMiB = Number(values.size);
-  if (!Number.isSafeInteger(sizeMiB) || sizeMiB <= 0) throw new Error(`--size takes a whole number of MiB, not "${values.size}".`);
-  return { sizeMiB };
+interface BenchOptions {
+  sizeMiB: number;
+  /** The disk-backed big-file group's size; 0 leaves it out. */
+  bigMiB: number;
+  /** Batch sizes of the many-files group; empty leaves it out. */
+  fileCounts: number[];
+  runs: number;
+  /** Only the groups whose section matches. */
+  only: RegExp | undefined;
+  short: boolean;
+}
+
+function readOptions(): BenchOptions {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string' },
+      big: { type: 'string' },
+      files: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      only: { type: 'string' },
+      short: { type: 'boolean', default: false },
+    },
+  });
+  const short = values.short;
+  const whole = (name: string, value: string, min: number): number => {
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < min) throw new Error(`--${name} takes a whole number ≥ ${min}, not "${value}".`);
+    return number;
+  };
+  return {
+    sizeMiB: whole('size', values.size ?? (short ? '64' : '256'), 1),
+    bigMiB: whole('big', values.big ?? (short ? '0' : '1024'), 0),
+    fileCounts: (values.files ?? (short ? '50' : '50,1000')).split(',').filter(Boolean).map((count) => whole('files', count, 1)),
+    runs: whole('runs', values.runs, 1),
+    only: values.only === undefined ? undefined : new RegExp(values.only, 'i'),
+    short,
+  };
 }
 
 function log(line: string): void {
@@ -122,10 +161,12 @@ interface Row {
   result: string;
   runs: string;
   longTasks: string;
+  longFrames: string;
+  memory: string;
   check: string;
 }
 
-/** A measured case: its row, and its median time for the derived rows. */
+/** A measured case: its row, and its median time for the ratios. */
 interface CaseResult {
   row: Row;
   medianMs: number;
@@ -136,49 +177,141 @@ interface CaseSpec {
   name: string;
   /** Bytes one run processes, for MB/s. */
   bytes: number;
+  /** For a batch: the files one run uploads; the result is then milliseconds per file. */
+  files?: number;
   run: () => Promise<Measurement>;
   /** Checks one measured run; returns a problem, or undefined. */
-  verify?: (measurement: Measurement) => string | undefined;
+  verify?: (measurement: Measurement) => string | undefined | Promise<string | undefined>;
   /** What a passing `verify` proved, for the check column. */
   verified?: string;
-  /** Runs after every run, the warm-up included (emulator reset); awaited so that it never overlaps the next run. */
+  /** Runs after every run, the warm-up included (store reset); awaited so that it never overlaps the next run. */
   after?: () => unknown;
 }
 
-async function measureCase(page: Page, spec: CaseSpec): Promise<CaseResult> {
-  const label = `${spec.section}: ${spec.name}`;
-  log(`… ${label}`);
-  const measurements: Measurement[] = [];
-  const problems: string[] = [];
-  try {
-    for (let i = 0; i <= RUNS; i++) {
-      await page.evaluate(() => window.bench.collectGarbage());
-      const measurement = await withTimeout(spec.run(), label);
-      const problem = spec.verify?.(measurement);
-      await spec.after?.();
-      if (problem) problems.push(problem);
-      // Run 0 warms up: worker start, WASM compile, the page cache, connection set-up.
-      if (i > 0) measurements.push(measurement);
+/** Peak memory over one run: the page's JS heap (CDP `Performance.getMetrics`) and the renderer processes' RSS. */
+interface MemoryPeak {
+  heapMiB: number;
+  rendererMiB: number;
+}
+
+const MEMORY_POLL_MS = 200;
+
+/** Our browser's renderer processes: `--type=renderer` processes descending from this Node process. */
+function rendererPids(): number[] {
+  const parents = new Map<number, number>();
+  const renderers: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=renderer')) renderers.push(Number(entry));
+    } catch {
+      // The process ended while the table was read.
     }
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    log(`  failed: ${message}`);
-    return { row: { section: spec.section, name: spec.name, result: `failed: ${message}`, runs: '', longTasks: '', check: '' }, medianMs: NaN };
   }
-  const speeds = measurements.map((m) => megabytesPerSecond(spec.bytes, m.ms));
-  const medianMs = median(measurements.map((m) => m.ms));
-  const taskCount = median(measurements.map((m) => m.longTasks.count));
-  const taskMs = median(measurements.map((m) => m.longTasks.ms));
-  const row: Row = {
-    section: spec.section,
-    name: spec.name,
-    result: `**${Math.round(megabytesPerSecond(spec.bytes, medianMs))}**`,
-    runs: speeds.map((speed) => Math.round(speed)).join(', '),
-    longTasks: `${taskCount} / ${Math.round(taskMs)} ms`,
-    check: problems.length ? `✗ ${problems[0]}` : (spec.verified ?? ''),
+  const ours = (pid: number): boolean => {
+    for (let at = parents.get(pid); at !== undefined && at > 1; at = parents.get(at)) if (at === process.pid) return true;
+    return false;
   };
-  log(`  ${row.result.replaceAll('*', '')} MB/s [${row.runs}]`);
-  return { row, medianMs };
+  return renderers.filter(ours);
+}
+
+function residentMiB(pids: readonly number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      kib += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone.
+    }
+  }
+  return kib / 1024;
+}
+
+/** Samples memory until the returned function is called, which resolves with the peaks. */
+function sampleMemory(cdp: CDPSession): () => Promise<MemoryPeak> {
+  const peak: MemoryPeak = { heapMiB: 0, rendererMiB: 0 };
+  const pids = rendererPids();
+  let sampling = true;
+  const loop = (async () => {
+    while (sampling) {
+      const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
+      const heap = metrics.find((metric) => metric.name === 'JSHeapTotalSize')?.value ?? 0;
+      peak.heapMiB = Math.max(peak.heapMiB, heap / MiB);
+      peak.rendererMiB = Math.max(peak.rendererMiB, residentMiB(pids));
+      await new Promise((resolve) => setTimeout(resolve, MEMORY_POLL_MS));
+    }
+  })();
+  return async () => {
+    sampling = false;
+    await loop;
+    return peak;
+  };
+}
+
+/**
+ * Measures a group of cases interleaved: one warm-up round (worker start, WASM compile, the page cache, connection
+ * set-up) unless `warmUp` is false, then `runs` rounds, each running every case once, so that a change in the
+ * machine's load hits every row of the group alike.
+ */
+async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options: { warmUp?: boolean; cdp?: CDPSession } = {}): Promise<CaseResult[]> {
+  const measurements: Measurement[][] = specs.map(() => []);
+  const peaks: MemoryPeak[][] = specs.map(() => []);
+  const problems: string[][] = specs.map(() => []);
+  const failures: Array<string | undefined> = specs.map(() => undefined);
+  const warmUp = options.warmUp ?? true;
+  for (let round = warmUp ? 0 : 1; round <= runs; round++) {
+    for (const [index, spec] of specs.entries()) {
+      if (failures[index] !== undefined) continue;
+      const label = `${spec.section}: ${spec.name}`;
+      log(`… ${round === 0 ? 'warm-up' : `round ${round}`}: ${label}`);
+      try {
+        await page.evaluate(() => window.bench.collectGarbage());
+        const stopSampling = options.cdp && sampleMemory(options.cdp);
+        let measurement: Measurement;
+        try {
+          measurement = await withTimeout(spec.run(), label);
+        } finally {
+          const peak = await stopSampling?.();
+          if (peak && round > 0) peaks[index]!.push(peak);
+        }
+        const problem = await spec.verify?.(measurement);
+        if (problem) problems[index]!.push(problem);
+        if (round > 0) measurements[index]!.push(measurement);
+        log(`  ${Math.round(measurement.ms)} ms${problem ? ` ✗ ${problem}` : ''}`);
+      } catch (error) {
+        failures[index] = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        log(`  failed: ${failures[index]}`);
+      } finally {
+        await spec.after?.();
+      }
+    }
+  }
+  return specs.map((spec, index) => {
+    const failure = failures[index];
+    const empty = { runs: '', longTasks: '', longFrames: '', memory: '', check: '' };
+    if (failure !== undefined) return { row: { section: spec.section, name: spec.name, result: `failed: ${failure}`, ...empty }, medianMs: NaN };
+    const taken = measurements[index]!;
+    const medianMs = median(taken.map((m) => m.ms));
+    const figure = (ms: number): string =>
+      spec.files ? `${(ms / spec.files).toFixed(1)} ms/file` : `${Math.round(megabytesPerSecond(spec.bytes, ms))}`;
+    const memory = peaks[index]!;
+    const row: Row = {
+      section: spec.section,
+      name: spec.name,
+      result: `**${figure(medianMs)}**`,
+      runs: taken.map((m) => figure(m.ms).replace(' ms/file', '')).join(', '),
+      longTasks: `${median(taken.map((m) => m.longTasks.count))} / ${Math.round(median(taken.map((m) => m.longTasks.ms)))} ms`,
+      longFrames: `${median(taken.map((m) => m.longFrames.count))} / ${Math.round(median(taken.map((m) => m.longFrames.longestMs)))} ms / ${Math.round(median(taken.map((m) => m.longFrames.blockingMs)))} ms`,
+      memory: memory.length
+        ? `${Math.round(Math.max(...memory.map((p) => p.heapMiB)))} / ${Math.round(Math.max(...memory.map((p) => p.rendererMiB)))} MiB`
+        : '',
+      check: problems[index]!.length ? `✗ ${problems[index]![0]}` : (spec.verified ?? ''),
+    };
+    log(`  ${spec.name}: ${row.result.replaceAll('*', '')} [${row.runs}]`);
+    return { row, medianMs };
+  });
 }
 
 function digestCheck(algorithms: HashAlgorithm[], reference: Record<HashAlgorithm, string>) {
@@ -192,20 +325,22 @@ function toMarkdown(rows: Row[]): string {
   const header: Row = {
     section: 'section',
     name: 'case',
-    result: 'MB/s (median) or value',
-    runs: 'runs, MB/s',
-    longTasks: 'main-thread long tasks per run (count / ms, median)',
+    result: 'MB/s, ms/file or value (median)',
+    runs: 'runs',
+    longTasks: 'main-thread long tasks per run (count / total, median)',
+    longFrames: 'long animation frames per run (count / longest / blocking, median)',
+    memory: 'peak JS heap / renderer RSS',
     check: 'check',
   };
-  const cells = (row: Row) => `| ${[row.section, row.name, row.result, row.runs, row.longTasks, row.check].join(' | ')} |`;
-  return [cells(header), '| --- | --- | --- | --- | --- | --- |', ...rows.map(cells)].join('\n');
+  const cells = (row: Row) => `| ${[row.section, row.name, row.result, row.runs, row.longTasks, row.longFrames, row.memory, row.check].join(' | ')} |`;
+  return [cells(header), '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows.map(cells)].join('\n');
 }
 
 const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-function environmentRows(browserVersion: string, size: number, loadBefore: string): Row[] {
+function environmentRows(browserVersion: string, options: BenchOptions, loadBefore: string): Row[] {
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, runs: '', longTasks: '', check: '' });
+  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, runs: '', longTasks: '', longFrames: '', memory: '', check: '' });
   return [
     env('Chromium (headless, playwright-core)', browserVersion),
     env('CPU', cpuModel),
@@ -213,25 +348,66 @@ function environmentRows(browserVersion: string, size: number, loadBefore: strin
     env('Node', process.version),
     // Other work on the machine competes for the same cores; the load average says how much there was.
     env('load average (1/5/15 min) at start → end', `${loadBefore} → ${loadAverage()}`),
-    env('file', `${size / MiB} MiB random bytes on disk, picked through <input type=file>`),
-    env('method', `MB/s = 10^6 B/s; median of ${RUNS} runs after one warm-up run; 8 MiB slices and parts`),
+    env('files', [
+      `${options.sizeMiB} MiB`,
+      ...(options.bigMiB > 0 ? [`${options.bigMiB} MiB`] : []),
+      ...options.fileCounts.map((count) => `${count} × ${SMALL_FILE_SIZE / 1000} kB`),
+    ].join(', ') + ' of random bytes on disk, picked through <input type=file>'),
+    env(
+      'method',
+      `MB/s = 10^6 B/s; median of ${options.runs} interleaved rounds (after a warm-up round, except for the big file and the batches); 8 MiB slices and parts, 4 in flight`,
+    ),
   ];
 }
 
+/** The md5 of what a GET of `url` answers, streamed; undefined for a non-2xx answer. */
+async function md5OfUrl(url: string): Promise<{ md5: string; size: number } | undefined> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) return undefined;
+  const hash = createHash('md5');
+  let size = 0;
+  for await (const chunk of response.body) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { md5: hash.digest('hex'), size };
+}
+
+function md5OfFile(path: string): string {
+  return createHash('md5').update(readFileSync(path)).digest('hex');
+}
+
+/** Writes `count` files of random bytes and returns their paths and md5s. */
+function writeSmallFiles(directory: string, count: number): Array<{ path: string; md5: string }> {
+  mkdirSync(directory, { recursive: true });
+  return Array.from({ length: count }, (_, index) => {
+    const path = join(directory, `photo-${String(index).padStart(4, '0')}.bin`);
+    const bytes = randomFillSync(Buffer.alloc(SMALL_FILE_SIZE));
+    writeFileSync(path, bytes);
+    return { path, md5: createHash('md5').update(bytes).digest('hex') };
+  });
+}
+
+
 async function main(): Promise<void> {
-  const { sizeMiB } = readOptions();
+  const options = readOptions();
+  const { runs } = options;
   const loadBefore = loadAverage();
-  const size = sizeMiB * MiB;
+  const size = options.sizeMiB * MiB;
   const workDir = mkdtempSync(join(tmpdir(), 'mcu-bench-'));
   const closers: Array<() => Promise<unknown>> = [async () => rmSync(workDir, { recursive: true, force: true })];
+  const wants = (section: string): boolean => !options.only || options.only.test(section);
   try {
-    const filePath = join(workDir, `bench-${sizeMiB}MiB.bin`);
-    log(`Writing ${sizeMiB} MiB to ${filePath} …`);
+    const filePath = join(workDir, `bench-${options.sizeMiB}MiB.bin`);
+    log(`Writing ${options.sizeMiB} MiB to ${filePath} …`);
     const reference = await writeTestFile(filePath, size);
 
-    const emulator: EmulatorServer = await startEmulatorServer();
+    const s3rver = await startS3rver();
+    closers.push(() => s3rver.close());
+    const emulator: EmulatorServer = await startEmulatorServer({ mounts: [s3rverMount(s3rver, S3RVER_API_PATH)] });
     closers.push(() => emulator.close());
     const api = `${emulator.url}/api`;
+    const s3rverApi = `${emulator.url}${S3RVER_API_PATH}`;
 
     const port = await freePort();
     const vite = await createViteServer({
@@ -250,7 +426,10 @@ async function main(): Promise<void> {
       },
       // Bundling every dependency before the page loads keeps Vite from reloading the page (and losing the picked
       // file) when it discovers one on first import.
-      optimizeDeps: { entries: ['bench/page.html'], include: ['spark-md5', 'hash-wasm', 'idb-keyval', 'tus-js-client'] },
+      optimizeDeps: {
+        entries: ['bench/page.html'],
+        include: ['spark-md5', 'hash-wasm', 'idb-keyval', 'tus-js-client', 'lit', '@uppy/core', '@uppy/aws-s3', '@uppy/dashboard'],
+      },
       worker: { format: 'es' },
     });
     await vite.listen();
@@ -263,6 +442,8 @@ async function main(): Promise<void> {
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') log(`  page ${message.type()}: ${message.text()}`);
     });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
     await page.goto(`http://127.0.0.1:${port}/bench/page.html`);
     await page.waitForFunction(() => 'bench' in window);
     await page.setInputFiles('#file', filePath);
@@ -272,192 +453,310 @@ async function main(): Promise<void> {
     log('Warm-up read …');
     await page.evaluate((sliceSize) => window.bench.readOnly(sliceSize), SLICE_SIZE);
 
-    const results: CaseResult[] = [];
-    const add = async (spec: CaseSpec) => {
-      const result = await measureCase(page, spec);
-      results.push(result);
-      return result;
+    const rows: Row[] = [];
+    const group = async (specs: CaseSpec[], groupOptions?: { warmUp?: boolean; cdp?: CDPSession }): Promise<Array<CaseResult | undefined>> => {
+      const chosen = specs.filter((spec) => wants(spec.section));
+      const measured = chosen.length ? await measureGroup(page, chosen, runs, groupOptions) : [];
+      rows.push(...measured.map((result) => result.row));
+      return specs.map((spec) => {
+        const at = chosen.indexOf(spec);
+        return at < 0 ? undefined : measured[at];
+      });
     };
-    const read = await add({
-      section: 'read (worker)',
-      name: '`slice(8 MiB).arrayBuffer()` loop, serial, no hashing',
-      bytes: size,
-      run: () => page.evaluate((sliceSize) => window.bench.readOnly(sliceSize), SLICE_SIZE),
-    });
+    const derivedRows: Row[] = [];
+    const derived = (name: string, result: string): void => {
+      derivedRows.push({ section: 'derived', name, result, runs: '', longTasks: '', longFrames: '', memory: '', check: '' });
+    };
+    /** How many times faster `subject` ran than `reference` (a speed ratio: above 1 is faster). */
+    const times = (subject?: CaseResult, reference?: CaseResult): string =>
+      subject && reference && Number.isFinite(reference.medianMs / subject.medianMs) ? `${(reference.medianMs / subject.medianMs).toFixed(2)}×` : 'n/a';
 
-    const ours = new Map<HashAlgorithm, CaseResult>();
-    for (const algorithm of ALGORITHMS) {
-      ours.set(
-        algorithm,
-        await add({
-          section: 'read + hash, our HashClient (worker)',
-          name: algorithm,
+    // Hashing: reading alone, hash-wasm alone on bytes in memory, and ours doing both, interleaved.
+    const hashSection = 'read + hash (worker)';
+    const algorithms: HashAlgorithm[] = options.short ? ['md5', 'sha256'] : ALGORITHMS;
+    const poolWorkers = await page.evaluate(() => window.bench.poolSize());
+    if (wants(hashSection)) {
+      log('Loading the file into the bench worker for in-memory hashing …');
+      await page.evaluate(() => window.bench.load());
+    }
+    const hashSpecs: CaseSpec[] = [
+      {
+        section: hashSection,
+        name: 'read only: `slice(8 MiB).arrayBuffer()` loop, serial',
+        bytes: size,
+        run: () => page.evaluate((sliceSize) => window.bench.readOnly(sliceSize), SLICE_SIZE),
+      },
+      ...algorithms.flatMap((algorithm): CaseSpec[] => [
+        {
+          section: hashSection,
+          name: `hash only: hash-wasm ${algorithm} over the file in memory`,
           bytes: size,
-          run: () => page.evaluate((algorithms) => window.bench.ours(algorithms), [algorithm]),
+          run: () => page.evaluate(([list, chunkSize]) => window.bench.pure(list, chunkSize), [[algorithm], SLICE_SIZE] as const),
+          verify: digestCheck([algorithm], reference),
+          verified: '✓',
+        },
+        {
+          section: hashSection,
+          name: `our HashClient ${algorithm} over the file (${poolWorkers} workers: one reads, one hashes)`,
+          bytes: size,
+          run: () => page.evaluate(([list, workers]) => window.bench.ours(list, workers), [[algorithm], poolWorkers] as const),
           verify: digestCheck([algorithm], reference),
           verified: algorithm === 'crc32c' || algorithm.startsWith('crc64') ? '✓ = hash-wasm in Node' : '✓ = Node crypto/zlib',
-        }),
-      );
-    }
-    const combined = await add({
-      section: 'read + hash, our HashClient (worker)',
-      name: `${COMBINED.join(' + ')} in one read`,
-      bytes: size,
-      run: () => page.evaluate((algorithms) => window.bench.ours(algorithms), COMBINED),
-      verify: digestCheck(COMBINED, reference),
-      verified: '✓ all four',
-    });
-
-    log('Loading the file into the bench worker for in-memory hashing …');
-    await page.evaluate(() => window.bench.load());
-    const pure = new Map<HashAlgorithm, CaseResult>();
-    for (const algorithms of [...ALGORITHMS.map((algorithm) => [algorithm]), COMBINED]) {
-      const result = await add({
-        section: 'hash only, hash-wasm on an in-memory buffer (worker)',
-        name: algorithms.length > 1 ? `${algorithms.join(' + ')} on each chunk` : algorithms[0]!,
+        },
+      ]),
+      {
+        section: hashSection,
+        name: 'our HashClient md5 over the file, 1 worker (reads and hashes in turn)',
         bytes: size,
-        run: () => page.evaluate(([list, chunkSize]) => window.bench.pure(list, chunkSize), [algorithms, SLICE_SIZE] as const),
-        verify: digestCheck(algorithms, reference),
-        verified: '✓',
-      });
-      if (algorithms.length === 1) pure.set(algorithms[0]!, result);
+        run: () => page.evaluate(([list, workers]) => window.bench.ours(list, workers), [['md5'], 1] as const),
+        verify: digestCheck(['md5'], reference),
+        verified: '✓ = Node crypto',
+      },
+      {
+        section: hashSection,
+        name: `our HashClient ${COMBINED.join(' + ')} in one read`,
+        bytes: size,
+        run: () => page.evaluate(([list, workers]) => window.bench.ours(list, workers), [COMBINED, poolWorkers] as const),
+        verify: digestCheck(COMBINED, reference),
+        verified: '✓ all four',
+      },
+      {
+        section: hashSection,
+        name: 'baseline: spark-md5 3.0.2 on the main thread, 8 MiB slices',
+        bytes: size,
+        run: () => page.evaluate(() => window.bench.spark()),
+        verify: digestCheck(['md5'], reference),
+        verified: '✓ = Node crypto',
+      },
+    ];
+    const hashResults = await group(hashSpecs);
+    if (wants(hashSection)) await page.evaluate(() => window.bench.drop());
+    const hashResult = (name: string) => hashResults[hashSpecs.findIndex((spec) => spec.name.startsWith(name))];
+    const read = hashResult('read only');
+    for (const algorithm of algorithms) {
+      const pure = hashResult(`hash only: hash-wasm ${algorithm} `);
+      const ours = hashResult(`our HashClient ${algorithm} over the file (`);
+      const slower = [read, pure].reduce<CaseResult | undefined>((a, b) => (a && b ? (a.medianMs > b.medianMs ? a : b) : undefined), read);
+      derived(`our ${algorithm} over the file × min(read only, hash-wasm ${algorithm} in memory)${algorithm === 'md5' ? ' (goal ≥ 0.8×)' : ''}`, times(ours, slower));
     }
-    await page.evaluate(() => window.bench.drop());
+    derived('our md5: pool × 1 worker', times(hashResult('our HashClient md5 over the file ('), hashResult('our HashClient md5 over the file, 1 worker')));
+    derived('our md5 × spark-md5 on the main thread', times(hashResult('our HashClient md5 over the file ('), hashResult('baseline: spark-md5')));
 
-    const spark = await add({
-      section: 'baseline: spark-md5 3.0.2 (main thread)',
-      name: 'md5, 8 MiB slices, `SparkMD5.ArrayBuffer` append',
-      bytes: size,
-      run: () => page.evaluate(() => window.bench.spark()),
-      verify: digestCheck(['md5'], reference),
-      verified: '✓ = Node crypto',
-    });
-
-    const storedCheck = (measurement: Measurement): string | undefined => {
-      const stored = measurement.objectKey === undefined ? undefined : emulator.s3.getObject(measurement.objectKey);
-      if (!stored) return `no object stored under ${measurement.objectKey}`;
-      if (stored.byteLength !== size) return `stored ${stored.byteLength} bytes`;
-      const md5 = createHash('md5').update(stored).digest('hex');
-      return md5 === reference.md5 ? undefined : `stored md5 ${md5}`;
+    // S3 multipart to s3rver, ours beside raw XHR and Uppy 6.
+    const s3Section = 'S3 multipart to s3rver through createS3Handler (8 MiB parts, 4 in flight)';
+    const s3rverCheck = async (key: string | undefined, expected: { md5: string; size: number }): Promise<string | undefined> => {
+      if (key === undefined) return 'no key';
+      const stored = await md5OfUrl(`${s3rver.url}/${S3RVER_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`);
+      if (!stored) return `no object stored under ${key}`;
+      if (stored.size !== expected.size) return `stored ${stored.size} bytes`;
+      return stored.md5 === expected.md5 ? undefined : `stored md5 ${stored.md5}`;
     };
-    const uploadSpec = (name: string, run: () => Promise<Measurement>): CaseSpec => ({
-      section: 'upload to the S3 emulator (localhost, 4 parts in flight)',
+    const emptyS3rver = () => rmSync(join(s3rver.directory, S3RVER_BUCKET, 'uploads'), { recursive: true, force: true });
+    const s3Spec = (name: string, run: () => Promise<Measurement>, expected = { md5: reference.md5, size }): CaseSpec => ({
+      section: s3Section,
       name,
-      bytes: size,
+      bytes: expected.size,
       run,
-      verify: storedCheck,
+      verify: (measurement) => s3rverCheck(measurement.objectKey, expected),
       verified: '✓ stored object md5',
-      after: () => emulator.s3.reset(),
+      after: emptyS3rver,
     });
-    const engineMd5 = await add(
-      uploadSpec('our UploadManager + S3 adapter, `checksum: md5` (Content-MD5 per part, hashing overlaps upload)', () =>
-        page.evaluate(([endpoint, checksum]) => window.bench.uploadEngine(endpoint, checksum), [api, 'md5' satisfies S3Checksum] as const),
+    const engine = (checksum: S3Checksum, cores?: number) => () =>
+      page.evaluate(([endpoint, mode, coreCount]) => window.bench.uploadEngine(endpoint, mode, coreCount ?? undefined), [s3rverApi, checksum, cores ?? null] as const);
+    const s3Specs: CaseSpec[] = [
+      s3Spec('raw XHR: presign via the same routes, PUT `file.slice()` parts, complete (ceiling)', () =>
+        page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), s3rverApi),
       ),
-    );
-    const engineNone = await add(
-      uploadSpec('our UploadManager + S3 adapter, `checksum: none`', () =>
-        page.evaluate(([endpoint, checksum]) => window.bench.uploadEngine(endpoint, checksum), [api, 'none' satisfies S3Checksum] as const),
+      s3Spec('raw XHR, each part read once in a worker and sent from memory (`new Blob([bytes])`)', () =>
+        page.evaluate((endpoint) => window.bench.uploadRaw(endpoint, true), s3rverApi),
       ),
-    );
-    const raw = await add(
-      uploadSpec('raw: presign via the same routes, XHR PUT of `file.slice()` parts, complete', () =>
-        page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), api),
+      s3Spec('Uppy 6.3.1 + @uppy/aws-s3 6.3.1 (companionEndpoint, 8 MiB parts, limit 4)', () =>
+        page.evaluate((endpoint) => window.bench.uploadUppy(endpoint), s3rverApi),
       ),
-    );
+      s3Spec('ours, `checksum: none`', engine('none')),
+      s3Spec(`ours, default (Content-MD5 per part, ${poolWorkers} hash workers)`, engine('md5')),
+      s3Spec('ours, default, 1 hash worker (hardwareConcurrency read as 1)', engine('md5', 1)),
+      s3Spec(`ours, \`checksum: crc32c\` (${poolWorkers} hash workers)`, engine('crc32c')),
+      s3Spec(`ours, \`checksum: crc64nvme\` (${poolWorkers} hash workers)`, engine('crc64nvme')),
+    ];
+    const s3Results = await group(s3Specs);
+    const [rawS3, rawMemoryS3, uppyS3, ...oursS3] = s3Results;
+    derived('raw XHR from memory × raw XHR of file slices', times(rawMemoryS3, rawS3));
+    s3Specs.slice(3).forEach((spec, index) => {
+      const goal = spec.name.startsWith('ours, default (') ? ' (goal ≥ 0.9× raw here, ≥ 0.97× on ≥ 4 cores)' : '';
+      derived(`${spec.name} × raw XHR · × Uppy 6${goal}`, `${times(oursS3[index], rawS3)} · ${times(oursS3[index], uppyS3)}`);
+    });
+    derived('Uppy 6 × raw XHR', times(uppyS3, rawS3));
 
+    // tus against a real @tus/server, ours beside tus-js-client.
     const tus = await startTusServer();
     closers.push(() => tus.close());
     const emptyTusStore = () => {
       for (const entry of readdirSync(tus.directory)) rmSync(join(tus.directory, entry), { recursive: true, force: true });
     };
-    const tusSection = 'tus to a real @tus/server 2.4.5 + @tus/file-store (one PATCH at a time)';
-    // tus-js-client first: the first case after big uploads pays for the Node process collecting their buffers.
-    const tusJs8 = await add({
+    const tusStored = (): string | undefined => {
+      const whole = readdirSync(tus.directory).filter((entry) => !entry.endsWith('.json') && statSync(join(tus.directory, entry)).size === size);
+      if (whole.length === 0) return `no stored file of ${size} bytes`;
+      return whole.some((entry) => md5OfFile(join(tus.directory, entry)) === reference.md5) ? undefined : 'stored md5 differs';
+    };
+    const tusSection = 'tus to a real @tus/server 2.4.5 + @tus/file-store (no checksum extension; one PATCH at a time)';
+    const tusSpec = (name: string, run: () => Promise<Measurement>): CaseSpec => ({
       section: tusSection,
-      name: 'tus-js-client 4.3.1, `chunkSize` 8 MiB',
+      name,
       bytes: size,
-      run: () => page.evaluate(([endpoint, chunk]) => window.bench.tusJsClient(endpoint, chunk), [tus.endpoint, 8 * MiB] as const),
+      run,
+      verify: tusStored,
+      verified: '✓ stored file md5',
       after: emptyTusStore,
     });
-    const ourTus = await add({
-      section: tusSection,
-      name: 'our engine + tus adapter, 8 MiB PATCHes, `checksum: none`',
-      bytes: size,
-      run: () => page.evaluate((endpoint) => window.bench.uploadProvider('tus', { endpoint, checksum: 'none' }), tus.endpoint),
-      after: emptyTusStore,
-    });
-    const tusJsWhole = await add({
-      section: tusSection,
-      name: 'tus-js-client 4.3.1, `chunkSize` Infinity (its default: one PATCH)',
-      bytes: size,
-      run: () => page.evaluate((endpoint) => window.bench.tusJsClient(endpoint, Number.POSITIVE_INFINITY), tus.endpoint),
-      after: emptyTusStore,
-    });
+    const tusSpecs: CaseSpec[] = [
+      tusSpec('tus-js-client 4.3.1, `chunkSize` 8 MiB', () =>
+        page.evaluate(([endpoint, chunk]) => window.bench.tusJsClient(endpoint, chunk), [tus.endpoint, 8 * MiB] as const),
+      ),
+      tusSpec('ours, 8 MiB PATCHes, defaults', () => page.evaluate((endpoint) => window.bench.uploadProvider('tus', { endpoint }), tus.endpoint)),
+      tusSpec('ours, 8 MiB PATCHes, `checksum: none`', () =>
+        page.evaluate((endpoint) => window.bench.uploadProvider('tus', { endpoint, checksum: 'none' }), tus.endpoint),
+      ),
+      tusSpec('tus-js-client 4.3.1, `chunkSize` Infinity (its default: one PATCH)', () =>
+        page.evaluate((endpoint) => window.bench.tusJsClient(endpoint, Number.POSITIVE_INFINITY), tus.endpoint),
+      ),
+    ];
+    const [tusJs8, ourTus, ourTusNone, tusJsWhole] = await group(tusSpecs);
+    derived('tus ours default × tus-js-client 8 MiB (goal ≥ 1.0×)', times(ourTus, tusJs8));
+    derived('tus ours `checksum: none` × tus-js-client 8 MiB', times(ourTusNone, tusJs8));
+    derived('tus ours default × tus-js-client one PATCH', times(ourTus, tusJsWhole));
 
-    const resetProvider = (id: string) => () => fetch(`${emulator.url}/__admin/${id}/reset`, { method: 'POST' });
-    const providerRows: Row[] = [];
-    for (const [id, mode, extra] of PROVIDER_CASES) {
-      const section = `provider ${id} (emulator, 4 parts in flight)`;
-      const upload = await add({
-        section,
-        name: `upload through our engine: ${mode}`,
+    // Providers through their emulators, each beside its hashing alone and raw XHR to the S3 emulator.
+    if (!options.short) {
+      const providerSection = 'providers through their emulators (8 MiB parts, 4 in flight)';
+      const resetProvider = (id: string) => () => fetch(`${emulator.url}/__admin/${id}/reset`, { method: 'POST' });
+      const emulatorRaw: CaseSpec = {
+        section: providerSection,
+        name: 'raw XHR to the S3 emulator (same Node process as the other emulators)',
         bytes: size,
-        run: () => page.evaluate(([name, options]) => window.bench.uploadProvider(name, options), [id, extra] as const),
-        after: resetProvider(id),
-      });
-      const hash = await add({
-        section,
-        name: 'hashing alone: the digests this adapter declares, in one read',
-        bytes: size,
-        run: () => page.evaluate(([name, options]) => window.bench.hashProvider(name, options), [id, extra] as const),
-      });
-      const wall = upload.medianMs;
-      // An adapter that declares no digest hashes nothing: its "hashing alone" time is only the run's overhead.
-      const declaresNone = hash.medianMs < 5;
-      if (declaresNone) hash.row.result = 'none declared';
-      const hashMs = declaresNone ? 0 : hash.medianMs;
-      const rawMs = raw.medianMs;
-      providerRows.push({
-        section: 'derived',
-        name: `${id} ${mode}: wall / max(hash, raw XHR) · wall / (hash + raw XHR)`,
-        result: Number.isFinite(wall * hashMs * rawMs)
-          ? `${(wall / Math.max(hashMs, rawMs)).toFixed(2)}× · ${(wall / (hashMs + rawMs)).toFixed(2)}×`
-          : 'n/a',
-        runs: '',
-        longTasks: '',
-        check: '',
+        run: () => page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), api),
+        verify: (measurement) => {
+          const stored = measurement.objectKey === undefined ? undefined : emulator.s3.getObject(measurement.objectKey);
+          if (!stored) return `no object stored under ${measurement.objectKey}`;
+          const md5 = createHash('md5').update(stored).digest('hex');
+          return md5 === reference.md5 ? undefined : `stored md5 ${md5}`;
+        },
+        verified: '✓ stored object md5',
+        after: () => emulator.s3.reset(),
+      };
+      const providerSpecs: CaseSpec[] = [emulatorRaw];
+      for (const [id, mode, extra] of PROVIDER_CASES) {
+        providerSpecs.push(
+          {
+            section: providerSection,
+            name: `${id}: upload through our engine, ${mode}`,
+            bytes: size,
+            run: () => page.evaluate(([name, adapterOptions]) => window.bench.uploadProvider(name, adapterOptions), [id, extra] as const),
+            after: resetProvider(id),
+          },
+          {
+            section: providerSection,
+            name: `${id}: hashing alone, the digests it declares (${mode})`,
+            bytes: size,
+            run: () => page.evaluate(([name, adapterOptions]) => window.bench.hashProvider(name, adapterOptions), [id, extra] as const),
+          },
+        );
+      }
+      const providerResults = await group(providerSpecs);
+      const raw = providerResults[0];
+      PROVIDER_CASES.forEach(([id, mode], index) => {
+        const upload = providerResults[1 + index * 2];
+        const hash = providerResults[2 + index * 2];
+        // An adapter that declares no digest hashes nothing: its "hashing alone" time is only the run's overhead.
+        const hashMs = hash && hash.medianMs >= 5 ? hash.medianMs : 0;
+        if (hash && hashMs === 0) Object.assign(hash.row, { result: 'none declared', runs: '' });
+        const wall = upload?.medianMs ?? NaN;
+        const rawMs = raw?.medianMs ?? NaN;
+        derived(
+          `${id} ${mode}: wall / (hash alone + raw XHR) (goal ≤ 1.15) · wall / max(hash, raw XHR)`,
+          Number.isFinite(wall / rawMs) ? `${(wall / (hashMs + rawMs)).toFixed(2)} · ${(wall / Math.max(hashMs, rawMs)).toFixed(2)}` : 'n/a',
+        );
       });
     }
 
-    const derived = (name: string, result: string): Row => ({ section: 'derived', name, result, runs: '', longTasks: '', check: '' });
-    const ratio = (numerator?: CaseResult, denominator?: CaseResult) =>
-      numerator && denominator && Number.isFinite(numerator.medianMs / denominator.medianMs)
-        ? `${(numerator.medianMs / denominator.medianMs).toFixed(2)}×`
-        : 'n/a';
-    const separateMs = COMBINED.reduce((sum, algorithm) => sum + (ours.get(algorithm)?.medianMs ?? NaN), 0);
-    const derivedRows = [
-      derived('our md5 speed-up over spark-md5 (time ratio)', ratio(spark, ours.get('md5'))),
-      derived(
-        `one read for ${COMBINED.join(' + ')} vs ${COMBINED.length} separate reads`,
-        Number.isFinite(combined.medianMs) && Number.isFinite(separateMs)
-          ? `${(combined.medianMs / 1000).toFixed(2)} s vs ${(separateMs / 1000).toFixed(2)} s`
-          : 'n/a',
-      ),
-      derived('our md5 time / serial read-only time (read cost included)', ratio(ours.get('md5'), read)),
-      derived('our md5 time / in-memory md5 time', ratio(ours.get('md5'), pure.get('md5'))),
-      derived('upload time, engine md5 / raw XHR', ratio(engineMd5, raw)),
-      derived('upload time, engine none / raw XHR', ratio(engineNone, raw)),
-      ...providerRows,
-      derived('tus upload time, ours / tus-js-client (8 MiB chunks)', ratio(ourTus, tusJs8)),
-      derived('tus upload time, ours / tus-js-client (one PATCH)', ratio(ourTus, tusJsWhole)),
-    ];
+    // A big disk-backed file: ours beside raw XHR and Uppy 6, with peak memory.
+    const bigSection = `${options.bigMiB} MiB on disk, S3 multipart to s3rver (8 MiB parts, 4 in flight)`;
+    if (options.bigMiB > 0 && wants(bigSection)) {
+      const bigSize = options.bigMiB * MiB;
+      const bigPath = join(workDir, `bench-${options.bigMiB}MiB.bin`);
+      log(`Writing ${options.bigMiB} MiB to ${bigPath} …`);
+      const bigReference = { md5: (await writeTestFile(bigPath, bigSize)).md5, size: bigSize };
+      await page.setInputFiles('#file', bigPath);
+      const bigSpec = (name: string, run: () => Promise<Measurement>): CaseSpec => ({ ...s3Spec(name, run, bigReference), section: bigSection });
+      const [rawBig, uppyBig, oursBig] = await group(
+        [
+          bigSpec('raw XHR (ceiling)', () => page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), s3rverApi)),
+          bigSpec('Uppy 6.3.1 + @uppy/aws-s3', () => page.evaluate((endpoint) => window.bench.uploadUppy(endpoint), s3rverApi)),
+          bigSpec('ours, default (Content-MD5 per part)', engine('md5')),
+        ],
+        { warmUp: false, cdp },
+      );
+      derived(`${options.bigMiB} MiB: ours default × raw XHR · × Uppy 6`, `${times(oursBig, rawBig)} · ${times(oursBig, uppyBig)}`);
+      rmSync(bigPath, { force: true });
+      await page.setInputFiles('#file', filePath);
+    }
 
-    const rows = [
-      ...environmentRows(browser.version(), size, loadBefore),
-      ...results.map((result) => result.row),
-      ...derivedRows,
-    ];
-    process.stdout.write(`${toMarkdown(rows)}\n`);
+    // Many small files at once: our element beside Uppy 6's Dashboard, same files, backend and store.
+    const manySection = (count: number) => `${count} files of ${SMALL_FILE_SIZE / 1000} kB dropped at once, to s3rver (4 in flight)`;
+    const counts = options.fileCounts.filter((count) => wants(manySection(count)));
+    if (counts.length > 0) {
+      const smallFiles = writeSmallFiles(join(workDir, 'many'), Math.max(...counts));
+      await page.setInputFiles('#many', smallFiles.map((file) => file.path));
+      const perFile = new Map<number, { element?: CaseResult; engine?: CaseResult }>();
+      for (const count of counts) {
+        const expected = smallFiles.slice(0, count);
+        const verifyMany = async (measurement: Measurement): Promise<string | undefined> => {
+          const keys = measurement.objectKeys ?? [];
+          if (keys.length !== count) return `${keys.length} keys for ${count} files`;
+          for (const [index, key] of keys.entries()) {
+            const problem = await s3rverCheck(key, { md5: expected[index]!.md5, size: SMALL_FILE_SIZE });
+            if (problem) return `file ${index}: ${problem}`;
+          }
+          return undefined;
+        };
+        const manySpec = (name: string, run: () => Promise<Measurement>): CaseSpec => ({
+          section: manySection(count),
+          name,
+          bytes: count * SMALL_FILE_SIZE,
+          files: count,
+          run,
+          verify: verifyMany,
+          verified: '✓ every stored object md5',
+          after: emptyS3rver,
+        });
+        const [ours, uppy, engineAlone] = await group(
+          [
+            manySpec('our <multi-cloud-uploader> (S3, default checksum, resume on)', () =>
+              page.evaluate(([endpoint, n]) => window.bench.manyElement(endpoint, n), [s3rverApi, count] as const),
+            ),
+            manySpec('Uppy 6.3.1 Dashboard 6.0.3 + @uppy/aws-s3 (autoProceed, limit 4)', () =>
+              page.evaluate(([endpoint, n]) => window.bench.manyUppyDashboard(endpoint, n), [s3rverApi, count] as const),
+            ),
+            manySpec('our UploadManager alone, no element (the engine\'s share)', () =>
+              page.evaluate(([endpoint, n]) => window.bench.manyManager(endpoint, n), [s3rverApi, count] as const),
+            ),
+          ],
+          { warmUp: false },
+        );
+        perFile.set(count, { element: ours, engine: engineAlone });
+        derived(`${count} files: our element × Uppy 6 Dashboard (whole batch) · our engine alone × Uppy 6 Dashboard`, `${times(ours, uppy)} · ${times(engineAlone, uppy)}`);
+      }
+      const fewest = Math.min(...counts);
+      for (const count of counts.filter((count) => count !== fewest)) {
+        const ratio = (at?: CaseResult, base?: CaseResult) => (at && base ? (at.medianMs / count / (base.medianMs / fewest)).toFixed(2) : 'n/a');
+        derived(
+          `per-file time at ${count} files / at ${fewest}, our element (goal ≤ 1.3) · our engine alone`,
+          `${ratio(perFile.get(count)?.element, perFile.get(fewest)?.element)} · ${ratio(perFile.get(count)?.engine, perFile.get(fewest)?.engine)}`,
+        );
+      }
+    }
+
+    process.stdout.write(`${toMarkdown([...environmentRows(browser.version(), options, loadBefore), ...rows, ...derivedRows])}\n`);
   } finally {
     for (const close of closers.reverse()) {
       await close().catch((error: unknown) => log(`  cleanup: ${String(error)}`));

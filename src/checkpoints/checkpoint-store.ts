@@ -91,7 +91,9 @@ export class CheckpointStore {
     return this.#enqueue(fingerprint, async () => {
       let sweep: Sweep;
       try {
-        sweep = await this.#sweep(fingerprint);
+        // Most files have no record, or a good one: a read-only look, which does not queue behind the other files'
+        // writes to the store, settles those; only a record to delete takes the read-write pass.
+        sweep = (await this.#peek(fingerprint)) ?? (await this.#sweep(fingerprint));
       } catch (error) {
         return { warning: storageError(error) };
       }
@@ -213,6 +215,19 @@ export class CheckpointStore {
     };
     if (write.hashState !== undefined) merged.hashState = write.hashState;
     return merged;
+  }
+
+  /** The record under `fingerprint` when it is absent or valid and unexpired; undefined when it must be swept. */
+  #peek(fingerprint: string): Promise<Sweep | undefined> {
+    return this.#transact('readonly', (store) => {
+      const request = store.get(fingerprint);
+      return promisifyRequest(request).then((value): Sweep | undefined => {
+        if (value === undefined) return { kept: [], problems: [], expired: 0 };
+        const check = validateCheckpointRecord(value, fingerprint);
+        if (!check.ok || this.#now() - check.record.updatedAt >= this.#maxAgeMs) return undefined;
+        return { kept: [check.record], problems: [], expired: 0 };
+      });
+    });
   }
 
   /**

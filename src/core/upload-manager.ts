@@ -12,7 +12,7 @@ import type { TaskEnvironment } from './upload-task.js';
 import { SETTLED_STATES, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, UploadManagerEventMap } from './types.js';
 import type { ProviderAdapter } from './adapter.js';
-import { HashClient } from '../hashing/hash-client.js';
+import { HashClient, hashWorkerCount } from '../hashing/hash-client.js';
 import { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 
 /** How a manager uploads. Everything but `adapter` has a default. */
@@ -66,7 +66,17 @@ export interface UploadManager {
 export class UploadManager extends EventTarget {
   #options: UploadManagerOptions;
   #tasks: UploadTask[] = [];
-  /** Tasks the user asked to run; a queued task not in here waits for `start()`. */
+  #byId = new Map<string, UploadTask>();
+  /**
+   * Each task's share of the overall progress as last counted, and their sums, kept up to date as tasks report, so
+   * that an event costs the same with a thousand files in the list as with one.
+   */
+  #counted = new Map<UploadTask, { bytesSent: number; bytesTotal: number }>();
+  #bytesSent = 0;
+  #bytesTotal = 0;
+  /** Tasks whose `run()` has not settled. */
+  #active = new Set<UploadTask>();
+  /** Tasks the user asked to run, in the order asked; a queued task not in here waits for `start()`. */
   #wanted = new Set<UploadTask>();
   /** Tasks paused because the browser went offline, resumed on `online`. */
   #pausedOffline = new Set<UploadTask>();
@@ -102,20 +112,14 @@ export class UploadManager extends EventTarget {
   }
 
   getTask(id: string): UploadTask | undefined {
-    return this.#tasks.find((task) => task.id === id);
+    return this.#byId.get(id);
   }
 
   /** Overall progress of the files not canceled. */
   get progress(): ProgressSnapshot {
-    let bytesSent = 0;
-    let bytesTotal = 0;
-    for (const task of this.#tasks) {
-      if (task.state === UploadState.Canceled) continue;
-      const progress = task.progress;
-      bytesSent += progress.bytesSent;
-      bytesTotal += progress.bytesTotal;
-    }
-    const moving = this.#tasks.some((task) => task.isRunning);
+    const bytesSent = this.#bytesSent;
+    const bytesTotal = this.#bytesTotal;
+    const moving = this.#active.size > 0;
     if (!moving) this.#speed.reset();
     const speed = moving ? this.#speed.update(bytesSent) : 0;
     return { bytesSent, bytesTotal, speed, eta: etaSeconds(bytesTotal - bytesSent, speed) };
@@ -132,6 +136,8 @@ export class UploadManager extends EventTarget {
       }
       const task = new UploadTask(file, this.#env);
       this.#tasks.push(task);
+      this.#byId.set(task.id, task);
+      this.#count(task);
       added.push(task);
       this.#emit('task-added', { taskId: task.id });
       if (this.#options.autoStart) this.#wanted.add(task);
@@ -188,12 +194,15 @@ export class UploadManager extends EventTarget {
     if (!task) return;
     if (!SETTLED_STATES.has(task.state)) await task.cancel();
     this.#tasks = this.#tasks.filter((t) => t !== task);
-    this.#wanted.delete(task);
+    this.#forget(task);
   }
 
   /** Drops every finished, failed or canceled file from the list. */
   clear(): void {
-    this.#tasks = this.#tasks.filter((task) => !SETTLED_STATES.has(task.state));
+    const [kept, dropped] = [[], []] as [UploadTask[], UploadTask[]];
+    for (const task of this.#tasks) (SETTLED_STATES.has(task.state) ? dropped : kept).push(task);
+    this.#tasks = kept;
+    for (const task of dropped) this.#forget(task);
   }
 
   /** Unfinished uploads in IndexedDB that this manager's adapter could resume. */
@@ -246,23 +255,47 @@ export class UploadManager extends EventTarget {
     return undefined;
   }
 
-  /** Starts wanted queued files while fewer than `concurrency` files are active. */
+  /** Brings a task's share of the overall progress up to date. */
+  #count(task: UploadTask): void {
+    const before = this.#counted.get(task) ?? { bytesSent: 0, bytesTotal: 0 };
+    const progress = task.state === UploadState.Canceled ? { bytesSent: 0, bytesTotal: 0 } : task.progress;
+    this.#bytesSent += progress.bytesSent - before.bytesSent;
+    this.#bytesTotal += progress.bytesTotal - before.bytesTotal;
+    this.#counted.set(task, { bytesSent: progress.bytesSent, bytesTotal: progress.bytesTotal });
+  }
+
+  #forget(task: UploadTask): void {
+    const counted = this.#counted.get(task);
+    if (counted) {
+      this.#bytesSent -= counted.bytesSent;
+      this.#bytesTotal -= counted.bytesTotal;
+    }
+    this.#counted.delete(task);
+    this.#byId.delete(task.id);
+    this.#wanted.delete(task);
+    this.#pausedOffline.delete(task);
+  }
+
+  /** Starts wanted queued files, first asked first, while fewer than `concurrency` files are active. */
   #pump(): void {
     const limit = this.#options.concurrency ?? DEFAULT_CONCURRENCY;
-    let active = this.#tasks.filter((task) => task.isRunning).length;
-    for (const task of this.#tasks) {
-      if (active >= limit) break;
-      if (!this.#wanted.has(task) || task.state !== UploadState.Queued || task.isRunning) continue;
+    for (const task of this.#wanted) {
+      if (this.#active.size >= limit) break;
+      if (task.state !== UploadState.Queued || task.isRunning) continue;
       this.#wanted.delete(task);
-      active++;
+      this.#active.add(task);
       this.#wasBusy = true;
-      void task.run().then(() => this.#afterRun());
+      void task.run().then(() => {
+        this.#active.delete(task);
+        this.#afterRun();
+      });
     }
   }
 
   #afterRun(): void {
     this.#pump();
-    const busy = this.#tasks.some((task) => task.isRunning || (this.#wanted.has(task) && task.state === UploadState.Queued));
+    // Nothing is active only when no wanted task was left to start: the pump starts one whenever a lane is free.
+    const busy = this.#active.size > 0;
     if (!busy && this.#wasBusy) {
       this.#wasBusy = false;
       this.#emit('queue-complete', {});
@@ -270,8 +303,7 @@ export class UploadManager extends EventTarget {
   }
 
   #onOffline = (): void => {
-    for (const task of this.#tasks) {
-      if (!task.isRunning) continue;
+    for (const task of this.#active) {
       this.#pausedOffline.add(task);
       task.pause();
     }
@@ -295,12 +327,18 @@ export class UploadManager extends EventTarget {
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       partSize: options.partSize,
       store: useResume ? (options.checkpointStore ?? this.#env?.store ?? new CheckpointStore()) : undefined,
-      hashClient: () => (this.#hashClient ??= new HashClient({ workerUrl: options.workerUrl })),
+      // Sized once, from the parts in flight when hashing first starts.
+      hashClient: () =>
+        (this.#hashClient ??= new HashClient({ workers: hashWorkerCount(options.concurrency ?? DEFAULT_CONCURRENCY), workerUrl: options.workerUrl })),
       emit: (type, detail) => this.#emit(type, detail),
     };
   }
 
   #emit<K extends keyof UploadManagerEventMap>(type: K, detail: UploadManagerEventMap[K]): void {
+    if (type === 'task-progress' || type === 'task-state') {
+      const task = this.#byId.get((detail as UploadManagerEventMap['task-state']).taskId);
+      if (task) this.#count(task);
+    }
     this.dispatchEvent(new CustomEvent(type, { detail }));
     if (type === 'task-progress' || type === 'task-state') {
       this.dispatchEvent(new CustomEvent('progress', { detail: { progress: this.progress } }));

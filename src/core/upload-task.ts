@@ -65,6 +65,8 @@ export class UploadTask {
   #plan?: PartPlan;
   #session?: unknown;
   #receipts = new Map<number, PartReceipt>();
+  /** The bytes of the parts in `#receipts`, kept so that a progress event does not walk every part; undefined = to count. */
+  #storedBytes: number | undefined = 0;
   /** Receipts taken from the checkpoint on trust, because the store could not list what it holds. */
   #unverifiedParts = new Set<number>();
   #hashState?: SavedHashState[];
@@ -224,6 +226,7 @@ export class UploadTask {
     await this.#forgetCheckpoint();
     this.#session = undefined;
     this.#receipts.clear();
+    this.#storedBytes = undefined;
     this.#unverifiedParts.clear();
     this.#inFlight.clear();
     this.#hashState = undefined;
@@ -317,6 +320,7 @@ export class UploadTask {
         this.#env.emit('warning', { taskId: this.id, error });
         for (const partNumber of resend) {
           this.#receipts.delete(partNumber);
+          this.#storedBytes = undefined;
           trusted.delete(partNumber);
         }
         await this.#saveCheckpoint(this.#plan!);
@@ -350,6 +354,7 @@ export class UploadTask {
     this.#plan = record.plan;
     this.#session = record.session;
     this.#receipts = new Map(record.receipts.map((receipt) => [receipt.partNumber, receipt]));
+    this.#storedBytes = undefined;
     this.#hashState = record.hashState;
     this.resumed = true;
   }
@@ -357,6 +362,7 @@ export class UploadTask {
   /** The provider's listing is the truth; a listed part of the wrong size (another plan) is sent again. */
   #acceptListedParts(listed: PartReceipt[]): void {
     const plan = this.#plan!;
+    this.#storedBytes = undefined;
     this.#receipts = new Map(
       listed
         .filter((receipt) => receipt.partNumber >= 1 && receipt.partNumber <= plan.partCount)
@@ -547,6 +553,7 @@ export class UploadTask {
         retryPolicy,
         this.#retryHooks(signal),
       );
+      if (this.#storedBytes !== undefined && !this.#receipts.has(partNumber)) this.#storedBytes += partSize(plan, this.file.size, partNumber);
       this.#receipts.set(partNumber, receipt);
       // Durable before counted done: a crash after this line never loses a part the bar showed as sent.
       const store = this.#store();
@@ -590,9 +597,12 @@ export class UploadTask {
     if (this.#state === UploadState.Done) return this.file.size;
     const plan = this.#plan;
     if (!plan) return 0;
-    let bytes = 0;
-    // Arithmetic, not Blob.slice(): this runs on every progress event, and each slice is an IPC in Chromium.
-    for (const partNumber of this.#receipts.keys()) bytes += partSize(plan, this.file.size, partNumber);
+    if (this.#storedBytes === undefined) {
+      // Arithmetic, not Blob.slice(): each slice is an IPC in Chromium.
+      this.#storedBytes = 0;
+      for (const partNumber of this.#receipts.keys()) this.#storedBytes += partSize(plan, this.file.size, partNumber);
+    }
+    const bytes = this.#storedBytes;
     return bytes;
   }
 

@@ -2,7 +2,7 @@ import { UploadError, UploadErrorCode, toUploadError } from '../core/errors.js';
 import type { SavedHashState } from '../core/types.js';
 import type { PartPlan } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
-import type { ClientMessage, WorkerMessage } from './hash-protocol.js';
+import type { ClientMessage, StartJobMessage, WorkerMessage } from './hash-protocol.js';
 import { JobLayout, isPerPartScope } from './job-layout.js';
 import { createHashWorker } from './worker-source.js';
 
@@ -43,10 +43,23 @@ export interface HashRun {
 export interface HashClientOptions {
   /** Bytes per read; default 4 MiB. */
   chunkSize?: number;
-  /** Makes the worker; the default loads `hash.worker.ts` next to this module, or `workerUrl` when given. */
+  /** Makes a worker; the default loads `hash.worker.ts` next to this module, or `workerUrl` when given. */
   createWorker?: () => Worker;
   /** Where the hashing worker script is served (same origin, or another one with CORS); see `createHashWorker`. */
   workerUrl?: string | URL;
+  /**
+   * Workers at most (default 1). With two or more, per-part digests are spread over them, each part read once by the
+   * worker that hashes it, and a whole-file job reads in one worker while it hashes in another.
+   */
+  workers?: number;
+}
+
+/**
+ * The pool size for a manager with `partsInFlight` parts in flight: one worker per core, at least one, and never more
+ * than the lanes can use (one hashing each part in flight, one ahead).
+ */
+export function hashWorkerCount(partsInFlight: number, cores = globalThis.navigator?.hardwareConcurrency): number {
+  return Math.max(1, Math.min(cores || 1, partsInFlight + 1));
 }
 
 interface Deferred<T> {
@@ -100,14 +113,21 @@ class ActiveRun implements HashRun {
   onProgress?: (bytesHashed: number, bytesTotal: number) => void;
   readonly #layout: JobLayout;
   readonly #stop: () => void;
+  /** The bytes each worker job of this run has hashed. */
+  readonly #hashedByJob = new Map<number, number>();
+  /** Known up front when the run is split over several jobs; otherwise the one job reports it. */
+  readonly #bytesTotal: number | undefined;
+  #jobsRunning: number;
   readonly #digests = new Map<string, Deferred<string | number[]>>();
   readonly #states = new Map<HashAlgorithm, SavedHashState>();
   readonly #done = deferred<void>();
   #failure: UploadError | undefined;
 
-  constructor(layout: JobLayout, stop: () => void) {
+  constructor(layout: JobLayout, jobCount: number, bytesTotal: number | undefined, stop: () => void) {
     this.#layout = layout;
     this.#stop = stop;
+    this.#jobsRunning = jobCount;
+    this.#bytesTotal = bytesTotal;
   }
 
   get done(): Promise<void> {
@@ -139,16 +159,23 @@ class ActiveRun implements HashRun {
       case 'state':
         this.#states.set(message.state.algorithm, message.state);
         break;
-      case 'progress':
-        this.onProgress?.(message.bytesHashed, message.bytesTotal);
+      case 'progress': {
+        this.#hashedByJob.set(message.jobId, message.bytesHashed);
+        let hashed = 0;
+        for (const bytes of this.#hashedByJob.values()) hashed += bytes;
+        this.onProgress?.(hashed, this.#bytesTotal ?? message.bytesTotal);
         break;
+      }
       case 'done':
+        if (--this.#jobsRunning > 0) break;
         this.#done.resolve();
         for (const [key, entry] of this.#digests) {
           if (!entry.settled) entry.reject(new Error(`The hashing worker finished without computing ${key}.`));
         }
         break;
       case 'failed':
+        // The run's other jobs, if any, can stop: the run has failed.
+        this.#stop();
         this.fail(workerFailure(message.error));
         break;
     }
@@ -177,60 +204,110 @@ class ActiveRun implements HashRun {
 }
 
 /**
- * Hashes blobs in a module Web Worker, created on the first job so that neither the worker nor hash-wasm loads
- * before hashing is needed. One worker serves every job of this client.
+ * Hashes blobs in module Web Workers, created on the first job that needs them so that neither a worker nor hash-wasm
+ * loads before hashing is needed. The workers serve every job of this client.
  */
 export class HashClient {
   readonly #chunkSize: number;
   readonly #createWorker: () => Worker;
+  readonly #poolSize: number;
   readonly #runs = new Map<number, ActiveRun>();
-  #worker: Worker | undefined;
+  readonly #workers: Array<Worker | undefined> = [];
+  /** The worker the next job's first (or only) piece goes to, so that files share the pool. */
+  #nextWorker = 0;
   #nextJobId = 1;
 
   constructor(options: HashClientOptions = {}) {
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError(`Bad chunk size ${chunkSize}.`);
+    const workers = options.workers ?? 1;
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`Bad worker count ${workers}.`);
     this.#chunkSize = chunkSize;
     const { workerUrl } = options;
     this.#createWorker = options.createWorker ?? (() => createHashWorker(workerUrl));
+    this.#poolSize = workers;
   }
 
   /** Starts hashing; throws a RangeError at once for a job that is built wrongly (plan not covering the blob, bad spec). */
   start(job: HashJob): HashRun {
     const layout = new JobLayout(job.blob.size, job.plan, job.specs, job.skipParts ?? []);
-    const jobId = this.#nextJobId++;
-    const run = new ActiveRun(layout, () => {
-      this.#runs.delete(jobId);
-      this.#worker?.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
+    const pieces = this.#split(layout);
+    const first = this.#nextWorker;
+    this.#nextWorker = (first + 1) % this.#poolSize;
+    const workerFor = (index: number): Worker => this.#worker((first + index) % this.#poolSize);
+    const jobIds = pieces.map(() => this.#nextJobId++);
+    const placed: Array<[Worker, number]> = [];
+    const bytesTotal = pieces.length > 1 ? pieces.reduce((sum, piece) => sum + piece.bytes, 0) : undefined;
+    const run = new ActiveRun(layout, pieces.length, bytesTotal, () => {
+      for (const [worker, jobId] of placed) {
+        this.#runs.delete(jobId);
+        worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
+      }
     });
-    this.#runs.set(jobId, run);
-    const message: ClientMessage = {
-      type: 'start',
-      jobId,
-      blob: job.blob,
-      plan: { partSize: job.plan.partSize, partCount: job.plan.partCount },
-      specs: job.specs,
-      skipParts: [...layout.skip],
-      resumeFrom: job.resumeFrom ?? [],
-      chunkSize: this.#chunkSize,
-    };
     try {
-      this.#ensureWorker().postMessage(message);
+      pieces.forEach((piece, index) => {
+        const jobId = jobIds[index]!;
+        this.#runs.set(jobId, run);
+        const worker = workerFor(index);
+        placed.push([worker, jobId]);
+        const message: StartJobMessage = {
+          type: 'start',
+          jobId,
+          blob: job.blob,
+          plan: { partSize: job.plan.partSize, partCount: job.plan.partCount },
+          specs: job.specs,
+          skipParts: piece.skipParts,
+          resumeFrom: job.resumeFrom ?? [],
+          chunkSize: this.#chunkSize,
+        };
+        if (piece.readElsewhere && this.#poolSize > 1) {
+          const channel = new MessageChannel();
+          workerFor(index + 1).postMessage({ type: 'read', jobId, blob: job.blob, port: channel.port1 } satisfies ClientMessage, [channel.port1]);
+          worker.postMessage({ ...message, source: channel.port2 } satisfies ClientMessage, [channel.port2]);
+        } else {
+          worker.postMessage(message);
+        }
+      });
     } catch (thrown) {
+      // A worker the browser refuses to start (worker-unavailable): every run waiting on the pool fails with it.
       this.#failAll(toUploadError(thrown));
     }
     return run;
   }
 
-  /** Stops the worker; running jobs reject with `aborted`, and the next job starts a new worker. */
+  /** Stops the workers; running jobs reject with `aborted`, and the next job starts new workers. */
   terminate(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
+    this.#endWorkers();
     this.#failAll(new UploadError(UploadErrorCode.Aborted, 'Hashing was canceled.'));
   }
 
-  #ensureWorker(): Worker {
-    if (this.#worker) return this.#worker;
+  /**
+   * How a job is spread over the pool. Per-part digests are independent, so the parts go round-robin to as many
+   * workers as there are (ascending in each, so that the lanes' next parts come first), each read by the worker that
+   * hashes it. Anything whole-file is one sequential pass, read by a second worker when there is one.
+   */
+  #split(layout: JobLayout): Array<{ skipParts: number[]; bytes: number; readElsewhere: boolean }> {
+    const specs = [...layout.specs.values()];
+    const partsOnly = specs.length > 0 && specs.every((spec) => spec.scope === 'part');
+    if (!partsOnly) return [{ skipParts: [...layout.skip], bytes: 0, readElsewhere: true }];
+    const parts = layout.partsFor(specs[0]!);
+    const count = Math.min(this.#poolSize, parts.length);
+    if (count <= 1) return [{ skipParts: [...layout.skip], bytes: 0, readElsewhere: false }];
+    return Array.from({ length: count }, (_, index) => {
+      const mine = new Set(parts.filter((_, position) => position % count === index));
+      const skipParts: number[] = [];
+      let bytes = 0;
+      for (let partNumber = 1; partNumber <= layout.partCount; partNumber++) {
+        if (mine.has(partNumber)) bytes += layout.partEnd(partNumber) - layout.partStart(partNumber);
+        else skipParts.push(partNumber);
+      }
+      return { skipParts, bytes, readElsewhere: false };
+    });
+  }
+
+  #worker(index: number): Worker {
+    const existing = this.#workers[index];
+    if (existing) return existing;
     const worker = this.#createWorker();
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
@@ -240,21 +317,24 @@ export class HashClient {
       run.receive(message);
     });
     const broken = (detail: string): void => {
-      // The worker script itself failed (not found, blocked by CSP, a syntax error): no job on it can finish.
+      // A worker script that failed (not found, blocked by CSP, a syntax error) fails in every worker: no job can finish.
+      this.#endWorkers();
       worker.terminate();
-      if (this.#worker === worker) this.#worker = undefined;
-      this.#failAll(
-        new UploadError(UploadErrorCode.WorkerUnavailable, `The hashing worker failed: ${detail}`, { retryable: false }),
-      );
+      this.#failAll(new UploadError(UploadErrorCode.WorkerUnavailable, `The hashing worker failed: ${detail}`, { retryable: false }));
     };
     worker.addEventListener('error', (event) => broken(event.message || 'it could not start'));
     worker.addEventListener('messageerror', () => broken('a message could not be read'));
-    this.#worker = worker;
+    this.#workers[index] = worker;
     return worker;
   }
 
+  #endWorkers(): void {
+    // The pool fills as jobs need workers, so it may have holes.
+    for (const worker of this.#workers.splice(0)) worker?.terminate();
+  }
+
   #failAll(error: UploadError): void {
-    const runs = [...this.#runs.values()];
+    const runs = new Set(this.#runs.values());
     this.#runs.clear();
     for (const run of runs) run.fail(error);
   }

@@ -18,7 +18,26 @@ export interface StartJobMessage {
   skipParts: number[];
   resumeFrom: SavedHashState[];
   chunkSize: number;
+  /** When set, another worker reads the blob and hands the chunks over this port (see `ReadJobMessage`). */
+  source?: MessagePort;
 }
+
+/**
+ * Reads a blob for a job that hashes in another worker, so that reading and hashing run on two threads: the bytes
+ * are transferred, never copied. Over `port` the hashing side sends `ReaderRequest`s and gets `ReaderReply`s.
+ */
+export interface ReadJobMessage {
+  type: 'read';
+  jobId: number;
+  blob: Blob;
+  port: MessagePort;
+}
+
+/** The hashing side of a read job: the ranges to read, in order, then one credit per chunk it may receive. */
+export type ReaderRequest = { type: 'ranges'; ranges: Array<[number, number]> } | { type: 'credit'; chunks: number } | { type: 'stop' };
+
+/** The reading side: each chunk in range order, or the read failure that ends the job. */
+export type ReaderReply = { type: 'chunk'; buffer: ArrayBuffer } | { type: 'failed'; error: { name: string; message: string } };
 
 /** Stops a job; the worker reads no further chunk for it and posts nothing more about it. */
 export interface CancelJobMessage {
@@ -27,7 +46,7 @@ export interface CancelJobMessage {
 }
 
 /** What the client posts to the worker. */
-export type ClientMessage = StartJobMessage | CancelJobMessage;
+export type ClientMessage = StartJobMessage | ReadJobMessage | CancelJobMessage;
 
 /** One computed digest; `partNumber` is set for the per-part scopes. */
 export interface DigestMessage {

@@ -1,10 +1,12 @@
 /**
- * The hashing worker: reads a Blob in chunks, reading the next chunk while the current one is hashed, and feeds each
- * chunk to every hasher the job needs (whole-file, per-part, prefix), posting each digest as soon as it is known.
+ * The hashing worker: reads a Blob in chunks, reading ahead while the current chunk is hashed, and feeds each chunk to
+ * every hasher the job needs (whole-file, per-part, prefix), posting each digest as soon as it is known. A job may
+ * instead get its chunks from a second worker that only reads (`ReadJobMessage`): reading a Blob occupies the thread
+ * that asked for it, so on two threads reading and hashing overlap instead of taking turns.
  */
 import type { SavedHashState } from '../core/types.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
-import type { ClientMessage, StartJobMessage, WorkerMessage } from './hash-protocol.js';
+import type { ClientMessage, ReadJobMessage, ReaderReply, ReaderRequest, StartJobMessage, WorkerMessage } from './hash-protocol.js';
 import { createHasher, encodeDigest, encodeState, loadStateWords, readStateWords, type Hasher } from './hashers.js';
 import { ALGORITHM_TRAITS, JobLayout, isStateScope, type ByteRange } from './job-layout.js';
 
@@ -28,6 +30,91 @@ interface Consumer {
   finish(): void;
 }
 
+/** Chunks read beyond the one being hashed: enough to keep the read pipe busy, few enough to bound memory. */
+const READ_AHEAD = 2;
+
+/** Where a job's chunks come from, in the order of the ranges given to `begin`. */
+interface ChunkSource {
+  begin(ranges: readonly ByteRange[]): void;
+  next(): Promise<ArrayBuffer>;
+  close(): void;
+}
+
+/** Reads the blob on this worker's own thread, `READ_AHEAD` chunks ahead. */
+class LocalChunks implements ChunkSource {
+  readonly #blob: Blob;
+  readonly #pending: Promise<ArrayBuffer>[] = [];
+  #ranges: readonly ByteRange[] = [];
+  #issued = 0;
+
+  constructor(blob: Blob) {
+    this.#blob = blob;
+  }
+
+  begin(ranges: readonly ByteRange[]): void {
+    this.#ranges = ranges;
+    this.#fill();
+  }
+
+  next(): Promise<ArrayBuffer> {
+    const chunk = this.#pending.shift();
+    this.#fill();
+    return chunk ?? Promise.reject(new Error('The hashing worker read past its ranges.'));
+  }
+
+  close(): void {
+    this.#issued = this.#ranges.length;
+  }
+
+  #fill(): void {
+    while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD) {
+      const [start, end] = this.#ranges[this.#issued++]!;
+      const read = this.#blob.slice(start, end).arrayBuffer();
+      // A read ahead may fail after the job has already stopped; it is awaited (and reported) only if reached.
+      read.catch(() => undefined);
+      this.#pending.push(read);
+    }
+  }
+}
+
+/** Takes chunks that a reading worker transfers over a port, granting it `READ_AHEAD + 1` chunks of credit. */
+class PeerChunks implements ChunkSource {
+  readonly #port: MessagePort;
+  readonly #arrived: ReaderReply[] = [];
+  #waiting: ((reply: ReaderReply) => void) | undefined;
+
+  constructor(port: MessagePort) {
+    this.#port = port;
+    port.onmessage = ({ data }: MessageEvent<ReaderReply>) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) waiting(data);
+      else this.#arrived.push(data);
+    };
+  }
+
+  begin(ranges: readonly ByteRange[]): void {
+    this.#send({ type: 'ranges', ranges: ranges.map(([start, end]) => [start, end]) });
+    this.#send({ type: 'credit', chunks: READ_AHEAD + 1 });
+  }
+
+  async next(): Promise<ArrayBuffer> {
+    const reply = this.#arrived.shift() ?? (await new Promise<ReaderReply>((resolve) => (this.#waiting = resolve)));
+    if (reply.type === 'failed') throw new DOMException(reply.error.message, reply.error.name);
+    this.#send({ type: 'credit', chunks: 1 });
+    return reply.buffer;
+  }
+
+  close(): void {
+    this.#send({ type: 'stop' });
+    this.#port.close();
+  }
+
+  #send(request: ReaderRequest): void {
+    this.#port.postMessage(request);
+  }
+}
+
 const scope = self as unknown as WorkerScope;
 const running = new Map<number, { canceled: boolean }>();
 
@@ -37,8 +124,48 @@ scope.addEventListener('message', ({ data: message }) => {
     if (job) job.canceled = true;
     return;
   }
-  void runJob(message);
+  if (message.type === 'read') void readForPeer(message);
+  else void runJob(message);
 });
+
+function describeError(error: unknown): { name: string; message: string } {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : 'Error';
+  return { name, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The reading side of a split job: reads the ranges in order while it has credit, until the hashing side stops it. */
+async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
+  let ranges: readonly ByteRange[] | undefined;
+  let credit = 0;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  port.onmessage = ({ data }: MessageEvent<ReaderRequest>) => {
+    if (data.type === 'ranges') ranges = data.ranges;
+    else if (data.type === 'credit') credit += data.chunks;
+    else stopped = true;
+    const woken = wake;
+    wake = undefined;
+    woken?.();
+  };
+  const changed = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+  let index = 0;
+  while (!stopped) {
+    if (ranges === undefined || credit === 0 || index >= ranges.length) {
+      await changed();
+      continue;
+    }
+    const [start, end] = ranges[index++]!;
+    credit--;
+    try {
+      const buffer = await blob.slice(start, end).arrayBuffer();
+      if (!stopped) port.postMessage({ type: 'chunk', buffer } satisfies ReaderReply, [buffer]);
+    } catch (error) {
+      port.postMessage({ type: 'failed', error: describeError(error) } satisfies ReaderReply);
+      index = ranges.length;
+    }
+  }
+  port.close();
+}
 
 async function runJob(message: StartJobMessage): Promise<void> {
   const { jobId, blob, chunkSize } = message;
@@ -48,25 +175,18 @@ async function runJob(message: StartJobMessage): Promise<void> {
     digest: (name, partNumber, value) => scope.postMessage({ type: 'digest', jobId, name, partNumber, value }),
     state: (state) => scope.postMessage({ type: 'state', jobId, state }),
   };
+  const source: ChunkSource = message.source ? new PeerChunks(message.source) : new LocalChunks(blob);
   try {
     const layout = new JobLayout(blob.size, message.plan, message.specs, message.skipParts);
     const { consumers, wholeFileStart } = await buildConsumers(layout, message.resumeFrom, sink);
     const chunks = splitRanges(layout.rangesToRead(wholeFileStart), chunkSize);
     const bytesTotal = chunks.reduce((sum, [start, end]) => sum + end - start, 0);
-    const read = ([start, end]: ByteRange): Promise<ArrayBuffer> => {
-      const pending = blob.slice(start, end).arrayBuffer();
-      // A prefetch may fail after the job has already stopped; it is awaited (and reported) only if reached.
-      pending.catch(() => undefined);
-      return pending;
-    };
+    source.begin(chunks);
     let bytesHashed = 0;
-    let next = chunks[0] && read(chunks[0]);
-    for (let i = 0; i < chunks.length; i++) {
-      const [start, end] = chunks[i]!;
-      const buffer = await next!;
+    for (const [start, end] of chunks) {
+      const buffer = await source.next();
       if (job.canceled) return;
       if (buffer.byteLength !== end - start) throw new DOMException('The file is shorter than when the upload began.', 'NotReadableError');
-      next = chunks[i + 1] && read(chunks[i + 1]!);
       const bytes = new Uint8Array(buffer);
       for (const consumer of consumers) consumer.update(bytes, start);
       bytesHashed += bytes.length;
@@ -77,10 +197,10 @@ async function runJob(message: StartJobMessage): Promise<void> {
     scope.postMessage({ type: 'done', jobId });
   } catch (error) {
     if (job.canceled) return;
-    const name = error instanceof Error || error instanceof DOMException ? error.name : 'Error';
-    scope.postMessage({ type: 'failed', jobId, error: { name, message: error instanceof Error ? error.message : String(error) } });
+    scope.postMessage({ type: 'failed', jobId, error: describeError(error) });
   } finally {
     running.delete(jobId);
+    source.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { parseJson } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
+import { digestIfReady } from './digest-ready.js';
 import { readXmlError } from './xml-error.js';
 
 const KiB = 1024;
@@ -120,13 +121,18 @@ const API_ERRORS: Record<string, Mapping> = {
   D504TO: [UploadErrorCode.ServerError, 'The PDS gateway timed out; the upload will retry.'],
 };
 
+/** The codes of hash refusals are not public; they name the hash field that did not match. */
+const HASH_REFUSAL: [RegExp, Mapping] = [
+  /^InvalidParameter.*(hash|crc|sha1|ctx)/i,
+  [UploadErrorCode.HashMismatch, 'PDS received bytes whose hash differs from the local file.'],
+];
+
 /** Families of codes, for the ones PDS documents only by prefix (`NotFound.UploadId…`). */
 const API_ERROR_FAMILIES: Array<[RegExp, Mapping]> = [
   [/^NotFound/, [UploadErrorCode.NotFound, 'PDS no longer has what this upload refers to.']],
   [/^InvalidParameterOutOfRange/, API_ERRORS['InvalidParameterOutOfRange'] as Mapping],
   [/^InvalidParameterNotSupported/, [UploadErrorCode.ProviderRejected, 'PDS does not support an option this upload asked for.']],
-  // The codes of hash refusals at complete are not public; they name the hash field that did not match.
-  [/^InvalidParameter.*(hash|crc|sha1|ctx)/i, [UploadErrorCode.HashMismatch, 'PDS received bytes whose hash differs from the local file.']],
+  HASH_REFUSAL,
   [/^InvalidParameter/, API_ERRORS['InvalidParameter'] as Mapping],
   [/^AlreadyExist/, [UploadErrorCode.ProviderRejected, 'PDS already has this item.']],
   [/^Forbidden/, API_ERRORS['Forbidden'] as Mapping],
@@ -179,7 +185,8 @@ function readError(response: HttpResponse): ProviderDetail {
 
 function mappingFor(detail: ProviderDetail, isXml: boolean): Mapping | undefined {
   if (!detail.code) return undefined;
-  if (isXml) return OSS_ERRORS[detail.code];
+  // A part whose bytes do not lead to the next part's context (already given in parallel mode) is refused at its PUT.
+  if (isXml) return OSS_ERRORS[detail.code] ?? (HASH_REFUSAL[0].test(detail.code) ? HASH_REFUSAL[1] : undefined);
   return API_ERRORS[detail.code] ?? API_ERROR_FAMILIES.find(([pattern]) => pattern.test(detail.code as string))?.[1];
 }
 
@@ -246,6 +253,8 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
   let token: Promise<string> | undefined;
   /** Part URLs by upload id, then part number; memory only, as the checkpoint may hold no signed URL. */
   const urls = new Map<string, Map<number, CachedUrl>>();
+  /** get_upload_url calls in flight, by upload id and part number, so that parallel lanes share one call. */
+  const asking = new Map<string, Map<number, Promise<unknown>>>();
 
   function currentToken(): Promise<string> {
     token ??= (async () => {
@@ -311,15 +320,40 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
     return { h: (await ctx.digest('sha1_ctx', partNumber)) as number[], part_offset: (partNumber - 1) * ctx.plan.partSize };
   }
 
-  /** A fresh URL for the part: cached, or from get_upload_url (with the part's SHA-1 context in parallel mode). */
+  /**
+   * A fresh URL for the part: cached, or from get_upload_url together with the next parts that have none, the lanes
+   * that want those parts waiting for that one call. In parallel mode each part carries its SHA-1 context, so only the
+   * parts whose context the hashing has already reached go along; a lane whose part was left out asks on its own.
+   */
   async function partUrl(ctx: AdapterContext, session: AliyunPdsSession, partNumber: number): Promise<CachedUrl> {
+    const inFlight = asking.get(session.uploadId) ?? asking.set(session.uploadId, new Map()).get(session.uploadId)!;
+    // Only an actual wait may yield here: the call must be in `inFlight` before another lane looks.
+    const shared = cachedUrl(session.uploadId, partNumber) ? undefined : inFlight.get(partNumber);
+    if (shared) await shared.catch(() => undefined);
     const cached = cachedUrl(session.uploadId, partNumber);
     if (cached) return cached;
-    const wanted = session.parallel
-      ? [{ part_number: partNumber, parallel_sha1_ctx: await sha1Context(ctx, partNumber) }]
-      : Array.from({ length: Math.min(URL_BATCH, ctx.plan.partCount - partNumber + 1) }, (_, i) => ({ part_number: partNumber + i }));
-    const { answer } = await call<{ part_info_list?: PartInfo[] }>(ctx, 'get_upload_url', { ...uploadRef(session), part_info_list: wanted });
-    remember(session.uploadId, answer.part_info_list, () => true);
+    const candidates = [partNumber];
+    for (let n = partNumber + 1; n <= ctx.plan.partCount && candidates.length < URL_BATCH; n++) {
+      if (!cachedUrl(session.uploadId, n) && !inFlight.has(n)) candidates.push(n);
+    }
+    const request = (async () => {
+      const batch = [partNumber];
+      for (const n of candidates.slice(1)) {
+        if (session.parallel && (await digestIfReady(ctx, 'sha1_ctx', n)) === undefined) break;
+        batch.push(n);
+      }
+      const wanted = await Promise.all(
+        batch.map(async (n) => (session.parallel ? { part_number: n, parallel_sha1_ctx: await sha1Context(ctx, n) } : { part_number: n })),
+      );
+      const { answer } = await call<{ part_info_list?: PartInfo[] }>(ctx, 'get_upload_url', { ...uploadRef(session), part_info_list: wanted });
+      remember(session.uploadId, answer.part_info_list, () => true);
+    })();
+    for (const n of candidates) inFlight.set(n, request);
+    try {
+      await request;
+    } finally {
+      for (const n of candidates) if (inFlight.get(n) === request) inFlight.delete(n);
+    }
     const fresh = cachedUrl(session.uploadId, partNumber);
     if (!fresh) throw badAnswer('get_upload_url');
     return fresh;
@@ -501,6 +535,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
       }
       const { answer, text } = finished;
       urls.delete(current.uploadId);
+      asking.delete(current.uploadId);
       const storedCrc = readCrc64(text);
       // The vendor SDKs check what PDS stored against the local file once more: size, then CRC-64.
       if ((answer.size !== undefined && answer.size !== ctx.file.size) || (localCrc && storedCrc && storedCrc !== localCrc)) {
@@ -523,6 +558,7 @@ export function createAliyunPdsAdapter(options: AliyunPdsAdapterOptions = {}): P
     // PDS has no abort call (unfinished parts expire after 10 days); only the URLs held in memory go.
     async abort(_ctx, current) {
       urls.delete(current.uploadId);
+      asking.delete(current.uploadId);
     },
 
     parseError: parseAliyunPdsError,

@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponse } from '../core/http.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from './xml-error.js';
+import { digestIfReady } from './digest-ready.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,7 +31,8 @@ const PATHS = {
  * - `serial`: parts go one at a time in ascending order (the service hashes them as they come), and the file's
  *   SHA-256 is computed while they upload.
  * - `parallel`: every part carries its `partOffset` and `hashCtx` (the SHA-256 state before it), so parts upload
- *   concurrently; the whole file is hashed before create, since create needs every context.
+ *   concurrently. Create lists no part, so uploading starts at once; each part's URL is asked for (in batches) once
+ *   the hashing has passed the bytes before it.
  */
 export type KooDriveMode = 'serial' | 'parallel';
 
@@ -84,7 +86,7 @@ export interface KooDriveSession {
   /** The name KooDrive gave the file (renamed on a conflict). */
   fileName: string;
   mode: KooDriveMode;
-  /** Parallel mode: each part's SHA-256 state words as create sent them (part 1's is empty), for renewed URLs. */
+  /** Parallel mode, from sessions that listed every part at create: each part's SHA-256 state words as sent then. */
   hashCtx?: number[][];
 }
 
@@ -347,31 +349,49 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
 
   async function requestUrls(ctx: AdapterContext, session: KooDriveSession, partNumbers: number[]): Promise<void> {
     const parts = partsOf(ctx);
-    const multiParts = partNumbers.map((n) => describe(parts[n - 1] as PartDescription, session.hashCtx?.[n - 1], session.mode === 'parallel'));
+    const parallel = session.mode === 'parallel';
+    const multiParts = await Promise.all(
+      partNumbers.map(async (n) => describe(parts[n - 1] as PartDescription, parallel ? await contextOf(ctx, session, n) : undefined, parallel)),
+    );
     const answer = await call(ctx, PATHS.uploadUrl, { fileId: session.fileId, multiParts });
     cacheUrls(session.fileId, answer.multiParts);
   }
 
-  /** The part's URL: cached, or asked for together with the next few parts that have none. */
+  async function contextOf(ctx: AdapterContext, session: KooDriveSession, partNumber: number): Promise<number[]> {
+    if (partNumber === 1) return [];
+    return session.hashCtx?.[partNumber - 1] ?? ((await ctx.digest('hashCtx', partNumber)) as number[]);
+  }
+
+  /**
+   * The part's URL: cached, or asked for together with the next few parts that have none. The lanes that want those
+   * parts wait for that one call; in parallel mode it takes along only the parts whose context the hashing has
+   * already reached (so no part waits for a later one), and a lane whose part was left out asks on its own.
+   */
   async function partUrl(ctx: AdapterContext, session: KooDriveSession, partNumber: number): Promise<string> {
     const cache = urlsOf(session.fileId);
     const inFlight = pendingOf(session.fileId);
+    // Only an actual wait may yield here: the call must be in `inFlight` before another lane looks.
+    const shared = cache.has(partNumber) ? undefined : inFlight.get(partNumber);
+    if (shared) await shared.catch(() => undefined);
     if (!cache.has(partNumber)) {
-      const shared = inFlight.get(partNumber);
-      if (shared) {
-        await shared;
-      } else {
-        const batch: number[] = [];
-        for (let n = partNumber; n <= ctx.plan.partCount && batch.length < batchSize; n++) {
-          if (!cache.has(n) && !inFlight.has(n)) batch.push(n);
+      const candidates = [partNumber];
+      for (let n = partNumber + 1; n <= ctx.plan.partCount && candidates.length < batchSize; n++) {
+        if (!cache.has(n) && !inFlight.has(n)) candidates.push(n);
+      }
+      const contextsToCome = session.mode === 'parallel' && !session.hashCtx;
+      const request = (async () => {
+        const batch = [partNumber];
+        for (const n of candidates.slice(1)) {
+          if (contextsToCome && (await digestIfReady(ctx, 'hashCtx', n)) === undefined) break;
+          batch.push(n);
         }
-        const request = requestUrls(ctx, session, batch);
-        for (const n of batch) inFlight.set(n, request);
-        try {
-          await request;
-        } finally {
-          for (const n of batch) if (inFlight.get(n) === request) inFlight.delete(n);
-        }
+        await requestUrls(ctx, session, batch);
+      })();
+      for (const n of candidates) inFlight.set(n, request);
+      try {
+        await request;
+      } finally {
+        for (const n of candidates) if (inFlight.get(n) === request) inFlight.delete(n);
       }
     }
     const url = cache.get(partNumber);
@@ -404,7 +424,7 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
         { name: 'sha256', algorithm: 'sha256', encoding, scope: 'file', when: rapid ? 'before-create' : 'before-complete' },
       ];
       if (mode === 'parallel') {
-        specs.push({ name: 'hashCtx', algorithm: 'sha256', encoding: 'state-words', scope: 'state-before-part', when: 'before-create' });
+        specs.push({ name: 'hashCtx', algorithm: 'sha256', encoding: 'state-words', scope: 'state-before-part', when: 'before-part' });
       }
       return specs;
     },
@@ -415,10 +435,6 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
 
     async create(ctx) {
       const parallel = mode === 'parallel';
-      const parts = partsOf(ctx);
-      const hashCtx = parallel
-        ? await Promise.all(parts.map(async (part) => (await ctx.digest('hashCtx', part.partNumber)) as number[]))
-        : undefined;
       const digest = rapid ? await sha256(ctx) : undefined;
       const answer = await call(ctx, PATHS.create, {
         fileName: nameOf(ctx.file),
@@ -429,7 +445,9 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
         uploadMode: 'multipart',
         uploadType: 1,
         autoRename,
-        multiParts: parts.map((part) => describe(part, hashCtx?.[part.partNumber - 1], parallel)),
+        // Parallel parts need the contexts, which the hashing reaches one part after another: they are described as
+        // their URLs are asked for, so that create (and the first parts) need not wait for the whole file.
+        ...(!parallel && { multiParts: partsOf(ctx).map((part) => describe(part, undefined, false)) }),
         ...(ctx.file.type !== '' && ctx.file.type.length <= 255 && { mimeType: ctx.file.type }),
       });
       const { fileId, uploadId, fileName } = answer;
@@ -441,8 +459,7 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
       if (typeof uploadId !== 'string' || uploadId === '') throw badResponse('KooDrive\'s create answer lacks `uploadId`.');
       forget(fileId);
       cacheUrls(fileId, answer.multiParts);
-      const session: KooDriveSession = { fileId, uploadId, fileName: name, mode, ...(hashCtx && { hashCtx }) };
-      return { kind: 'session', session };
+      return { kind: 'session', session: { fileId, uploadId, fileName: name, mode } };
     },
 
     async uploadPart(ctx, session, part): Promise<PartReceipt> {

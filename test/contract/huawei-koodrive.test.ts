@@ -191,6 +191,33 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(emulator.stats.partNumbersReceived[0]).to.not.equal(1);
     });
 
+    it('parallel without rapid upload: creates before the file is hashed, not after', async () => {
+      const base = viaHandler({ mode: 'parallel', rapidUpload: false });
+      let hashedAtCreate: number | undefined;
+      let task: { progress: { bytesHashed?: number } } | undefined;
+      const timed: ProviderAdapter<KooDriveSession> = {
+        ...base,
+        create: async (ctx) => {
+          const created = await base.create(ctx);
+          hashedAtCreate = task?.progress.bytesHashed;
+          return created;
+        },
+      };
+      const manager = setup(timed, { concurrency: 4 });
+      const size = 96 * MiB;
+      const { file, bytes } = fileOf(size, 'early.bin', 22);
+      const states: UploadState[] = [];
+      manager.addEventListener('task-state', (event) => states.push(event.detail.state));
+      [task] = await manager.addFiles([file]);
+      const done = once(manager, 'task-complete');
+      manager.start();
+      const { result } = await done;
+      expect(states).to.not.include('hashing');
+      // Before, create waited for the context of the last part, 88 MiB in.
+      expect(hashedAtCreate).to.be.below(size / 2);
+      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+    });
+
     it('Bearer: calls KooDrive directly with the page\'s token, and fetches a new one when the gateway says it expired', async () => {
       const fault = emulator.faults.expireUrls({ operation: 'Complete' });
       const { file, bytes } = fileOf(6 * MiB, 'bearer.bin', 10);
@@ -286,12 +313,12 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
     });
 
-    it('resumes parallel after a reload with the contexts the checkpoint kept', async () => {
+    it('resumes parallel after a reload, the missing parts\' contexts hashed again from the saved state', async () => {
       emulator.faults.delay(200, { operation: 'UploadPart', times: 10 });
       const { file, bytes } = fileOf(25 * MiB, 'resume-parallel.bin', 16);
       await pauseAfter(setup(viaHandler({ mode: 'parallel' }), { concurrency: 2 }), file, 10 * MiB);
       const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { session: KooDriveSession }]];
-      expect(record.session.hashCtx).to.have.length(5);
+      expect(record.session.hashCtx).to.equal(undefined);
       const saved = await savedParts();
 
       const resumed = observed(viaHandler({ mode: 'parallel' }));
@@ -349,8 +376,12 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const base = viaHandler({ mode: 'parallel', rapidUpload: false });
       const lying: ProviderAdapter<KooDriveSession> = {
         ...base,
-        create: (ctx) =>
-          base.create({ ...ctx, digest: async (name, n) => (name === 'hashCtx' && n === 2 ? [1, 2, 3, 4, 5, 6, 7, 8] : ctx.digest(name, n)) }),
+        uploadPart: (ctx, session, part) =>
+          base.uploadPart(
+            { ...ctx, digest: async (name, n) => (name === 'hashCtx' && n === 2 ? [1, 2, 3, 4, 5, 6, 7, 8] : ctx.digest(name, n)) },
+            session,
+            part,
+          ),
       };
       const { error } = await upload(setup(lying), fileOf(11 * MiB, 'chain.bin', 20).file);
       expect([error?.code, error?.provider?.code]).to.deep.equal(['hash-mismatch', '13000402']);

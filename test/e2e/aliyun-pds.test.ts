@@ -66,7 +66,8 @@ describe('Aliyun PDS end to end over real HTTP', function () {
     expect(error).to.equal(undefined);
     expect(await firstDifferenceFromFile(await pdsFile(result!.fileId as string), file)).to.equal(-1);
     const after = await stats();
-    expect(after.getUploadUrl).to.equal(4);
+    // Parts 2–5 carry their contexts; those the hashing had reached when a lane asked share one call.
+    expect(after.getUploadUrl).to.be.within(1, 4);
     expect([...after.partNumbersReceived].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
   });
 

@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Plugin } from '@web/dev-server-core';
 import { startEmulatorServer, type EmulatorServer } from '../../src/emulators/node-server.js';
-import { createS3Handler } from '../../src/server/s3-handler.js';
 import { startTusServer, type TusServer } from './tus-server.js';
+import { S3RVER_BUCKET, s3rverMount, startS3rver, type S3rverServer } from './s3rver.js';
 
 /** What `GET /__e2e.json` answers on the test runner's own server. */
 export interface E2eServers {
@@ -36,29 +32,7 @@ export interface E2eServersPlugin extends Plugin {
   publish(more: Partial<E2eServers>): void;
 }
 
-/** The part of s3rver 3.7.1's API used here; the package ships no types. */
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-  httpServer?: { closeAllConnections(): void };
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
-
-const S3RVER_BUCKET = 'mcu-bucket';
 const S3RVER_API_PATH = '/api-s3rver';
-const S3RVER_CORS = `<CORSConfiguration>
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>GET</AllowedMethod>
-    <AllowedMethod>PUT</AllowedMethod>
-    <AllowedMethod>POST</AllowedMethod>
-    <AllowedMethod>DELETE</AllowedMethod>
-    <AllowedMethod>HEAD</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
 
 /**
  * A web-test-runner plugin that starts the servers end-to-end tests talk to: the emulator server (S3 emulator, the
@@ -67,8 +41,7 @@ const S3RVER_CORS = `<CORSConfiguration>
  */
 export function e2eServersPlugin(): E2eServersPlugin {
   let emulator: EmulatorServer | undefined;
-  let s3rver: S3rverInstance | undefined;
-  let directory: string | undefined;
+  let s3rver: S3rverServer | undefined;
   let servers: E2eServers | undefined;
   let tus: TusServer | undefined;
   const running = (): E2eServers => {
@@ -84,41 +57,16 @@ export function e2eServersPlugin(): E2eServersPlugin {
     },
 
     async serverStart() {
-      directory = await mkdtemp(join(tmpdir(), 'mcu-s3rver-'));
-      // s3rver is CommonJS without types; createRequire keeps its import typed through the interface above.
-      const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
-      s3rver = new S3rver({
-        address: '127.0.0.1',
-        port: 0,
-        silent: true,
-        directory,
-        configureBuckets: [{ name: S3RVER_BUCKET, configs: [S3RVER_CORS] }],
-      });
-      const { port } = await s3rver.run();
-      const s3rverUrl = `http://127.0.0.1:${port}`;
+      s3rver = await startS3rver();
       emulator = await startEmulatorServer({
-        mounts: [
-          {
-            path: S3RVER_API_PATH,
-            handler: createS3Handler({
-              bucket: S3RVER_BUCKET,
-              region: 'us-east-1',
-              endpoint: s3rverUrl,
-              forcePathStyle: true,
-              credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-              keyPrefix: 'uploads/',
-              basePath: S3RVER_API_PATH,
-              allowedOrigins: '*',
-            }),
-          },
-        ],
+        mounts: [s3rverMount(s3rver, S3RVER_API_PATH)],
       });
       tus = await startTusServer();
       servers = {
         emulatorUrl: emulator.url,
         apiUrl: `${emulator.url}/api`,
         s3rverApiUrl: `${emulator.url}${S3RVER_API_PATH}`,
-        s3rverUrl,
+        s3rverUrl: s3rver.url,
         tusUrl: tus.endpoint,
         tusAdminUrl: tus.adminUrl,
         s3rverBucket: S3RVER_BUCKET,
@@ -128,13 +76,7 @@ export function e2eServersPlugin(): E2eServersPlugin {
     async serverStop() {
       await emulator?.close();
       await tus?.close();
-      if (s3rver) {
-        const closing = s3rver.close();
-        // Browsers keep connections alive; without this close() waits for them to time out.
-        s3rver.httpServer?.closeAllConnections();
-        await closing;
-      }
-      if (directory) await rm(directory, { recursive: true, force: true });
+      await s3rver?.close();
     },
 
     serve(context) {

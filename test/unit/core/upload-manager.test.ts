@@ -312,4 +312,42 @@ describe('UploadManager', () => {
     await done;
     expect(task.state).to.equal('done');
   });
+
+  it('starts a batch first added, first started, and says the queue is complete once', async () => {
+    const { manager } = setup({}, { concurrency: 2 });
+    const names = Array.from({ length: 12 }, (_, i) => `file-${String(i).padStart(2, '0')}`);
+    await manager.addFiles(names.map((name, i) => fileOf(KiB + i, name, i + 1)));
+    const started: string[] = [];
+    manager.addEventListener('task-state', (e) => {
+      if (e.detail.state === 'uploading') started.push(manager.getTask(e.detail.taskId)!.file.name);
+    });
+    let completions = 0;
+    manager.addEventListener('queue-complete', () => completions++);
+    const done = once(manager, 'queue-complete');
+    manager.start();
+    await done;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).to.deep.equal(names);
+    expect(completions).to.equal(1);
+  });
+
+  it('keeps overall progress right through removals, cancels and clear()', async () => {
+    const { manager } = setup();
+    const sizes = [10 * KiB, 20 * KiB, 30 * KiB, 40 * KiB];
+    const tasks = await manager.addFiles(sizes.map((size, i) => fileOf(size, `p${i}`, i + 1)));
+    expect(manager.progress).to.include({ bytesSent: 0, bytesTotal: 100 * KiB });
+    const done = once(manager, 'queue-complete');
+    manager.start(tasks[0]!.id);
+    manager.start(tasks[1]!.id);
+    await done;
+    expect(manager.progress).to.include({ bytesSent: 30 * KiB, bytesTotal: 100 * KiB });
+    await manager.cancel(tasks[2]!.id);
+    expect(manager.progress).to.include({ bytesSent: 30 * KiB, bytesTotal: 70 * KiB });
+    await manager.remove(tasks[0]!.id);
+    expect(manager.getTask(tasks[0]!.id)).to.equal(undefined);
+    expect(manager.progress).to.include({ bytesSent: 20 * KiB, bytesTotal: 60 * KiB });
+    manager.clear();
+    expect(manager.tasks.map((task) => task.id)).to.deep.equal([tasks[3]!.id]);
+    expect(manager.progress).to.include({ bytesSent: 0, bytesTotal: 40 * KiB });
+  });
 });

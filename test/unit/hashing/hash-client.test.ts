@@ -3,7 +3,7 @@ import { crc32, crc64, md5, sha1, sha256 } from 'hash-wasm';
 import { UploadError } from '../../../src/core/errors.js';
 import type { SavedHashState } from '../../../src/core/types.js';
 import type { DigestEncoding, DigestScope, DigestSpec, HashAlgorithm } from '../../../src/hashing/digest-spec.js';
-import { HashClient, type HashJob, type HashRun } from '../../../src/hashing/hash-client.js';
+import { HashClient, hashWorkerCount, type HashJob, type HashRun } from '../../../src/hashing/hash-client.js';
 import { makeBlob, makeBytes } from '../../helpers/make-blob.js';
 
 const KiB = 1024;
@@ -502,6 +502,122 @@ describe('HashClient', () => {
       const error = await rejection(run.done);
       expect(error).to.be.instanceOf(UploadError);
       expect(await rejection(run.digest('s'))).to.equal(error);
+    });
+  });
+
+  describe('worker pool', () => {
+    const workerUrl = new URL('../../../src/hashing/hash.worker.ts', import.meta.url);
+    let created = 0;
+    const counted = (): Worker => {
+      created++;
+      return new Worker(workerUrl, { type: 'module' });
+    };
+    beforeEach(() => (created = 0));
+
+    const base64 = (hex: string): string => btoa(String.fromCharCode(...hex.match(/../g)!.map((pair) => parseInt(pair, 16))));
+
+    it('spreads per-part digests over the workers and reads each part once', async () => {
+      client = new HashClient({ chunkSize: 100 * KiB, workers: 3, createWorker: counted });
+      const plan = { partSize: 256 * KiB, partCount: 7 };
+      const bytes = makeBytes(7 * 256 * KiB - 999, 11);
+      const run = client.start({ blob: new Blob([bytes]), plan, specs: [spec('m', 'md5', 'part', 'base64'), spec('c', 'crc32c', 'part', 'base64')], skipParts: [2] });
+      const events = trackProgress(run);
+      await run.done;
+      expect(created).to.equal(3);
+      const sent = bytes.length - 256 * KiB;
+      expect(events.at(-1)).to.deep.equal([sent, sent]);
+      expect(events.map(([hashed]) => hashed)).to.deep.equal([...events.map(([hashed]) => hashed)].sort((a, b) => a - b));
+      for (const partNumber of [1, 3, 4, 5, 6, 7]) {
+        const part = bytes.subarray((partNumber - 1) * plan.partSize, partNumber * plan.partSize);
+        expect(await run.digest('m', partNumber)).to.equal(base64(await md5(part)));
+        expect(await run.digest('c', partNumber)).to.equal(base64(await crc32(part, 0x82f63b78)));
+      }
+      expect(await rejection(run.digest('m', 2))).to.be.instanceOf(RangeError);
+    });
+
+    it('uses no more workers than there are parts to hash', async () => {
+      client = new HashClient({ workers: 4, createWorker: counted });
+      const run = client.start({ blob: new Blob(['abcdef']), plan: { partSize: 3, partCount: 2 }, specs: [spec('m', 'md5', 'part')] });
+      expect(await run.digest('m', 2)).to.equal(await md5('def'));
+      await run.done;
+      expect(created).to.equal(2);
+    });
+
+    it('reads a whole-file job in one worker and hashes it in another, to the same digests and states', async () => {
+      client = new HashClient({ chunkSize: 64 * KiB, workers: 2, createWorker: counted });
+      const bytes = makeBytes(MiB + 77, 12);
+      const plan = { partSize: 256 * KiB, partCount: 5 };
+      const run = client.start({
+        blob: new Blob([bytes]),
+        plan,
+        specs: [spec('s', 'sha1'), spec('m', 'md5', 'part', 'base64'), spec('ctx', 'sha1', 'state-after-part', 'state-words')],
+      });
+      const events = trackProgress(run);
+      await run.done;
+      expect(created).to.equal(2);
+      expect(events.at(-1)).to.deep.equal([bytes.length, bytes.length]);
+      expect(await run.digest('s')).to.equal(await sha1(bytes));
+      expect(await run.digest('m', 5)).to.equal(base64(await md5(bytes.subarray(4 * plan.partSize))));
+      const single = new HashClient({ chunkSize: 64 * KiB });
+      try {
+        const alone = single.start({ blob: new Blob([bytes]), plan, specs: [spec('ctx', 'sha1', 'state-after-part', 'state-words')] });
+        expect(await run.digest('ctx', 2)).to.deep.equal(await alone.digest('ctx', 2));
+      } finally {
+        single.terminate();
+      }
+    });
+
+    it('fails split jobs with file-unreadable when the file changed on disk', async () => {
+      client = new HashClient({ chunkSize: 64 * KiB, workers: 2 });
+      const root = await navigator.storage.getDirectory();
+      const name = `hash-pool-${Math.random().toString(36).slice(2)}.bin`;
+      const handle = await root.getFileHandle(name, { create: true });
+      try {
+        let writable = await handle.createWritable();
+        await writable.write(makeBytes(256 * KiB, 1));
+        await writable.close();
+        const file = await handle.getFile();
+        writable = await handle.createWritable();
+        await writable.write(makeBytes(256 * KiB, 2));
+        await writable.close();
+        const plan = { partSize: 128 * KiB, partCount: 2 };
+        const whole = client.start({ blob: file, plan, specs: [spec('s', 'sha256')] });
+        const parts = client.start({ blob: file, plan, specs: [spec('p', 'md5', 'part')] });
+        await expectUploadError(whole.digest('s'), 'file-unreadable');
+        await expectUploadError(parts.done, 'file-unreadable');
+        await expectUploadError(parts.digest('p', 1), 'file-unreadable');
+        await expectUploadError(parts.digest('p', 2), 'file-unreadable');
+      } finally {
+        await root.removeEntry(name);
+      }
+    });
+
+    it('cancel stops every worker of a split job, and the pool keeps working', async () => {
+      client = new HashClient({ chunkSize: 256 * KiB, workers: 3, createWorker: counted });
+      const run = client.start({ blob: makeBlob(48 * MiB, 5), plan: { partSize: 4 * MiB, partCount: 12 }, specs: [spec('p', 'sha256', 'part')] });
+      let afterCancel = 0;
+      let canceled = false;
+      run.onProgress = () => {
+        if (canceled) afterCancel++;
+        else {
+          canceled = true;
+          run.cancel();
+        }
+      };
+      await expectUploadError(run.done, 'aborted');
+      await expectUploadError(run.digest('p', 12), 'aborted');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(afterCancel).to.equal(0);
+      const next = client.start({ blob: new Blob(['abc']), plan: { partSize: 3, partCount: 1 }, specs: [spec('s', 'sha1')] });
+      expect(await next.digest('s')).to.equal('a9993e364706816aba3e25717850c26c9cd0d89d');
+      expect(created).to.equal(3);
+    });
+
+    it('sizes the pool from the cores, at least one and at most one more than the parts in flight', () => {
+      expect(hashWorkerCount(4, 2)).to.equal(2);
+      expect(hashWorkerCount(4, 16)).to.equal(5);
+      expect(hashWorkerCount(1, 8)).to.equal(2);
+      expect(hashWorkerCount(4, 0)).to.equal(1);
     });
   });
 

@@ -185,41 +185,66 @@ describe('KooDrive adapter', () => {
       expect(adapter({ rapidUpload: false }).digests(file).map((spec) => spec.when)).to.deep.equal(['before-complete']);
       expect(adapter({ mode: 'parallel', sha256Encoding: 'hex-upper' }).digests(file)).to.deep.equal([
         { name: 'sha256', algorithm: 'sha256', encoding: 'hex-upper', scope: 'file', when: 'before-create' },
-        { name: 'hashCtx', algorithm: 'sha256', encoding: 'state-words', scope: 'state-before-part', when: 'before-create' },
+        { name: 'hashCtx', algorithm: 'sha256', encoding: 'state-words', scope: 'state-before-part', when: 'before-part' },
       ]);
       expect(() => adapter({ autoRename: 4, rapidUpload: false })).to.throw(/rapidUpload/);
       expect(() => createKooDriveAdapter({})).to.throw(/endpoint/);
     });
 
-    it('describes parallel parts with offsets and contexts, keeps the contexts in the session, and renews URLs with them', async () => {
+    it('creates a parallel upload without waiting for contexts, then asks for the URLs with offsets and contexts in one call', async () => {
       const kd = adapter({ mode: 'parallel', rapidUpload: false });
       const words = (n: number) => Array.from({ length: 8 }, (_, i) => n * 10 + i);
-      const ctx = context(kd, { 'hashCtx#1': [], 'hashCtx#2': words(2), 'hashCtx#3': words(3) });
-      answer = (request) => (request.method === 'PUT' ? response(200, '') : response(200, created([1])));
+      const ctx = context(kd, { 'hashCtx#2': words(2), 'hashCtx#3': words(3) });
+      answer = () => response(200, { ...created([]), multiParts: undefined });
       const { session } = (await kd.create(ctx)) as { session: KooDriveSession };
-      const body = JSON.parse(sent[0]?.body as string) as { multiParts: unknown; sha256?: string };
+      const body = JSON.parse(sent[0]?.body as string) as Record<string, unknown>;
       expect(body.sha256).to.equal(undefined);
-      expect(body.multiParts).to.deep.equal([
-        { partNumber: 1, partSize: 5 * MiB, partOffset: 0 },
-        { partNumber: 2, partSize: 5 * MiB, partOffset: 5 * MiB, hashCtx: words(2) },
-        { partNumber: 3, partSize: 2 * MiB + 100, partOffset: 10 * MiB, hashCtx: words(3) },
-      ]);
-      expect(session.hashCtx).to.deep.equal([[], words(2), words(3)]);
+      expect(body).to.not.have.property('multiParts');
+      expect(session).to.not.have.property('hashCtx');
       expect(kd.sequentialParts?.(session)).to.equal(false);
 
       answer = (request) =>
-        request.method === 'PUT' ? response(200, '') : response(200, { code: 0, multiParts: [2, 3].map((n) => ({ partNumber: n, uploadUrl: urlFor(n, 2) })) });
-      await Promise.all([kd.uploadPart(ctx, session, partOf(2)), kd.uploadPart(ctx, session, partOf(3))]);
+        request.method === 'PUT' ? response(200, '') : response(200, { code: 0, multiParts: [1, 2, 3].map((n) => ({ partNumber: n, uploadUrl: urlFor(n, 2) })) });
+      await Promise.all([1, 2, 3].map((n) => kd.uploadPart(ctx, session, partOf(n))));
       const renewals = sent.filter((request) => request.url.endsWith('/uploadUrl'));
       expect(renewals).to.have.length(1);
       expect(JSON.parse(renewals[0]?.body as string)).to.deep.equal({
         fileId: 'F1',
         multiParts: [
+          { partNumber: 1, partSize: 5 * MiB, partOffset: 0 },
           { partNumber: 2, partSize: 5 * MiB, partOffset: 5 * MiB, hashCtx: words(2) },
           { partNumber: 3, partSize: 2 * MiB + 100, partOffset: 10 * MiB, hashCtx: words(3) },
         ],
       });
-      expect(sent.filter((request) => request.method === 'PUT').map((request) => request.url).sort()).to.deep.equal([urlFor(2, 2), urlFor(3, 2)]);
+      expect(sent.filter((request) => request.method === 'PUT').map((request) => request.url).sort()).to.deep.equal([1, 2, 3].map((n) => urlFor(n, 2)));
+    });
+
+    it('leaves out of a URL call the parallel parts whose context the hashing has not reached', async () => {
+      const kd = adapter({ mode: 'parallel', rapidUpload: false });
+      const words = (n: number) => Array.from({ length: 8 }, (_, i) => n * 10 + i);
+      let reachPart3!: () => void;
+      const part3Hashed = new Promise<void>((resolve) => (reachPart3 = resolve));
+      const base = context(kd, { 'hashCtx#2': words(2) });
+      const ctx: AdapterContext = {
+        ...base,
+        digest: (name, n) => (name === 'hashCtx' && n === 3 ? part3Hashed.then(() => words(3)) : base.digest(name, n)),
+      };
+      answer = () => response(200, { ...created([]), multiParts: undefined });
+      const { session } = (await kd.create(ctx)) as { session: KooDriveSession };
+      answer = (request) => {
+        if (request.method === 'PUT') return response(200, '');
+        const asked = (JSON.parse(request.body as string) as { multiParts: Array<{ partNumber: number }> }).multiParts;
+        return response(200, { code: 0, multiParts: asked.map(({ partNumber }) => ({ partNumber, uploadUrl: urlFor(partNumber, 2) })) });
+      };
+      const first = Promise.all([1, 2].map((n) => kd.uploadPart(ctx, session, partOf(n))));
+      const third = kd.uploadPart(ctx, session, partOf(3));
+      await first;
+      reachPart3();
+      await third;
+      const asked = sent
+        .filter((request) => request.url.endsWith('/uploadUrl'))
+        .map((request) => (JSON.parse(request.body as string) as { multiParts: Array<{ partNumber: number }> }).multiParts.map((part) => part.partNumber));
+      expect(asked).to.deep.equal([[1, 2], [3]]);
     });
 
     it('drops an expired part URL so that the retry asks uploadUrl for a fresh one', async () => {

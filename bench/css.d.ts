@@ -1,0 +1,2 @@
+// Vite injects imported style sheets into the page; they export nothing the bench uses.
+declare module '*.css';
