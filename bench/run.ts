@@ -334,7 +334,7 @@ async function main(): Promise<void> {
     });
 
     const storedCheck = (measurement: Measurement): string | undefined => {
-      const stored = measurement.objectKey === undefined ? undefined : emulator.s3.getObject(measurement.objectKey);
+      const stored = measurement.objectKey === undefined ? undefined : emulator.s3.storedBytes(measurement.objectKey);
       if (!stored) return `no object stored under ${measurement.objectKey}`;
       if (stored.byteLength !== size) return `stored ${stored.byteLength} bytes`;
       const md5 = createHash('md5').update(stored).digest('hex');

@@ -83,50 +83,61 @@ function stringField(source: Record<string, unknown>, name: string): string | un
 }
 
 /**
- * The emulator server's fault parser, shared by the admin routes: `{ kind, operation?, partNumber?, key?, times?,
- * status?, … }`, where a part number alone means an `UploadPart`.
+ * The emulator server's fault parser for a protocol whose part-carrying operation is `partOperation`:
+ * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, afterBytes?, ms? }`, where a part number alone
+ * means that operation.
  */
-export function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
-  const match: FaultMatch = {};
-  const operation = stringField(spec, 'operation');
-  const partNumber = numberField(spec, 'partNumber');
-  const key = stringField(spec, 'key');
-  if (operation !== undefined) match.operation = operation;
-  if (partNumber !== undefined) match.partNumber = partNumber;
-  if (key !== undefined) match.key = key;
-  const times = numberField(spec, 'times');
-  const counted = times === undefined ? match : { ...match, times };
-  // A part number alone means an UploadPart, as in failPart()/dropConnection(n).
-  const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: 'UploadPart' } : match;
-  switch (spec['kind']) {
-    case FaultKind.Fail: {
-      const status = numberField(spec, 'status');
-      if (status === undefined) throw new TypeError('status is required for a fail fault');
-      const retryAfter = stringField(spec, 'retryAfter');
-      return faults.failRequest(partMatch, {
-        status,
-        ...(times !== undefined && { times }),
-        ...(retryAfter !== undefined && { retryAfter }),
-      });
+export function armFaultFor(partOperation: string): ArmFault {
+  return (faults, spec) => {
+    const match: FaultMatch = {};
+    const operation = stringField(spec, 'operation');
+    const partNumber = numberField(spec, 'partNumber');
+    const key = stringField(spec, 'key');
+    if (operation !== undefined) match.operation = operation;
+    if (partNumber !== undefined) match.partNumber = partNumber;
+    if (key !== undefined) match.key = key;
+    const times = numberField(spec, 'times');
+    const counted = times === undefined ? match : { ...match, times };
+    // A part number alone means the part operation, as in failPart()/dropConnection(n).
+    const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: partOperation } : match;
+    const partCounted = times === undefined ? partMatch : { ...partMatch, times };
+    switch (spec['kind']) {
+      case FaultKind.Fail: {
+        const status = numberField(spec, 'status');
+        if (status === undefined) throw new TypeError('status is required for a fail fault');
+        const retryAfter = stringField(spec, 'retryAfter');
+        return faults.failRequest(partMatch, {
+          status,
+          ...(times !== undefined && { times }),
+          ...(retryAfter !== undefined && { retryAfter }),
+        });
+      }
+      case FaultKind.Drop: {
+        const afterBytes = numberField(spec, 'afterBytes');
+        return faults.dropConnection(partMatch, {
+          ...(times !== undefined && { times }),
+          ...(afterBytes !== undefined && { afterBytes }),
+        });
+      }
+      case FaultKind.Delay: {
+        const ms = numberField(spec, 'ms');
+        if (ms === undefined) throw new TypeError('ms is required for a delay fault');
+        return faults.delay(ms, counted);
+      }
+      case FaultKind.Expire:
+        return faults.expireUrls(counted);
+      case FaultKind.LoseSession:
+        return faults.loseSession(partCounted);
+      case FaultKind.StoreThenDrop:
+        return faults.storeThenDrop(partCounted);
+      default:
+        throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
     }
-    case FaultKind.Drop: {
-      const afterBytes = numberField(spec, 'afterBytes');
-      return faults.dropConnection(partMatch, {
-        ...(times !== undefined && { times }),
-        ...(afterBytes !== undefined && { afterBytes }),
-      });
-    }
-    case FaultKind.Delay: {
-      const ms = numberField(spec, 'ms');
-      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-      return faults.delay(ms, counted);
-    }
-    case FaultKind.Expire:
-      return faults.expireUrls(counted);
-    default:
-      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
-  }
+  };
 }
+
+/** The fault parser of the protocols whose parts are `UploadPart` requests. */
+export const armFault: ArmFault = armFaultFor('UploadPart');
 
 /**
  * Test-only control of an emulator over HTTP, mounted at `basePath`: the provider's own `routes` first, then

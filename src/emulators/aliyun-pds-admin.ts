@@ -51,9 +51,9 @@ export function createAliyunPdsAdminHandler(emulator: AliyunPdsEmulator, options
       if (route === 'files' && method === 'GET') return json(emulator.listFiles());
       if (route.startsWith('files/') && method === 'GET') {
         const fileId = decodeURIComponent(route.slice('files/'.length));
-        return storedBytes(emulator.getFileBytes(fileId), `No finished file ${fileId}`);
+        return storedBytes(emulator.storedBytes(fileId), `No finished file ${fileId}`);
       }
-      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      if (route === 'uploads' && method === 'GET') return json(emulator.pending());
       if (route === 'parallel-upload' && method === 'POST') {
         const body = await readObject(request);
         if (typeof body?.['supported'] !== 'boolean') return jsonError(400, 'invalid-json', 'The body must be {"supported": true|false}');

@@ -3,6 +3,7 @@ import { bytesToBase64, concatBytes } from './checksums.js';
 import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { Sha1State } from './sha1-state.js';
 import { xmlDocument } from './xml.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** Options of {@link AliyunPdsEmulator}. */
 export interface AliyunPdsEmulatorOptions {
@@ -255,9 +256,6 @@ interface FileRecord {
 
 type Json = Record<string, unknown>;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).byteLength;
@@ -318,7 +316,7 @@ function sameWords(a: readonly number[], b: readonly number[]): boolean {
  * complete with CRC-64 verification, answering in PDS's JSON and OSS's XML error shapes. Runs in a page (msw) and in
  * Node alike.
  */
-export class AliyunPdsEmulator {
+export class AliyunPdsEmulator implements Emulator {
   /** Armed faults, for tests. `expire` applies to part URLs and, on API operations, to the Bearer token. */
   readonly faults = new FaultInjector();
   /** What was served since the last reset. */
@@ -401,7 +399,7 @@ export class AliyunPdsEmulator {
   }
 
   /** A copy of a stored file's bytes, or `undefined` while it is missing or unfinished. */
-  getFileBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     const file = this.#files.get(fileId);
     return file?.bytes ? file.bytes.slice() : undefined;
   }
@@ -424,7 +422,7 @@ export class AliyunPdsEmulator {
   }
 
   /** The uploads neither completed nor expired. */
-  listUploads(): AliyunPdsPendingUpload[] {
+  pending(): AliyunPdsPendingUpload[] {
     return [...this.#uploads.values()].map((upload) => ({
       uploadId: upload.uploadId,
       fileId: upload.fileId,

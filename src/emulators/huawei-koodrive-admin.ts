@@ -19,10 +19,10 @@ export function kooDriveAdminHandler(
     routes: async ({ route, method, request }) => {
       if (route.startsWith('files/') && method === 'GET') {
         const fileId = decodeURIComponent(route.slice('files/'.length));
-        return storedBytes(emulator.getFile(fileId), `No file ${fileId}`);
+        return storedBytes(emulator.storedBytes(fileId), `No file ${fileId}`);
       }
       if (route === 'files' && method === 'GET') return json(emulator.listFiles());
-      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      if (route === 'uploads' && method === 'GET') return json(emulator.pending());
       if (route === 'token' && method === 'POST') {
         const text = await request.text();
         let body: unknown;

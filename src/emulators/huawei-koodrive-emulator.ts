@@ -14,6 +14,7 @@ import {
   UNSIGNED_PAYLOAD,
 } from './sigv4.js';
 import { xmlDocument } from './xml.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** Options of {@link KooDriveEmulator}. */
 export interface KooDriveEmulatorOptions {
@@ -171,9 +172,6 @@ interface Upload {
 
 type Json = Record<string, unknown>;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -213,7 +211,7 @@ function renameStamp(ms: number): string {
  * KooDrive's `{code, msg}` errors, the gateway's `{error_code, error_msg}` and S3-style XML on the storage side.
  * Runs unchanged in a page (under msw) and in Node.
  */
-export class KooDriveEmulator {
+export class KooDriveEmulator implements Emulator {
   /** Armed faults, for tests. Operations are {@link KooDriveOperation}; `key` matches the file id. */
   readonly faults = new FaultInjector();
   /** Counts since the last reset. */
@@ -293,7 +291,7 @@ export class KooDriveEmulator {
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
-  getFile(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     const stored = this.#files.get(fileId);
     return stored ? stored.bytes.slice() : undefined;
   }
@@ -310,7 +308,7 @@ export class KooDriveEmulator {
   }
 
   /** The uploads neither completed nor forgotten. */
-  listUploads(): KooDrivePendingUpload[] {
+  pending(): KooDrivePendingUpload[] {
     return [...this.#uploads.values()].map((upload) => ({
       fileId: upload.fileId,
       fileName: upload.fileName,

@@ -3,6 +3,7 @@ import { base64ToBytes } from './checksums.js';
 import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
 import { xmlDocument } from './xml.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -183,9 +184,6 @@ class ObsRefusal extends Error {
   }
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function chars(value: string): number {
   return [...value].length;
@@ -202,7 +200,7 @@ function invalidParameter(detail: string): MssRefusal {
  * and the file state machine; errors come in MetaStudio's `{error_code, error_msg}` and OBS's XML. Runs unchanged
  * in a page (under msw) and in Node.
  */
-export class MetaStudioEmulator {
+export class MetaStudioEmulator implements Emulator {
   /** Armed faults, for tests; operations are {@link MetaStudioOperation}s, `key` a file id. */
   readonly faults = new FaultInjector();
   /** Counts of successful operations. */
@@ -283,14 +281,19 @@ export class MetaStudioEmulator {
   }
 
   /** A copy of a file's stored bytes, or `undefined`. */
-  getObject(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#files.get(fileId)?.object?.slice();
   }
 
   /** One file as tests see it. */
-  getFile(fileId: string): MetaStudioEmulatedFile | undefined {
+  fileRecord(fileId: string): MetaStudioEmulatedFile | undefined {
     const file = this.#files.get(fileId);
     return file ? this.#describe(file) : undefined;
+  }
+
+  /** The files created and not yet confirmed or cancelled: MetaStudio's upload sessions. */
+  pending(): MetaStudioEmulatedFile[] {
+    return this.listFiles().filter((file) => file.state === 'CREATING');
   }
 
   /** Every file ever created since the last reset, deleted ones included. */

@@ -41,11 +41,11 @@ function adminHandler(emulator: MetaStudioEmulator, clock: { skewMs: number }, a
     armFault,
     routes: async ({ route, method, request }) => {
       if (route.startsWith('objects/') && method === 'GET') {
-        return storedBytes(emulator.getObject(decodeURIComponent(route.slice('objects/'.length))), 'No object for this file id');
+        return storedBytes(emulator.storedBytes(decodeURIComponent(route.slice('objects/'.length))), 'No object for this file id');
       }
       if (route === 'files' && method === 'GET') return json(emulator.listFiles());
       if (route.startsWith('files/') && method === 'GET') {
-        const file = emulator.getFile(decodeURIComponent(route.slice('files/'.length)));
+        const file = emulator.fileRecord(decodeURIComponent(route.slice('files/'.length)));
         return file ? json(file) : jsonError(404, 'not-found', 'No such file');
       }
       if (route === 'clock' && method === 'POST') {

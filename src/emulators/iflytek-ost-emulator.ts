@@ -8,6 +8,7 @@ import {
   parseIflytekOstDate,
 } from './iflytek-ost-signature.js';
 import { concatBytes } from './checksums.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** The application the emulator accepts: its APPID and the APIKey / APISecret pair that signs for it. */
 export interface IflytekOstCredentials {
@@ -146,9 +147,6 @@ interface Fields {
   file(name: string): Uint8Array | undefined | 'not-a-file';
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function randomDigits(count: number): string {
   return [...crypto.getRandomValues(new Uint8Array(count))].map((b) => String(b % 10)).join('');
@@ -175,7 +173,7 @@ function invalid(detail: string): OstRefusal {
  * sent as the HTTP status with code 10002. `expireUrls` makes the next calls' dates count as stale. `delay` holds a
  * request after its body arrived, and a request whose client left meanwhile is dropped.
  */
-export class IflytekOstEmulator {
+export class IflytekOstEmulator implements Emulator {
   /** Armed faults, for tests. */
   readonly faults = new FaultInjector();
   /** Counts of successful calls. */
@@ -251,7 +249,7 @@ export class IflytekOstEmulator {
   }
 
   /** The bytes of a completed file, or `undefined`. */
-  getFile(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#files.get(fileId)?.slice();
   }
 
@@ -261,7 +259,7 @@ export class IflytekOstEmulator {
   }
 
   /** The uploads neither completed, canceled nor expired. */
-  listUploads(): IflytekOstPendingUpload[] {
+  pending(): IflytekOstPendingUpload[] {
     return [...this.#sessions].map(([uploadId, session]) => ({ uploadId, sliceIds: [...session.slices.keys()].sort((a, b) => a - b) }));
   }
 

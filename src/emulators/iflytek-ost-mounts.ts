@@ -31,9 +31,9 @@ export function iflytekOstAdminHandler(emulator: IflytekOstEmulator, armFault: A
     routes: ({ route, method }) => {
       if (route === 'files' && method === 'GET') return json(emulator.fileIds());
       if (route.startsWith('files/') && method === 'GET') {
-        return storedBytes(emulator.getFile(decodeURIComponent(route.slice('files/'.length))), 'No such file');
+        return storedBytes(emulator.storedBytes(decodeURIComponent(route.slice('files/'.length))), 'No such file');
       }
-      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      if (route === 'uploads' && method === 'GET') return json(emulator.pending());
       const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
       if (expire && method === 'POST') {
         return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');

@@ -119,9 +119,9 @@ function adminHandler(s3: S3Emulator): FetchHandler {
     routes: ({ route, method }) => {
       if (route.startsWith('objects/') && method === 'GET') {
         const key = decodeURIComponent(route.slice('objects/'.length));
-        return storedBytes(s3.getObject(key), `No object under ${key}`);
+        return storedBytes(s3.storedBytes(key), `No object under ${key}`);
       }
-      if (route === 'uploads' && method === 'GET') return json(s3.listUploads());
+      if (route === 'uploads' && method === 'GET') return json(s3.pending());
       return undefined;
     },
   });

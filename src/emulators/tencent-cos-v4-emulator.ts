@@ -2,6 +2,7 @@ import { COS_V4_SLICE_SIZES, CosV4Op, readCosV4Signature } from '../providers/te
 import { COS_V4_MAX_SIGNATURE_LIFETIME, encodeCosV4Path, hmacSha1 } from '../server/tencent-cos-v4-handler.js';
 import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** The one key pair the emulator accepts. */
 export interface CosV4Credentials {
@@ -136,9 +137,6 @@ class CosV4Refusal extends Error {
 
 const DAY_MS = 24 * 3600 * 1000;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
@@ -177,7 +175,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * previous slice's claimed state), serial order, sessions, -4019/-4020 conflicts, rapid upload and finish, answering
  * COS's `{code, message}` errors. Runs unchanged in a page (under msw) and in Node.
  */
-export class TencentCosV4Emulator {
+export class TencentCosV4Emulator implements Emulator {
   /** Armed faults; operations are the `op` names, slices carry `partNumber` = offset / slice_size + 1. */
   readonly faults = new FaultInjector();
   /** Counts of successful calls. */
@@ -229,7 +227,7 @@ export class TencentCosV4Emulator {
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
-  getObject(path: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(path: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#objects.get(path)?.bytes.slice();
   }
 
@@ -240,7 +238,7 @@ export class TencentCosV4Emulator {
   }
 
   /** The unfinished sessions that have not expired. */
-  listSessions(): CosV4PendingSession[] {
+  pending(): CosV4PendingSession[] {
     this.#purgeExpired();
     return [...this.#sessions.values()].map((session) => ({
       session: session.id,

@@ -1,7 +1,6 @@
 import { createCosV4SignatureHandler } from '../server/tencent-cos-v4-handler.js';
 import type { FetchHandler } from '../server/node-http.js';
-import { createAdminHandler, json, storedBytes } from './admin-routes.js';
-import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
+import { armFaultFor, createAdminHandler, json, storedBytes } from './admin-routes.js';
 import type { EmulatorMount } from './node-server.js';
 import { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
 import { dropsOverNode } from './over-node.js';
@@ -21,44 +20,8 @@ export const EMULATOR_COS_V4 = {
   signatureLifetime: 120,
 } as const;
 
-function optional<T>(spec: Record<string, unknown>, name: string, type: 'number' | 'string'): T | undefined {
-  const value = spec[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) throw new TypeError(`${name} must be a ${type}`);
-  return value as T;
-}
-
-/** Arms a fault from JSON `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, ms? }`; a part number alone means a slice. */
-function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
-  const partNumber = optional<number>(spec, 'partNumber', 'number');
-  const operation = optional<string>(spec, 'operation', 'string') ?? (partNumber === undefined ? undefined : 'upload_slice_data');
-  const key = optional<string>(spec, 'key', 'string');
-  const times = optional<number>(spec, 'times', 'number');
-  const match: FaultMatch = {
-    ...(operation !== undefined && { operation }),
-    ...(partNumber !== undefined && { partNumber }),
-    ...(key !== undefined && { key }),
-  };
-  switch (spec['kind']) {
-    case FaultKind.Fail: {
-      const status = optional<number>(spec, 'status', 'number');
-      if (status === undefined) throw new TypeError('status is required for a fail fault');
-      const retryAfter = optional<string>(spec, 'retryAfter', 'string');
-      return faults.failRequest(match, { status, ...(times !== undefined && { times }), ...(retryAfter !== undefined && { retryAfter }) });
-    }
-    case FaultKind.Drop:
-      return faults.dropConnection(match, times === undefined ? {} : { times });
-    case FaultKind.Delay: {
-      const ms = optional<number>(spec, 'ms', 'number');
-      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-      return faults.delay(ms, { ...match, ...(times !== undefined && { times }) });
-    }
-    case FaultKind.Expire:
-      return faults.expireUrls({ ...match, ...(times !== undefined && { times }) });
-    default:
-      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
-  }
-}
+/** A part number alone means a slice. */
+const armFault = armFaultFor('upload_slice_data');
 
 /** COS's `POST faults` body: anything but a JSON object is refused as `invalid-fault`, not `invalid-json`. */
 async function readFaultSpec(request: Request): Promise<Record<string, unknown>> {
@@ -76,9 +39,9 @@ function adminHandler(emulator: TencentCosV4Emulator): FetchHandler {
     routes: ({ route, method }) => {
       if (route.startsWith('objects/') && method === 'GET') {
         const path = decodeURIComponent(route.slice('objects/'.length));
-        return storedBytes(emulator.getObject(path), `No file at ${path}`);
+        return storedBytes(emulator.storedBytes(path), `No file at ${path}`);
       }
-      if (route === 'sessions' && method === 'GET') return json(emulator.listSessions());
+      if (route === 'sessions' && method === 'GET') return json(emulator.pending());
       return undefined;
     },
   });

@@ -1,6 +1,7 @@
 import { md5, sha1, sha256 } from 'hash-wasm';
 import { base64ToBytes, bytesToBase64, hexToBytes } from './checksums.js';
 import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { randomHex, type Emulator } from './emulator.js';
 
 /** The protocol version the emulator speaks and requires in `Tus-Resumable`. */
 const TUS_VERSION = '1.0.0';
@@ -115,9 +116,6 @@ class TusRefusal extends Error {
   }
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function isCount(text: string | null): text is string {
   return text !== null && /^\d{1,16}$/.test(text) && Number.isSafeInteger(Number(text));
@@ -163,7 +161,7 @@ function concatBytes(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffe
  * connection broke, as real servers do, so clients must resume from the server's offset. Runs in a page (msw) and
  * in Node.
  */
-export class TusEmulator {
+export class TusEmulator implements Emulator {
   /** Armed faults, for tests. Targets: `operation` (a {@link TusOperation}), `key` (the upload id), and
    * `partNumber` (for PATCH: 1 + the PATCHes that upload already took). */
   readonly faults = new FaultInjector();
@@ -245,13 +243,13 @@ export class TusEmulator {
   }
 
   /** A copy of the bytes an upload holds so far, or `undefined`. */
-  getUpload(id: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined {
     const upload = this.#uploads.get(id);
     return upload ? upload.bytes.slice(0, upload.offset) : undefined;
   }
 
   /** Every upload the emulator holds, finished or not. */
-  listUploads(): TusStoredUpload[] {
+  pending(): TusStoredUpload[] {
     return [...this.#uploads].map(([id, upload]) => ({
       id,
       length: upload.length,

@@ -31,9 +31,9 @@ export function tusAdminHandler(emulator: TusEmulator, armFault: ArmFault, baseP
     routes: async ({ route, method, request }) => {
       if (route.startsWith('files/') && method === 'GET') {
         const id = decodeURIComponent(route.slice('files/'.length));
-        return storedBytes(emulator.getUpload(id), `No upload ${id}`);
+        return storedBytes(emulator.storedBytes(id), `No upload ${id}`);
       }
-      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
+      if (route === 'uploads' && method === 'GET') return json(emulator.pending());
       if (route === 'tokens' && method === 'POST') {
         const spec = (await readJsonObject(request)) ?? {};
         const ttlMs = spec['ttlMs'];

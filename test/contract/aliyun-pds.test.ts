@@ -83,7 +83,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { file, bytes } = fileOf(5 * PART + 77);
       const { result, error } = await upload(setup({}, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4, 5, 6]);
       expect(emulator.stats.refusals).to.deep.equal([]);
       expect(emulator.stats.crc64Checked).to.equal(1);
@@ -94,7 +94,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     it('uploads an empty file', async () => {
       const { result, error } = await upload(setup(), new File([], 'empty.txt'));
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     });
 
     it('is refused part by part (PartNotSequential) when parts go out of order', async () => {
@@ -118,7 +118,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(emulator.stats.refusals.map((r) => r.code)).to.deep.equal(['PartAlreadyExist']);
       expect(emulator.stats.listUploadedParts).to.equal(1);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
     it('finishes when complete took effect but its answer was lost, by asking PDS for the file', async () => {
       const fault = emulator.faults.dropConnection({ operation: 'CompleteFile' }, { afterBytes: 1_000_000 });
@@ -129,7 +129,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(emulator.stats.complete).to.equal(1);
       expect(emulator.stats.refusals).to.deep.equal([{ operation: 'CompleteFile', code: 'NotFound.UploadId' }]);
       expect(result!['crc64Hash']).to.match(/^\d+$/);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -138,7 +138,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { file, bytes } = fileOf(6 * PART + 1000);
       const { result, error } = await upload(setup({ parallelUpload: true }, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(emulator.stats.getUploadUrl).to.equal(6);
       expect(emulator.stats.partNumbersReceived.sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
       expect(result!['contentHash']).to.equal((await sha1(bytes)).toUpperCase());
@@ -151,7 +151,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(emulator.stats.parallelRefused).to.equal(1);
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4]);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('fails with hash-mismatch when a part\'s SHA-1 context is wrong', async () => {
@@ -184,7 +184,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(emulator.stats.uploadPart).to.equal(partsBefore);
       expect(emulator.stats.preHashMatched).to.equal(1);
       expect(emulator.stats.rapidUploads).to.equal(1);
-      expect(emulator.getFileBytes(second.result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('uploads normally, with content_hash checked at complete, when only the first KiB matches', async () => {
@@ -196,7 +196,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(second.error).to.equal(undefined);
       expect(second.result!['rapid']).to.equal(false);
       expect(emulator.stats.preHashMatched).to.equal(1);
-      expect(emulator.getFileBytes(second.result!.fileId as string)).to.deep.equal(tail);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(tail);
     });
 
     it('can be turned off: the same bytes are sent again and no pre_hash is asked', async () => {
@@ -227,7 +227,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(waits).to.deep.equal([]);
       expect(emulator.stats.getUploadUrl).to.equal(1);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     for (const parallelUpload of [false, true]) {
@@ -242,7 +242,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
         expect(error).to.equal(undefined);
         expect(emulator.stats.refusals.map((r) => [r.code, r.partNumber])).to.deep.equal([['AccessDenied', 1]]);
         expect(waits).to.deep.equal([]);
-        expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       });
     }
 
@@ -284,7 +284,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
         const resent = emulator.stats.partNumbersReceived.slice(before.length);
         expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
         expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        expect(emulator.getFileBytes(result.fileId as string)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
       });
     }
 
@@ -301,7 +301,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(second, file);
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -346,7 +346,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(waits).to.have.length(2);
       expect(waits).to.include(2000);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('server: a gateway that keeps timing out fails with server-error after the retries', async () => {
@@ -382,7 +382,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(3 * PART + 1);
     const { result, error } = await upload(setup({}, {}, adapterWith({}, quirks)), file);
     expect(error).to.equal(undefined);
-    expect(quirks.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+    expect(quirks.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(quirks.stats.crc64Checked).to.equal(1);
     expect(result!['crc64Hash']).to.match(/^\d{15,20}$/);
   });

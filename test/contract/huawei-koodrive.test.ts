@@ -161,7 +161,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { file, bytes } = fileOf(12 * MiB + 3);
       const { result, error } = await upload(manager, file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(result).to.deep.equal({ fileId: result!.fileId, fileName: 'contract.bin' });
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3]);
       expect([emulator.stats.uploadUrl, emulator.stats.completeWithSha256]).to.deep.equal([0, 1]);
@@ -176,7 +176,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(error).to.equal(undefined);
       expect(seen).to.not.include('hashing');
       expect(emulator.stats.completeWithSha256).to.equal(1);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('parallel: offsets and hashCtx per part, several parts in flight, the chain verified at complete', async () => {
@@ -186,7 +186,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { file, bytes } = fileOf(21 * MiB + 100, 'parallel.bin', 9);
       const { result, error } = await upload(manager, file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3, 4, 5]);
       expect(emulator.stats.partNumbersReceived[0]).to.not.equal(1);
     });
@@ -199,7 +199,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(fault.fired).to.equal(1);
       expect(tokensAsked).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('with a principal: the page holds only bound file ids, serial and parallel, parts and renewed URLs included', async () => {
@@ -215,14 +215,14 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
         const bound = result!.fileId as string;
         const [fileId, mac] = [bound.slice(0, bound.lastIndexOf('.')), bound.slice(bound.lastIndexOf('.') + 1)];
         expect(mac).to.match(/^[A-Za-z0-9_-]{22}$/);
-        expect(emulator.getFile(fileId)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
       }
     });
 
     it('an empty file is one empty part', async () => {
       const { result, error } = await upload(setup(), new File([], 'empty.txt'));
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     });
   });
 
@@ -237,7 +237,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const second = await upload(setup(viaHandler({ mode: 'parallel' })), again);
       expect(second.result).to.deep.include({ rapid: true, fileName: 'again.bin' });
       expect(emulator.stats.uploadPart).to.equal(partsBefore);
-      expect(emulator.getFile(second.result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('renames on a name conflict (2), refuses it (3), and reports the identical file as existing (4)', async () => {
@@ -283,7 +283,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       // listing to ask, it is sent again, and nothing the checkpoint holds is.
       expect(resumed.sent).to.deep.equal(missing(5, saved));
       expect(emulator.stats.uploadUrl).to.be.at.least(1);
-      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     });
 
     it('resumes parallel after a reload with the contexts the checkpoint kept', async () => {
@@ -302,7 +302,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { result } = await done;
       expect(task!.resumed).to.equal(true);
       expect([...resumed.sent].sort((a, b) => a - b)).to.deep.equal(missing(5, saved));
-      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -322,7 +322,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(fault.fired).to.equal(1);
       expect(emulator.stats.uploadUrl).to.equal(1);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('expired: an app signature outside its 15-minute window is signed again at once', async () => {
@@ -374,7 +374,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { result, error } = await upload(second, file);
       expect([(await warning).error.code, (await warning).error.provider?.code]).to.deep.equal(['not-found', '13000401']);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: a parent folder in the recycle bin (13000404) is refused with a readable message', async () => {

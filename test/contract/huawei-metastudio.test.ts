@@ -124,12 +124,12 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(error).to.equal(undefined);
     expect(states).to.deep.equal(['hashing', 'uploading', 'completing', 'done']);
     expect(timeline.indexOf('hashed')).to.be.greaterThan(-1).and.lessThan(timeline.indexOf('request:POST'));
-    const stored = emulator.getFile(result!.fileId as string)!;
+    const stored = emulator.fileRecord(result!.fileId as string)!;
     expect(stored.fileMd5).to.equal('tM+9q6NqM7xQ6mfGOdsdEw==');
     expect(stored.state).to.equal('UPLOADED');
     expect(stored.category).to.equal('MAIN');
     expect(stored.fileType).to.equal('png');
-    expect(emulator.getObject(stored.fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(stored.fileId)).to.deep.equal(bytes);
     expect(result!.assetId).to.equal(stored.assetId);
 
     const calls = pageRequests().filter((r) => r.path.startsWith(METASTUDIO_TEST.apiPath));
@@ -169,7 +169,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(setup({ directUpload: true }), file);
     expect(error).to.equal(undefined);
     const fileId = result!.fileId as string;
-    expect(emulator.getObject(fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
     const methods = pageRequests().map((r) => `${r.method} ${r.path.includes('/obs/') ? 'OBS' : r.path.slice(METASTUDIO_TEST.apiPath.length)}`);
     expect(methods).to.deep.equal(['POST /assets', 'POST /files', `GET /files/${fileId}/upload-url`, 'PUT OBS', `POST /files/${fileId}/complete`]);
     const obsPut = pageRequests().find((r) => r.path.includes('/obs/'))!;
@@ -180,7 +180,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const assetId = emulator.createAsset('course', 'VIDEO');
     const cover = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'cover.jpg').file);
     expect(cover.error).to.equal(undefined);
-    expect(emulator.getFile(cover.result!.fileId as string)).to.deep.include({ assetId, category: 'COVER', state: 'UPLOADED' });
+    expect(emulator.fileRecord(cover.result!.fileId as string)).to.deep.include({ assetId, category: 'COVER', state: 'UPLOADED' });
     expect(emulator.stats.createAsset).to.equal(0);
 
     const main = await uploadOutcome(setup({ assetId }), fileOf(2000, 'main.mp4').file);
@@ -238,7 +238,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
 
     const { result, error } = await uploadOutcome(setup({ fileType: 'txt' }), fileOf(500, 'README').file);
     expect(error).to.equal(undefined);
-    expect(emulator.getFile(result!.fileId as string)?.fileType).to.equal('txt');
+    expect(emulator.fileRecord(result!.fileId as string)?.fileType).to.equal('txt');
   });
 
   it('has a wrong Content-MD5 refused by OBS (BadDigest), retries, then fails with hash-mismatch and confirms FAILED', async () => {
@@ -294,7 +294,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(task!.resumed).to.equal(true);
     expect(emulator.stats.createFile).to.equal(1);
     expect(result.fileId).to.equal(JSON.parse(stored).fileId);
-    expect(emulator.getObject(result.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.confirmations).to.deep.equal(['CREATED']);
   });
 
@@ -309,9 +309,9 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(second, file);
     expect(error).to.equal(undefined);
     expect(result!.fileId).to.not.equal(old!.fileId);
-    expect(emulator.getFile(old!.fileId)?.state).to.equal('DELETED');
-    expect(emulator.getFile(result!.fileId as string)).to.deep.include({ state: 'UPLOADED', assetId: old!.assetId });
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.fileRecord(old!.fileId)?.state).to.equal('DELETED');
+    expect(emulator.fileRecord(result!.fileId as string)).to.deep.include({ state: 'UPLOADED', assetId: old!.assetId });
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.createFile).to.equal(2);
     expect(waits).to.deep.equal([]);
   });
@@ -327,7 +327,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(error).to.equal(undefined);
     expect(result!.fileId).to.not.equal(old!.fileId);
     expect(result!.assetId).to.not.equal(old!.assetId);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.createAsset).to.equal(2);
   });
 
@@ -353,7 +353,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(task!.resumed).to.equal(true);
     expect(result.fileId).to.equal(session.fileId);
     expect(emulator.stats).to.deep.include({ createAsset: 1, createFile: 1 });
-    expect(emulator.getObject(session.fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(session.fileId)).to.deep.equal(bytes);
     const routes = pageRequests().filter((r) => r.path.startsWith(`${METASTUDIO_TEST.apiPath}/files/`)).map((r) => `${r.method} ${r.path}`);
     expect(routes).to.include(`PUT ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/content`);
     expect(routes).to.include(`POST ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/complete`);
@@ -368,7 +368,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(fault.fired).to.equal(1);
     expect(waits).to.deep.equal([]);
     expect(emulator.stats.createFile).to.equal(2);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('retries a dropped PUT connection and a MetaStudio 500, then succeeds', async () => {
@@ -378,7 +378,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(setup(), file);
     expect(error).to.equal(undefined);
     expect(waits).to.have.length(2);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   describe('one error per class', () => {

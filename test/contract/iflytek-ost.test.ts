@@ -109,7 +109,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(error).to.equal(undefined);
       expect(emulator.stats).to.include({ single: 0, init: 1, upload: 5, complete: 1 });
       expect([...emulator.stats.sliceIdsReceived].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
       expect(result!.uploadId).to.match(/^up_\d+$/);
     });
 
@@ -118,7 +118,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const { result, error } = await uploadOutcome(setup({ multipartThreshold: MiB }), file);
       expect(error).to.equal(undefined);
       expect(emulator.stats).to.include({ single: 0, init: 1, upload: 1, complete: 1 });
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('sends slices in parallel by default, and one at a time in ascending order with sequentialSlices', async () => {
@@ -145,7 +145,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       await manager.cancel(task!.id);
       expect(task!.state).to.equal('canceled');
       expect(emulator.stats.cancel).to.equal(1);
-      expect(emulator.listUploads()).to.deep.equal([]);
+      expect(emulator.pending()).to.deep.equal([]);
       expect(emulator.stats.complete).to.equal(0);
     });
 
@@ -176,7 +176,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       // A slice whose answer the pause cut off is missing for the checkpoint, and may have reached the service late.
       expect(resent.filter((id) => saved.includes(id))).to.deep.equal([]);
       expect([...new Set(resent)].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6].filter((id) => !saved.includes(id)));
-      expect(emulator.getFile(fileIdOf(result.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result.url))).to.deep.equal(bytes);
     });
   });
 
@@ -338,7 +338,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect((await slice(uploadId, '2', 10)).code, 'a re-sent slice replaces the old one').to.equal(0);
       const done = await call('/file/mpupload/complete', { ...base, upload_id: uploadId });
       expect(done.code).to.equal(0);
-      expect(emulator.getFile(fileIdOf(done.data!.url))).to.have.length(50);
+      expect(emulator.storedBytes(fileIdOf(done.data!.url))).to.have.length(50);
       expect((await slice(uploadId, '4', 20)).code).to.equal(10005);
       expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).code).to.equal(10005);
       expect((await call('/file/mpupload/cancel', { ...base, upload_id: uploadId })).code).to.equal(10005);
@@ -369,7 +369,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(ok.error).to.equal(undefined);
       expect(fault.fired).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
 
       handlerOptions = { now: () => Date.now() - 10 * 60_000 };
       const { error } = await uploadOutcome(setup(), fileOf(1000, 'late.wav').file);
@@ -388,7 +388,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const { file, bytes } = fileOf(21 * MiB + 1, 'real-digest.wav');
       const { result, error: none } = await uploadOutcome(setup(), file);
       expect(none).to.equal(undefined);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('limit: slices under 5 MiB are refused at complete (10001), the proxy\'s body limit answers limit-exceeded', async () => {
@@ -427,7 +427,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       await first.addFiles([file]);
       first.start();
       await leavePageAfter(first, 5 * MiB);
-      const [gone] = emulator.listUploads();
+      const [gone] = emulator.pending();
       expect(emulator.expireUpload(gone!.uploadId)).to.equal(true);
 
       const second = setup();
@@ -438,7 +438,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(warned.provider?.code).to.equal('10005');
       expect(error).to.equal(undefined);
       expect(emulator.stats.init).to.equal(2);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('not found: an upload idle past the service\'s lifetime answers 10005', async () => {
@@ -468,7 +468,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(ok.error).to.equal(undefined);
       expect(fault.fired).to.equal(1);
       expect(waits).to.have.length(1);
-      expect(emulator.getFile(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
 
       waits = [];
       emulator.faults.failRequest({ operation: 'Complete' }, { status: 10003, times: Infinity });

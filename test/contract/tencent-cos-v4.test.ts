@@ -123,7 +123,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
         uploadparts: NOTE_UPLOADPARTS,
         insertOnly: '1',
       });
-      expect(emulator.getObject('uploads/vector.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/vector.bin')).to.deep.equal(bytes);
       expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3]);
       expect(emulator.stats.finish).to.equal(1);
       expect(result).to.deep.include({
@@ -132,7 +132,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
         location: `http://${BUCKET}-${APP_ID}.cossh.myqcloud.com/uploads/vector.bin`,
       });
       expect(signatureCalls).to.equal(1);
-      expect(emulator.listSessions()).to.deep.equal([]);
+      expect(emulator.pending()).to.deep.equal([]);
     });
 
     it('uses slices above the 20 MiB default threshold and one op=upload below it, empty files included', async () => {
@@ -140,18 +140,18 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const first = await upload(setup({ singleUploadThreshold: undefined }), big.file);
       expect(first.error).to.equal(undefined);
       expect(emulator.stats.data).to.equal(21);
-      expect(emulator.getObject('uploads/big.bin')).to.deep.equal(big.bytes);
+      expect(emulator.storedBytes('uploads/big.bin')).to.deep.equal(big.bytes);
 
       const small = fileOf(3 * MiB + 1, 'small.bin');
       const second = await upload(setup({ singleUploadThreshold: undefined }), small.file);
       expect(second.error).to.equal(undefined);
       expect(emulator.stats.upload).to.equal(1);
       expect(emulator.stats.init).to.equal(1);
-      expect(emulator.getObject('uploads/small.bin')).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes('uploads/small.bin')).to.deep.equal(small.bytes);
 
       const empty = await upload(setup(), new File([], 'empty.txt'));
       expect(empty.error).to.equal(undefined);
-      expect(emulator.getObject('uploads/empty.txt')).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes('uploads/empty.txt')).to.deep.equal(new Uint8Array(0));
     });
 
     it('sends neither sha nor uploadparts with hashing off, and finishes without sha', async () => {
@@ -159,7 +159,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({ hashing: false }), file);
       expect(error).to.equal(undefined);
       expect(Object.keys(emulator.stats.initForms[0]!)).to.deep.equal(['op', 'filesize', 'slice_size', 'insertOnly']);
-      expect(emulator.getObject('uploads/plain.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/plain.bin')).to.deep.equal(bytes);
     });
 
     it('finishes at once on a rapid-upload hit: no slice is sent', async () => {
@@ -174,7 +174,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(emulator.stats.rapid).to.equal(1);
       expect(emulator.stats.data).to.equal(0);
       expect(states).to.include('hashing');
-      expect(emulator.getObject('uploads/copy.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/copy.bin')).to.deep.equal(bytes);
     });
 
     it('sends slices one at a time in order when init says serial_upload', async () => {
@@ -186,14 +186,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({}, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
       expect(serial.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(serial.getObject('uploads/serial.bin')).to.deep.equal(bytes);
+      expect(serial.storedBytes('uploads/serial.bin')).to.deep.equal(bytes);
     });
 
     it('sends the signature as the sign query parameter when asked', async () => {
       const { file, bytes } = fileOf(2 * MiB, 'query.bin');
       const { error } = await upload(setup({ signatureIn: 'query' }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getObject('uploads/query.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/query.bin')).to.deep.equal(bytes);
     });
 
     it('overwrites an existing file with insertOnly 0, and refuses to with the default (-177)', async () => {
@@ -204,7 +204,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(refused.error?.provider?.code).to.equal('-177');
       const { error } = await upload(setup({ insertOnly: 0 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getObject('uploads/exists.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/exists.bin')).to.deep.equal(bytes);
     });
   });
 
@@ -230,14 +230,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const resent = emulator.stats.partNumbersReceived.slice(before.length);
       expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
       expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     });
 
     it('on -4019 lists the unfinished session of the same sha and resumes it, even without a checkpoint', async () => {
       const { file, bytes } = fileOf(6 * MiB + 7, 'lost.bin');
       await uploadUntil(setup({}, { concurrency: 1 }), file, 2 * MiB);
       const before = [...emulator.stats.partNumbersReceived];
-      expect(emulator.listSessions()).to.have.length(1);
+      expect(emulator.pending()).to.have.length(1);
 
       dbName = `mcu-contract-cos-${crypto.randomUUID()}`;
       const { result, error } = await upload(setup({ listBeforeInit: false }), file);
@@ -246,7 +246,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const resent = emulator.stats.partNumbersReceived.slice(before.length);
       expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
       expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     });
 
     it('finds the unfinished session by listing before init, so no init is sent at all', async () => {
@@ -256,7 +256,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup(), file);
       expect(error).to.equal(undefined);
       expect(emulator.stats.initForms).to.have.length(1);
-      expect(emulator.getObject('uploads/listed.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/listed.bin')).to.deep.equal(bytes);
     });
 
     it('starts over with a warning when the checkpointed session expired on COS', async () => {
@@ -269,7 +269,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
       expect(emulator.stats.initForms).to.have.length(2);
-      expect(emulator.getObject('uploads/expired.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/expired.bin')).to.deep.equal(bytes);
     });
   });
 
@@ -280,7 +280,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({}, {}, elsewhere), fileOf(2 * MiB, 'mine.bin').file);
       expect(error?.code).to.equal('auth-failed');
       expect(error?.provider?.code).to.equal('-63');
-      expect(emulator.getObject('uploads/mine.bin')).to.equal(undefined);
+      expect(emulator.storedBytes('uploads/mine.bin')).to.equal(undefined);
     });
 
     it('auth: a signature made with the wrong SecretKey fails with auth-failed (-97), not retried', async () => {
@@ -302,7 +302,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(error).to.equal(undefined);
       expect(signatureCalls).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getObject('uploads/late.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/late.bin')).to.deep.equal(bytes);
     });
 
     it('expired: COS answering -59 twice costs two fresh signatures and no wait', async () => {
@@ -365,7 +365,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(drop.fired).to.equal(1);
       expect(waits).to.have.length(3);
       expect(waits).to.include(2000);
-      expect(emulator.getObject('uploads/flaky.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/flaky.bin')).to.deep.equal(bytes);
     });
 
     it('server: a 500 that persists fails with server-error after the retries', async () => {

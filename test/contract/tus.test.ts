@@ -114,7 +114,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(3 * MiB + 5);
     const { result, error } = await upload(setup(plain), file);
     expect(error).to.equal(undefined);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(plain.stats.create).to.equal(1);
     expect(plain.stats.head).to.equal(0);
     expect(plain.stats.maxConcurrentPatches).to.equal(1);
@@ -124,7 +124,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [2 * MiB, MiB, 'sha1'],
       [3 * MiB, 5, 'sha1'],
     ]);
-    const [stored] = plain.listUploads();
+    const [stored] = plain.pending();
     expect(stored.metadata).to.deep.equal({ filename: 'contract.bin', filetype: 'application/octet-stream' });
     expect(result!.location).to.equal(`${endpointOf(plain)}/${result!.fileId as string}`);
   });
@@ -134,11 +134,11 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(5 * MiB + 1, 'parallel.bin');
     const { result, error } = await upload(setup(full, {}, { concurrency: 3 }), file);
     expect(error).to.equal(undefined);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(full.stats).to.include({ create: 0, partialCreate: 6, concatenate: 1 });
     expect(full.stats.maxConcurrentPatches).to.be.greaterThan(1);
     expect(full.stats.patches.every((patch) => patch.offset === 0 && patch.checksum === 'sha1')).to.equal(true);
-    const final = full.listUploads().find((stored) => stored.concat === 'final')!;
+    const final = full.pending().find((stored) => stored.concat === 'final')!;
     expect(final.parts).to.have.length(6);
     expect(final.metadata.filename).to.equal('parallel.bin');
   });
@@ -148,7 +148,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(2 * MiB + 9);
     const { result, error } = await upload(setup(bare, {}, {}, adapter), file);
     expect(error).to.equal(undefined);
-    expect(bare.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(bare.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(bare.stats.patches.map((patch) => patch.checksum)).to.deep.equal([undefined, undefined, undefined]);
     expect(adapter.digests({ name: 'next.bin', size: 10, type: '', lastModified: 0 })).to.deep.equal([]);
   });
@@ -158,7 +158,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(2 * MiB + 9);
     const { result, error } = await upload(setup(full), file);
     expect(error).to.equal(undefined);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(full.stats).to.include({ create: 1, partialCreate: 0 });
     expect(full.stats.patches.every((patch) => patch.checksum === undefined)).to.equal(true);
   });
@@ -166,7 +166,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   it('uploads a 0-byte file with one creation and no PATCH', async () => {
     const { result, error } = await upload(setup(plain), new File([], 'empty.txt'));
     expect(error).to.equal(undefined);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     expect(plain.stats.patch).to.equal(0);
   });
 
@@ -200,7 +200,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [MiB + 256 * KiB, 768 * KiB, undefined],
       [2 * MiB, MiB, 'sha1'],
     ]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('continues a part from the server\'s offset after the connection broke mid-body', async () => {
@@ -218,7 +218,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [2 * MiB, MiB],
       [3 * MiB, 1],
     ]);
-    expect(bare.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(bare.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('sends a whole chunk again, with its checksum, when a checksummed PATCH broke (the server keeps none of it)', async () => {
@@ -230,7 +230,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [0, MiB, 'sha1'],
       [MiB, MiB, 'sha1'],
     ]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('retries a chunk the server refused with 460 Checksum Mismatch, and fails with hash-mismatch if it persists', async () => {
@@ -252,7 +252,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { result, error } = await upload(setup(plain, {}, {}, flaky), file);
     expect(error).to.equal(undefined);
     expect(retried.map((e) => [e.code, e.status])).to.deep.equal([['hash-mismatch', 460]]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
 
     corruptions = Infinity;
     const again = await upload(setup(plain, {}, { retryPolicy: { retries: 2 } }, flaky), fileOf(3 * MiB, 'other.bin', 8).file);
@@ -267,11 +267,11 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     manager.start();
     // Until create returns there is no session to terminate; a PATCH under way means it has.
     while (delay.fired === 0) await sleep(20);
-    const [created] = plain.listUploads();
+    const [created] = plain.pending();
     await manager.cancel(task.id);
     expect(task.state).to.equal('canceled');
     expect(plain.stats.terminate).to.equal(1);
-    expect(plain.listUploads()).to.deep.equal([]);
+    expect(plain.pending()).to.deep.equal([]);
     const head = await fetch(`${endpointOf(plain)}/${created.id}`, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
     expect(head.status).to.equal(410);
   });
@@ -285,7 +285,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     await manager.cancel(task.id);
     expect(full.stats.partialCreate).to.be.within(1, 2);
     expect(full.stats.terminate).to.equal(full.stats.partialCreate);
-    expect(full.listUploads()).to.deep.equal([]);
+    expect(full.pending()).to.deep.equal([]);
   });
 
   it('makes each partial upload when a lane frees up to send its part, not all at once, and joins them byte for byte', async () => {
@@ -316,12 +316,12 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(mostAhead).to.be.at.most(2);
     expect(log.lastIndexOf('POST')).to.be.greaterThan(log.indexOf('PATCH'));
     expect(full.stats.concatenate).to.equal(1);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('resumes after a reload from the upload URL in IndexedDB and the server\'s offset (HEAD), sending no byte twice', async () => {
     const { file, bytes } = fileOf(4 * MiB + 3, 'resume.bin');
-    await uploadUntil(setup(plain, {}, { concurrency: 1 }), file, () => (plain.listUploads()[0]?.offset ?? 0) >= 2 * MiB);
+    await uploadUntil(setup(plain, {}, { concurrency: 1 }), file, () => (plain.pending()[0]?.offset ?? 0) >= 2 * MiB);
     const [record] = await storedRecords();
     expect(record).to.contain(`"url":"${endpointOf(plain)}/`);
     expect(record).to.not.match(/\?|token|authorization/i);
@@ -346,15 +346,15 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(offsetOnHead).to.be.at.least(2 * MiB);
     expect(plain.stats.patches.slice(patchesBefore)[0].offset).to.equal(offsetOnHead);
     expect(plain.stats.bytesReceived).to.equal(file.size);
-    expect(plain.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   it('resumes partial uploads after a reload, re-sending none that the server holds in full', async () => {
     const { file, bytes } = fileOf(6 * MiB, 'resume-parallel.bin');
     full.faults.delay(100, { operation: 'Patch', times: 20 });
-    const finishedCount = () => full.listUploads().filter((u) => u.offset === u.length).length;
+    const finishedCount = () => full.pending().filter((u) => u.offset === u.length).length;
     await uploadUntil(setup(full, {}, { concurrency: 2 }), file, async () => finishedCount() >= 2 && (await hasReceipt()));
-    const finished = new Set(full.listUploads().filter((u) => u.offset === u.length).map((u) => u.id));
+    const finished = new Set(full.pending().filter((u) => u.offset === u.length).map((u) => u.id));
     expect(finished.size).to.be.within(2, 4);
     const patchesBefore = full.stats.patches.length;
     const madeBefore = full.stats.partialCreate;
@@ -373,7 +373,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(full.stats.partialCreate - madeBefore).to.equal(6 - saved.length);
     expect(full.stats.head).to.be.at.least(saved.length);
     expect(full.stats.patches.slice(patchesBefore).filter((patch) => finished.has(patch.id))).to.deep.equal([]);
-    expect(full.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   it('keeps the upload URL out of IndexedDB with noPersistUploadUrl, and starts over after a reload', async () => {
@@ -388,7 +388,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(error).to.equal(undefined);
     expect((await warning).error.code).to.equal('not-found');
     expect(plain.stats.create).to.equal(2);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('keeps a Location with a query string in memory only, never in IndexedDB', async () => {
@@ -409,7 +409,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { result } = await done;
     expect((await saved).join()).to.not.contain('sig=');
     expect(result.location).to.not.contain('sig=');
-    expect(plain.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   describe('error classes', () => {
@@ -434,7 +434,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       expect(fetched).to.equal(3);
       expect(retried.map((e) => e.code)).to.deep.equal(['url-expired', 'url-expired']);
       expect(waits).to.deep.equal([]);
-      expect(guarded.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(guarded.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('limit: a file over Tus-Max-Size is refused before creation, and a 413 maps to limit-exceeded', async () => {
@@ -457,7 +457,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(second, file);
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: an upload gone before its first part was confirmed is made anew, without failing', async () => {
@@ -469,7 +469,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(setup(plain), file);
       expect(error).to.equal(undefined);
       expect(plain.stats.create).to.equal(1);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: an upload that expired mid-way surfaces as not-found (410 Gone), never as a retried error', async () => {
@@ -489,7 +489,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(setup(plain), file);
       expect(error).to.equal(undefined);
       expect(waits).to.deep.equal([2000]);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
 
       plain.faults.failRequest({ operation: 'Patch' }, { status: 500, times: Infinity });
       const lasting = await upload(setup(plain, {}, { retryPolicy: { retries: 1 } }), fileOf(2 * MiB, 'other.bin', 3).file);

@@ -73,7 +73,7 @@ describe('createCosV4SignatureHandler: not a signing oracle by default', () => {
     assert.equal(granted.status, 200, granted.text);
     for (const other of ['uploads/bob/a.bin', 'root.bin', 'uploads/alice/other.bin']) {
       assert.equal((await writeWith(granted.json.signature, other)).code, -63, other);
-      assert.equal(emulator.getObject(other), undefined);
+      assert.equal(emulator.storedBytes(other), undefined);
     }
     assert.equal((await writeWith(granted.json.signature, 'uploads/alice/a.bin')).code, 0);
   });

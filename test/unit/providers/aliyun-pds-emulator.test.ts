@@ -136,7 +136,7 @@ describe('Aliyun PDS emulator', () => {
       const rapid = await create({ name: 'c.bin', size: bytes.byteLength, content_hash: (await sha1(bytes)).toUpperCase(), content_hash_name: 'sha1' });
       expect(rapid['rapid_upload']).to.equal(true);
       expect(rapid['upload_id']).to.equal(undefined);
-      expect(emulator.getFileBytes(rapid['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(rapid['file_id'])).to.deep.equal(bytes);
       const after = await api('get_upload_url', { drive_id: '1', file_id: rapid['file_id'], upload_id: 'X', part_info_list: [{ part_number: 1 }] });
       expect(after.json['code']).to.equal('AlreadyExist.File');
     });
@@ -211,7 +211,7 @@ describe('Aliyun PDS emulator', () => {
       expect(done.json['status']).to.equal('available');
       expect(done.json['crc64_hash']).to.equal(crc);
       expect(done.json['content_hash']).to.equal((await sha1(bytes)).toUpperCase());
-      expect(emulator.getFileBytes(created['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created['file_id'])).to.deep.equal(bytes);
       expect((await api('complete', target(created))).json['code']).to.equal('NotFound.UploadId');
     });
 
@@ -274,14 +274,14 @@ describe('Aliyun PDS emulator', () => {
       expect((await put(urlOf(urls.json, 2), bytes.subarray(MiB, 2 * MiB))).status).to.equal(200);
       const done = await api('complete', target(created));
       expect(done.json['content_hash']).to.equal('43C3E7DEC6C828BA9641ED7E2D5AB64BD7ABD81D');
-      expect(emulator.getFileBytes(created['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created['file_id'])).to.deep.equal(bytes);
     });
 
     it('refuses a part whose bytes do not continue into the next context', async () => {
       const created = await create({ parallel_upload: true, part_info_list: [{ part_number: 1 }, { part_number: 2, parallel_sha1_ctx: ctx2 }, { part_number: 3, parallel_sha1_ctx: ctx3 }] });
       const wrong = await put(urlOf(created, 1), bytes.subarray(1, MiB + 1));
       expect([wrong.status, codeOf(wrong.text)]).to.deep.equal([400, 'InvalidParameter.ParallelSha1Ctx']);
-      expect(emulator.listUploads()[0]?.partNumbers).to.deep.equal([]);
+      expect(emulator.pending()[0]?.partNumbers).to.deep.equal([]);
     });
   });
 

@@ -189,7 +189,7 @@ describe('KooDrive emulator', () => {
       await store(bytes, { fileName: 'first.bin' });
       const rapid = await create({ fileName: 'second.bin', sha256: await sha256Hex(bytes) }, plan(bytes.byteLength, 2 * KiB));
       expect([rapid.body.rapidUpload, rapid.body.uploadId, rapid.body.multiParts]).to.deep.equal([true, undefined, undefined]);
-      expect(emulator.getFile(rapid.body.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(rapid.body.fileId as string)).to.deep.equal(bytes);
       expect(emulator.listFiles().map((file) => file.fileName).sort()).to.deep.equal(['first.bin', 'second.bin']);
       const otherLength = await create({ fileName: 'third.bin', sha256: await sha256Hex(bytes) }, plan(bytes.byteLength - 1, 2 * KiB));
       expect(otherLength.body.rapidUpload).to.equal(false);
@@ -252,7 +252,7 @@ describe('KooDrive emulator', () => {
       expect([wrong.status, wrong.body.code]).to.deep.equal([400, '13000402']);
       const right = await api('complete', { fileId: created.body.fileId, sha256: (await sha256Hex(bytes)).toUpperCase() });
       expect(right.body).to.deep.equal({ code: 0, msg: 'Success.' });
-      expect(emulator.getFile(created.body.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created.body.fileId as string)).to.deep.equal(bytes);
       const again = await api('complete', { fileId: created.body.fileId });
       expect(again.body.code).to.equal('13000401');
     });

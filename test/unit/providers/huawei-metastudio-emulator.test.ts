@@ -124,11 +124,11 @@ describe('MetaStudio emulator', () => {
     const damaged = bytes.slice();
     damaged[7] ^= 1;
     expect(await errorOf(await put(emulator, uploadUrl, damaged, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' }))).to.deep.equal([400, 'BadDigest']);
-    expect(emulator.getObject(fileId)).to.equal(undefined);
+    expect(emulator.storedBytes(fileId)).to.equal(undefined);
     const stored = await put(emulator, uploadUrl, bytes, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(stored.status).to.equal(200);
     expect(stored.headers.get('x-obs-request-id')).to.match(/^[0-9a-f]{32}$/);
-    expect(emulator.getObject(fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
     now += 24 * 60 * 60 * 1000;
     const late = await put(emulator, uploadUrl, bytes, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(await late.text()).to.contain('Request has expired');
@@ -163,7 +163,7 @@ describe('MetaStudio emulator', () => {
     const other = await created(emulator, bytes);
     expect((await api(emulator, 'POST', `/files/${other.fileId}/complete`, { state: 'CANCELLED' })).status).to.equal(200);
     expect((await api(emulator, 'POST', `/files/${other.fileId}/complete`, { state: 'CANCELLED' })).status).to.equal(200);
-    expect(emulator.getFile(other.fileId)?.state).to.equal('CANCELLED');
+    expect(emulator.fileRecord(other.fileId)?.state).to.equal('CANCELLED');
   });
 
   it('answers CORS on the upload URL only for allowed origins', async () => {
@@ -238,9 +238,9 @@ describe('MetaStudio server handler', () => {
     const stored = await call('PUT', `/files/${fileId}/content`, body, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(stored.status).to.equal(200);
     expect(stored.headers.get('access-control-expose-headers')).to.contain('X-Request-Id');
-    expect(emulator.getObject(fileId)).to.deep.equal(body);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(body);
     expect((await call('POST', `/files/${fileId}/complete`, { state: 'CREATED' })).status).to.equal(200);
-    expect(emulator.getFile(fileId)?.state).to.equal('UPLOADED');
+    expect(emulator.fileRecord(fileId)?.state).to.equal('UPLOADED');
   });
 
   it('validates input, knows only its own files, and asks authorize', async () => {

@@ -134,7 +134,7 @@ describe('iflytek-ost proxy handler, form bodies cut into small chunks', () => {
       const single = await post('/file/upload', multipart(boundary, [['request_id', 'r-1']], data), chunk);
       const answer = (await single.json()) as { code: number; data: { url: string } };
       expect(answer.code).to.equal(0);
-      expect(emulator.getFile(answer.data.url.split('/').pop()!)).to.deep.equal(data);
+      expect(emulator.storedBytes(answer.data.url.split('/').pop()!)).to.deep.equal(data);
       const sent = calls[0]!;
       expect(sent.headers.digest).to.equal(EMPTY_DIGEST);
       expect(Number(sent.headers['content-length'])).to.equal(sent.bytes.length);
