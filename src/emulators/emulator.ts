@@ -67,7 +67,8 @@ export function withHeaders(response: Response, extra: Record<string, string>): 
 export abstract class Refusal extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The provider's own code: a name (`NoSuchUpload`) or a number (COS `-197`, iFlytek `10005`). */
+    readonly code: string | number,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -111,7 +112,7 @@ export class XmlRefusal extends Refusal {
 export class JsonRefusal extends Refusal {
   constructor(
     status: number,
-    code: string,
+    code: string | number,
     message: string,
     readonly body: (requestId: string) => object,
     headers: Record<string, string> = {},
@@ -119,9 +120,11 @@ export class JsonRefusal extends Refusal {
     super(status, code, message, headers);
   }
 
-  toResponse(requestId: string): Response {
+  toResponse(requestId: string, method: string): Response {
     const headers = new Headers(this.headers);
-    headers.set('content-type', 'application/json');
+    // A HEAD answer cannot carry the JSON.
+    if (method === 'HEAD') return new Response(null, { status: this.status, headers });
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     return new Response(JSON.stringify(this.body(requestId)), { status: this.status, headers });
   }
 }
@@ -169,6 +172,12 @@ export interface FaultPipeline {
   serve: () => Promise<Response>;
   /** A protocol's own order, e.g. one that must read the body before a delay; defaults to {@link DEFAULT_FAULT_ORDER}. */
   order?: readonly FaultStep[];
+  /**
+   * The request body's length, asked only when a `drop` fault with `afterBytes` fires: one whose `afterBytes` covers
+   * the body lets the request take effect and loses only the answer, as when a connection breaks after the server read
+   * it all. Without it, such a fault breaks the connection after `afterBytes` whatever the length.
+   */
+  bodyLength?: () => number | Promise<number>;
 }
 
 /**
@@ -177,6 +186,7 @@ export interface FaultPipeline {
  */
 export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response> {
   const { faults, request, target } = pipeline;
+  let answerLost = false;
   for (const step of pipeline.order ?? DEFAULT_FAULT_ORDER) {
     switch (step) {
       case FaultStep.Delay: {
@@ -186,7 +196,10 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
       }
       case FaultStep.Drop: {
         const drop = faults.take(FaultKind.Drop, target);
-        if (drop) return dropAfter(request, drop.afterBytes ?? 0);
+        if (!drop) break;
+        const afterBytes = drop.afterBytes ?? 0;
+        if (afterBytes === 0 || !pipeline.bodyLength || (await pipeline.bodyLength()) > afterBytes) return dropAfter(request, afterBytes);
+        answerLost = true;
         break;
       }
       case FaultStep.Authenticate:
@@ -202,7 +215,8 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
       }
     }
   }
-  return dropAfterStoring(faults, target, await pipeline.serve());
+  const response = await pipeline.serve();
+  return answerLost ? Response.error() : dropAfterStoring(faults, target, response);
 }
 
 /**

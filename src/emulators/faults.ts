@@ -169,7 +169,7 @@ export class FaultInjector {
  * mid-upload looks to the client (msw turns `Response.error()` into a failed fetch; the Node server destroys the socket).
  */
 export async function dropAfter(request: Request, afterBytes: number): Promise<Response> {
-  if (afterBytes > 0 && request.body) {
+  if (afterBytes > 0 && request.body && !request.bodyUsed) {
     const reader = request.body.getReader();
     let received = 0;
     try {

@@ -1,8 +1,26 @@
-import { COS_V4_SLICE_SIZES, CosV4Op, readCosV4Signature } from '../providers/tencent-cos-v4.js';
-import { COS_V4_MAX_SIGNATURE_LIFETIME, encodeCosV4Path, hmacSha1 } from '../server/tencent-cos-v4-handler.js';
-import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { COS_V4_MAX_LIFETIME_S, cosV4PathInUrl, isCosV4Hmac, readMultiEffectSignature } from './tencent-cos-v4-signature.js';
 import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
-import { randomHex, type Emulator } from './emulator.js';
+import { JsonRefusal, randomHex, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The `slice_size` values init accepts, from the note's init table: "one of `524288`, `1048576`, `2097152`,
+ * `3145728` (doc, list page)". The emulator's own copy: the adapter's list is checked against it, not shared with it.
+ */
+export const COS_V4_EMULATOR_SLICE_SIZES: readonly number[] = [512 * KiB, MiB, 2 * MiB, 3 * MiB];
+const SLICE_SIZES = COS_V4_EMULATOR_SLICE_SIZES;
+
+/** The `op` form field of each call the emulator serves (the note's flow and the seed's `op=upload_slice_finish`). */
+const CosV4Op = {
+  Upload: 'upload',
+  SliceInit: 'upload_slice_init',
+  SliceList: 'upload_slice_list',
+  SliceData: 'upload_slice_data',
+  SliceFinish: 'upload_slice_finish',
+} as const;
 
 /** The one key pair the emulator accepts. */
 export interface CosV4Credentials {
@@ -122,16 +140,9 @@ const STATUS: Record<number, number> = {
 };
 
 /** A COS v4 error, thrown inside the emulator and answered as `{code, message}` at the top. */
-class CosV4Refusal extends Error {
-  override readonly name = 'CosV4Refusal';
-
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly status: number = STATUS[code] ?? 400,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+class CosV4Refusal extends JsonRefusal {
+  constructor(code: number, message: string, status: number = STATUS[code] ?? 400, headers: Record<string, string> = {}) {
+    super(status, code, message, () => ({ code, message }), { 'content-type': 'application/json; charset=utf-8', ...headers });
   }
 }
 
@@ -163,11 +174,6 @@ async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * A strict, in-memory bucket behind Tencent COS's legacy v4 JSON API (`/files/v2/…`) as a Fetch handler: it verifies
@@ -203,7 +209,7 @@ export class TencentCosV4Emulator implements Emulator {
     this.region = options.region ?? 'sh';
     this.#credentials = { ...options.credentials };
     this.#now = options.now ?? Date.now;
-    this.#sliceSizes = options.sliceSizes ?? COS_V4_SLICE_SIZES;
+    this.#sliceSizes = options.sliceSizes ?? SLICE_SIZES;
     this.#serial = options.serialUpload ?? false;
     this.#grantedSliceSize = options.grantedSliceSize;
     this.#sessionTtlMs = options.sessionTtlMs ?? DAY_MS;
@@ -217,13 +223,9 @@ export class TencentCosV4Emulator implements Emulator {
       response = await this.#serve(request);
     } catch (error) {
       if (!(error instanceof CosV4Refusal)) throw error;
-      response = json({ code: error.code, message: error.message }, error.status, error.headers);
+      response = error.toResponse('', request.method);
     }
-    // A dropped connection has no headers to decorate; it must stay a network error.
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, this.#corsHeaders(request));
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
@@ -285,39 +287,42 @@ export class TencentCosV4Emulator implements Emulator {
     const exchange = await this.#parse(request);
     const { target } = exchange;
 
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    // The form is read already to know the op, so the connection breaks after the body rather than inside it.
-    if (this.faults.take(FaultKind.Drop, target)) return Response.error();
-
-    await this.#authenticate(exchange);
-    if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
-
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const busy = failure.status === 503;
-      throw new CosV4Refusal(
-        busy ? -71 : -195,
-        busy ? 'Too many requests; please slow down' : 'Internal server error',
-        failure.status ?? 500,
-        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
-      );
-    }
-
-    switch (exchange.op) {
-      case CosV4Op.SliceList:
-        return this.#list(exchange);
-      case CosV4Op.SliceInit:
-        return this.#init(exchange);
-      case CosV4Op.SliceData:
-        return this.#data(exchange);
-      case CosV4Op.SliceFinish:
-        return this.#finish(exchange);
-      case CosV4Op.Upload:
-        return this.#upload(exchange);
-      default:
-        throw new CosV4Refusal(-5999, `Unknown op ${JSON.stringify(exchange.op)}`);
-    }
+    const session = field(exchange.form, 'session');
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        await this.#authenticate(exchange);
+        if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
+      },
+      ...(session !== undefined && { forgetSession: () => this.#sessions.delete(session) }),
+      fail: (status, retryAfter) => {
+        const busy = status === 503;
+        throw new CosV4Refusal(
+          busy ? -71 : -195,
+          busy ? 'Too many requests; please slow down' : 'Internal server error',
+          status,
+          retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+        );
+      },
+      serve: async () => {
+        switch (exchange.op) {
+          case CosV4Op.SliceList:
+            return this.#list(exchange);
+          case CosV4Op.SliceInit:
+            return this.#init(exchange);
+          case CosV4Op.SliceData:
+            return this.#data(exchange);
+          case CosV4Op.SliceFinish:
+            return this.#finish(exchange);
+          case CosV4Op.Upload:
+            return this.#upload(exchange);
+          default:
+            throw new CosV4Refusal(-5999, `Unknown op ${JSON.stringify(exchange.op)}`);
+        }
+      },
+    });
   }
 
   async #parse(request: Request): Promise<Exchange> {
@@ -353,14 +358,13 @@ export class TencentCosV4Emulator implements Emulator {
   async #authenticate(exchange: Exchange): Promise<void> {
     const signature = exchange.request.headers.get('authorization') ?? exchange.url.searchParams.get('sign');
     if (!signature) throw new CosV4Refusal(-48, 'No signature: send the Authorization header or the sign parameter');
-    const parts = readCosV4Signature(signature);
+    const parts = readMultiEffectSignature(signature);
     const fields = parts?.fields;
     if (!parts || !fields || ['a', 'b', 'k', 'e', 't', 'r', 'f'].some((name) => fields[name] === undefined)) {
       throw new CosV4Refusal(-48, 'The signature is malformed');
     }
     if (fields['k'] !== this.#credentials.secretId) throw new CosV4Refusal(-47, 'The SecretId does not exist');
-    const expected = await hmacSha1(this.#credentials.secretKey, parts.original);
-    if (!sameBytes(expected, parts.hmac)) throw new CosV4Refusal(-97, 'The signature does not match');
+    if (!(await isCosV4Hmac(this.#credentials.secretKey, parts.original, parts.hmac))) throw new CosV4Refusal(-97, 'The signature does not match');
     if (fields['a'] !== exchange.appId) throw new CosV4Refusal(-70, 'The appid in the signature is not the one accessed');
     if (fields['b'] !== exchange.bucket) throw new CosV4Refusal(-61, 'The bucket in the signature is not the one accessed');
     const { e = '', t = '', r = '', f = '' } = fields;
@@ -369,7 +373,7 @@ export class TencentCosV4Emulator implements Emulator {
     }
     const forceExpired = this.faults.take(FaultKind.Expire, exchange.target) !== undefined;
     if (forceExpired || Number(e) <= Math.floor(this.#now() / 1000)) throw new CosV4Refusal(-59, 'The signature has expired');
-    if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_SIGNATURE_LIFETIME) {
+    if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_LIFETIME_S) {
       throw new CosV4Refusal(-48, 'A multi-effect signature must expire after t and within 90 days of it');
     }
     if (f !== '') {
@@ -406,7 +410,7 @@ export class TencentCosV4Emulator implements Emulator {
 
   #urls(path: string): Record<string, string> {
     const host = `${this.bucket}-${this.appId}`;
-    const encoded = encodeCosV4Path(path);
+    const encoded = cosV4PathInUrl(path);
     return {
       access_url: `http://${host}.file.myqcloud.com/${encoded}`,
       resource_path: `/${this.appId}/${this.bucket}/${path}`,
@@ -582,7 +586,7 @@ export class TencentCosV4Emulator implements Emulator {
     this.#objects.set(path, { bytes: whole, sha: sha ?? (await sha1Hex(whole)), bizAttr: session.bizAttr });
     this.#sessions.delete(session.id);
     this.stats.finish += 1;
-    return success({ ...this.#urls(path), preview_url: `http://${this.bucket}-${this.appId}.preview.myqcloud.com/${encodeCosV4Path(path)}?cmd=txt_preview` });
+    return success({ ...this.#urls(path), preview_url: `http://${this.bucket}-${this.appId}.preview.myqcloud.com/${cosV4PathInUrl(path)}?cmd=txt_preview` });
   }
 
   async #upload(exchange: Exchange): Promise<Response> {
