@@ -5,19 +5,15 @@
  * other. WebCrypto only, so it runs in a page and in Node.
  */
 import { parseAmzDate, sha256Hex, toHex, uriEncode } from './sigv4.js';
+import { JsonRefusal } from './emulator.js';
 
 /** A gateway refusal: HTTP status and the `{error_code, error_msg}` pair the gateway answers with. */
-export class KooDriveGatewayRefusal extends Error {
-  override readonly name = 'KooDriveGatewayRefusal';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Extra response headers, such as a fault's Retry-After. */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+export class KooDriveGatewayRefusal extends JsonRefusal {
+  constructor(status: number, code: string, message: string, /** Extra response headers, such as a fault's Retry-After. */ headers: Record<string, string> = {}) {
+    super(status, code, message, (requestId) => ({ error_code: code, error_msg: message, request_id: requestId }), {
+      ...headers,
+      'content-type': 'application/json;charset=UTF-8',
+    });
   }
 }
 

@@ -1,9 +1,8 @@
 import { md5 } from 'hash-wasm';
 import { base64ToBytes } from './checksums.js';
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
-import { xmlDocument } from './xml.js';
-import { randomHex, type Emulator } from './emulator.js';
+import { corsHeaders, JsonRefusal, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -160,30 +159,18 @@ const OBS_STATUS: Record<string, number> = {
 };
 
 /** A MetaStudio API error: `{ error_code, error_msg }` with its status. */
-class MssRefusal extends Error {
-  override readonly name = 'MssRefusal';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+class MssRefusal extends JsonRefusal {
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(status, code, message, () => ({ error_code: code, error_msg: message }), headers);
   }
 }
 
-/** An OBS error, answered as S3-style XML. */
-class ObsRefusal extends Error {
-  override readonly name = 'ObsRefusal';
-
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** An OBS error, answered as OBS's XML. */
+class ObsRefusal extends XmlRefusal {
+  constructor(code: string, message: string) {
+    super(OBS_STATUS[code] ?? 400, code, message);
   }
 }
-
 
 function chars(value: string): number {
   return [...value].length;
@@ -247,23 +234,10 @@ export class MetaStudioEmulator implements Emulator {
     try {
       response = obs ? await this.#serveObs(request, path.slice('/obs/'.length)) : await this.#serveApi(request, path);
     } catch (error) {
-      if (error instanceof MssRefusal) {
-        response = new Response(JSON.stringify({ error_code: error.code, error_msg: error.message }), {
-          status: error.status,
-          headers: { 'content-type': 'application/json' },
-        });
-      } else if (error instanceof ObsRefusal) {
-        const body = xmlDocument('Error', [['Code', error.code], ['Message', error.message], ['RequestId', requestId], ['HostId', randomHex(24)]], null);
-        response = new Response(body, { status: OBS_STATUS[error.code] ?? 400, headers: { 'content-type': 'application/xml' } });
-      } else {
-        throw error;
-      }
+      if (!(error instanceof Refusal)) throw error;
+      response = error.toResponse(requestId, request.method);
     }
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    headers.set(obs ? 'x-obs-request-id' : 'X-Request-Id', requestId);
-    if (obs) for (const [name, value] of Object.entries(this.#obsCors(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, { [obs ? 'x-obs-request-id' : 'X-Request-Id']: requestId, ...(obs ? this.#obsCors(request) : {}) });
   }
 
   /** A token `X-Auth-Token` accepts for `ttlMs` (IAM's are valid 24 h); after that the API answers APIGW.0307. */
@@ -327,23 +301,8 @@ export class MetaStudioEmulator implements Emulator {
     const origin = request.headers.get('origin');
     const allowed = this.#obsAllowedOrigins;
     if (origin === null || (allowed !== '*' && !allowed.includes(origin))) return {};
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': allowed === '*' ? '*' : origin,
-      'access-control-allow-methods': 'PUT',
-      'access-control-expose-headers': 'ETag, x-obs-request-id',
-      'access-control-max-age': '3000',
-    };
-    if (allowed !== '*') headers.vary = 'Origin';
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
-  }
-
-  async #faultsBefore(request: Request, target: FaultTarget): Promise<Response | undefined> {
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    return drop ? dropAfter(request, drop.afterBytes ?? 0) : undefined;
+    const headers = corsHeaders(request, { methods: 'PUT', exposed: ['ETag', 'x-obs-request-id'], allowOrigin: allowed === '*' ? '*' : origin });
+    return allowed === '*' ? headers : { ...headers, vary: 'Origin' };
   }
 
   // ---- the MetaStudio API ----
@@ -364,32 +323,36 @@ export class MetaStudioEmulator implements Emulator {
     }
     if (!operation) throw new MssRefusal(404, 'MSS.00000003', `Invalid parameter: no API ${method} ${path}`);
     const target: FaultTarget = { operation, ...(id !== undefined && { key: id }) };
-    const faulted = await this.#faultsBefore(request, target);
-    if (faulted) return faulted;
-
-    const body = new Uint8Array(await request.arrayBuffer());
-    await this.#authenticate(request, body, target);
-    if (project !== this.projectId) throw new MssRefusal(400, 'MSS.00010009', 'The project id in the URL does not match the tenant of the token.');
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const status = failure.status ?? 500;
-      const headers = failure.retryAfter === undefined ? undefined : { 'retry-after': failure.retryAfter };
-      const [code, message] = status === 429 ? ['APIGW.0308', 'The throttling threshold has been reached.'] : ['MSS.00000004', 'Internal Error'];
-      return new Response(JSON.stringify({ error_code: code, error_msg: message }), { status, headers: { 'content-type': 'application/json', ...headers } });
-    }
-
-    switch (operation) {
-      case MetaStudioOperation.CreateDigitalAsset:
-        return this.#createAsset(this.#json(request, body));
-      case MetaStudioOperation.ShowDigitalAsset:
-        return this.#showAsset(id as string);
-      case MetaStudioOperation.CreateFile:
-        return this.#createFile(this.#json(request, body));
-      case MetaStudioOperation.ConfirmFileUpload:
-        return this.#confirm(id as string, this.#json(request, body));
-      case MetaStudioOperation.DeleteFile:
-        return this.#deleteFile(id as string);
-    }
+    let body = new Uint8Array();
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        body = new Uint8Array(await request.arrayBuffer());
+        await this.#authenticate(request, body, target);
+        if (project !== this.projectId) throw new MssRefusal(400, 'MSS.00010009', 'The project id in the URL does not match the tenant of the token.');
+      },
+      ...(id !== undefined && { forgetSession: () => this.#files.delete(id) }),
+      fail: (status, retryAfter) => {
+        const [code, message] = status === 429 ? ['APIGW.0308', 'The throttling threshold has been reached.'] : ['MSS.00000004', 'Internal Error'];
+        throw new MssRefusal(status, code, message, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+      },
+      serve: async () => {
+        switch (operation) {
+          case MetaStudioOperation.CreateDigitalAsset:
+            return this.#createAsset(this.#json(request, body));
+          case MetaStudioOperation.ShowDigitalAsset:
+            return this.#showAsset(id as string);
+          case MetaStudioOperation.CreateFile:
+            return this.#createFile(this.#json(request, body));
+          case MetaStudioOperation.ConfirmFileUpload:
+            return this.#confirm(id as string, this.#json(request, body));
+          case MetaStudioOperation.DeleteFile:
+            return this.#deleteFile(id as string);
+        }
+      },
+    });
   }
 
   async #authenticate(request: Request, body: Uint8Array, target: FaultTarget): Promise<void> {
@@ -540,9 +503,22 @@ export class MetaStudioEmulator implements Emulator {
     const key = decodeURIComponent(path.slice(BUCKET.length + 1));
     const file = [...this.#files.values()].find((candidate) => candidate.key === key);
     const target: FaultTarget = { operation: MetaStudioOperation.PutObject, ...(file && { key: file.fileId }) };
-    const faulted = await this.#faultsBefore(request, target);
-    if (faulted) return faulted;
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: () => this.#authenticateObs(request, url, path, key, target),
+      ...(file && { forgetSession: () => this.#files.delete(file.fileId) }),
+      fail: (status) => {
+        const slowDown = status === 503;
+        throw new ObsRefusal(slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
+      },
+      serve: () => this.#putObject(request, key),
+    });
+  }
 
+  /** Checks a PUT URL's key, expiry (an `expire` fault expires it), Content-MD5 header and signature. */
+  async #authenticateObs(request: Request, url: URL, path: string, key: string, target: FaultTarget): Promise<void> {
     const accessKey = url.searchParams.get('AccessKeyId');
     const expires = Number(url.searchParams.get('Expires'));
     const signature = url.searchParams.get('Signature');
@@ -562,7 +538,13 @@ export class MetaStudioEmulator implements Emulator {
     if (!signaturesEqual(expected, signature)) {
       throw new ObsRefusal('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
     }
+  }
+
+  async #putObject(request: Request, key: string): Promise<Response> {
+    // Looked up again: a lost session is gone by now.
+    const file = [...this.#files.values()].find((candidate) => candidate.key === key);
     if (!file) throw new ObsRefusal('NoSuchKey', 'The specified key does not exist.');
+    const contentMd5 = request.headers.get('content-md5') ?? '';
     const declared = Number(request.headers.get('content-length') ?? 0);
     // Refuse before reading: nobody should stream 5 GiB into memory to learn it is too much.
     if (declared > MAX_FILE_SIZE) throw new ObsRefusal('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
@@ -572,11 +554,6 @@ export class MetaStudioEmulator implements Emulator {
     const expectedHex = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
     const actualHex = await md5(body);
     if (expectedHex !== actualHex) throw new ObsRefusal('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const slowDown = failure.status === 503;
-      throw new ObsRefusal(slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
-    }
     if (this.#sizeMismatch === 'reject-put' && body.byteLength !== file.fileSize) {
       throw new ObsRefusal('InvalidRequest', `The body has ${body.byteLength} bytes, but the file was created with file_size ${file.fileSize}.`);
     }
