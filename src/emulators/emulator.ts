@@ -191,7 +191,10 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
     switch (step) {
       case FaultStep.Delay: {
         const delay = faults.take(FaultKind.Delay, target);
-        if (delay) await waitFor(delay.ms ?? 0, request.signal);
+        if (!delay) break;
+        await waitFor(delay.ms ?? 0, request.signal);
+        // A client gone during the delay is not served, or it would spend faults armed for later requests.
+        if (request.signal.aborted) return Response.error();
         break;
       }
       case FaultStep.Drop: {
