@@ -1,15 +1,12 @@
 import type { FetchHandler } from '../server/node-http.js';
+import type { Emulator } from './emulator.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 
 /** Arms a fault from the admin route's JSON (`{ kind, operation?, partNumber?, key?, times?, status?, … }`). */
 export type ArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
 
-/** What the shared admin routes need of an emulator. */
-export interface AdminEmulator {
-  readonly stats: unknown;
-  readonly faults: FaultInjector;
-  reset(): void;
-}
+/** What the shared admin routes need of an emulator: the {@link Emulator} shape. */
+export type AdminEmulator = Emulator;
 
 /** One admin request as a provider's own routes see it: the path below the admin base path, and the method. */
 export interface AdminRequest {
@@ -28,6 +25,10 @@ export interface AdminHandlerOptions {
   emulator: AdminEmulator;
   /** Arms a fault for `POST faults`. */
   armFault: ArmFault;
+  /** Where `GET {storedUnder}/{id}` answers `storedBytes(id)`: `objects` for object stores, `files` for file APIs. */
+  storedUnder: 'objects' | 'files';
+  /** Where `GET {pendingAt}` answers `pending()`: `uploads`, or `sessions` where the provider calls them so. */
+  pendingAt: 'uploads' | 'sessions';
   /** The provider's own routes, tried first (so they may also replace a shared one). */
   routes?: AdminRoutes;
   /**
@@ -141,8 +142,8 @@ export const armFault: ArmFault = armFaultFor('UploadPart');
 
 /**
  * Test-only control of an emulator over HTTP, mounted at `basePath`: the provider's own `routes` first, then
- * `GET stats`, `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else
- * is a 404.
+ * `GET {storedUnder}/{id}` (the stored bytes), `GET {pendingAt}` (the open sessions), `GET stats`,
+ * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else is a 404.
  */
 export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
   const { basePath, emulator } = options;
@@ -153,6 +154,12 @@ export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
     const method = request.method;
     const own = await options.routes?.({ route, method, request });
     if (own) return own;
+    const storedPrefix = `${options.storedUnder}/`;
+    if (route.startsWith(storedPrefix) && method === 'GET') {
+      const id = decodeURIComponent(route.slice(storedPrefix.length));
+      return storedBytes(emulator.storedBytes(id), `Nothing is stored under ${id}`);
+    }
+    if (route === options.pendingAt && method === 'GET') return json(emulator.pending());
     if (route === 'stats' && method === 'GET') return json(emulator.stats);
     if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
     if (route === 'faults' && method === 'DELETE') {
