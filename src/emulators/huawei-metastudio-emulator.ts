@@ -333,7 +333,7 @@ export class MetaStudioEmulator implements Emulator {
         await this.#authenticate(request, body, target);
         if (project !== this.projectId) throw new MssRefusal(400, 'MSS.00010009', 'The project id in the URL does not match the tenant of the token.');
       },
-      ...(id !== undefined && { forgetSession: () => this.#files.delete(id) }),
+      ...(id !== undefined && { forgetSession: () => this.#forget(id) }),
       fail: (status, retryAfter) => {
         const [code, message] = status === 429 ? ['APIGW.0308', 'The throttling threshold has been reached.'] : ['MSS.00000004', 'Internal Error'];
         throw new MssRefusal(status, code, message, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
@@ -508,13 +508,20 @@ export class MetaStudioEmulator implements Emulator {
       request,
       target,
       authenticate: () => this.#authenticateObs(request, url, path, key, target),
-      ...(file && { forgetSession: () => this.#files.delete(file.fileId) }),
+      // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
+      ...(file && { forgetSession: () => this.#forget(file.fileId) }),
       fail: (status) => {
         const slowDown = status === 503;
         throw new ObsRefusal(slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
       },
       serve: () => this.#putObject(request, key),
     });
+  }
+
+  /** A lost session: the file is gone as a deleted one is, though its asset still lists it. */
+  #forget(fileId: string): void {
+    const file = this.#files.get(fileId);
+    if (file) file.state = 'DELETED';
   }
 
   /** Checks a PUT URL's key, expiry (an `expire` fault expires it), Content-MD5 header and signature. */
