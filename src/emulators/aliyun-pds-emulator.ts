@@ -26,7 +26,10 @@ export interface AliyunPdsEmulatorOptions {
   sessionLifetimeMs?: number;
   /** The `content_type` returned for each part, which the part PUT must carry exactly; PDS normally returns `''`. */
   partContentType?: string;
-  /** Whether complete returns `crc64_hash` as a string (the SDK model) or a bare JSON number (the doc example). */
+  /**
+   * Whether complete returns `crc64_hash` as a bare JSON number, as the seed's answer does
+   * (`"crc64_hash": 3574582125365864400`; the default), or as a string (the SDK model).
+   */
   crc64Encoding?: 'string' | 'number';
   /** `false` emulates a data domain whose CORS rule forgets to expose `ETag`. Default `true`. */
   exposeETag?: boolean;
@@ -355,7 +358,7 @@ export class AliyunPdsEmulator implements Emulator {
     this.#tokenLifetimeMs = options.tokenLifetimeMs ?? 2 * 3600_000;
     this.#sessionLifetimeMs = options.sessionLifetimeMs ?? 10 * 24 * 3600_000;
     this.#partContentType = options.partContentType ?? '';
-    this.#crc64Encoding = options.crc64Encoding ?? 'string';
+    this.#crc64Encoding = options.crc64Encoding ?? 'number';
     this.#exposeETag = options.exposeETag ?? true;
     this.#minPartSize = options.minPartSize ?? 100 * KiB;
     this.#maxPartSize = options.maxPartSize ?? 5 * GiB;
@@ -868,6 +871,8 @@ export class AliyunPdsEmulator implements Emulator {
       ...(file.contentHash === undefined ? {} : { content_hash: file.contentHash, content_hash_name: 'sha1' }),
       ...(file.crc64Hash === undefined ? {} : { crc64_hash: file.crc64Hash }),
       revision_id: randomHex(20),
+      // The seed's answer carries a second, empty `crc64_hash` inside `streams_info`; a reader must not take it.
+      streams_info: { key: { crc64_hash: '', size: 0, content_hash: '' } },
       created_at: new Date(file.createdAt).toISOString(),
       updated_at: new Date(file.updatedAt).toISOString(),
       ...extra,
