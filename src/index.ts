@@ -37,7 +37,7 @@ export type {
   MetaStudioNewAsset,
   MetaStudioSession,
 } from './providers/huawei-metastudio.js';
-export { createIflytekOstAdapter, IFLYTEK_OST_LIMITS, IFLYTEK_OST_SINGLE_UPLOAD_LIMIT, parseIflytekOstError } from './providers/iflytek-ost.js';
+export { createIflytekOstAdapter, IFLYTEK_OST_LIMITS, IFLYTEK_OST_SINGLE_UPLOAD_LIMIT, parseIflytekOstError, seedStyleRequestId } from './providers/iflytek-ost.js';
 export type { IflytekOstAdapterOptions, IflytekOstSession } from './providers/iflytek-ost.js';
 export { ALIYUN_PDS_LIMITS, createAliyunPdsAdapter, parseAliyunPdsError } from './providers/aliyun-pds.js';
 export type { AliyunPdsAdapterOptions, AliyunPdsCheckNameMode, AliyunPdsSession } from './providers/aliyun-pds.js';

@@ -167,6 +167,9 @@ function invalid(detail: string): OstRefusal {
   return new OstRefusal(0, 10001, `${SERVICE_MESSAGES[10001]}: ${detail}`);
 }
 
+/** The gateway's reason phrases for an injected HTTP failure. */
+const GATEWAY_FAILURES: Record<number, string> = { 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
 /**
  * iFlytek's own fault order. A drop is taken twice: before the body, for faults on the operation, and after it, for
  * those on the slice or upload the body names. The delay comes after the body: Node only notices a client that hung
@@ -331,7 +334,8 @@ export class IflytekOstEmulator implements Emulator {
       fail: (status, retryAfter) => {
         const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
         if (SERVICE_MESSAGES[status]) throw new OstRefusal(0, status, SERVICE_MESSAGES[status], headers);
-        throw new OstRefusal(status, 10002, SERVICE_MESSAGES[10002]!, headers);
+        // An HTTP status stands for the gateway in front of the service failing: its `{message}`, no service code.
+        throw new OstRefusal(status, undefined, GATEWAY_FAILURES[status] ?? 'Internal Server Error', headers);
       },
       // The authenticate step read the fields before the pipeline serves.
       serve: async () => this.#answer(operation, fields as Fields, url.origin),

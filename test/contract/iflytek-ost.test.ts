@@ -461,22 +461,20 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(error?.code, 'it started over once, and the new upload expired too').to.equal('not-found');
     });
 
-    it('server: 10002 is retried with backoff and succeeds; a 10003 that persists fails as server-error', async () => {
+    // Seed 001: "10002 | 操作s3出错 | 提交工单", "10007 | 推送任务失败 | 提交工单": file a ticket, so not tried again, and a
+    // complete that failed to push its task is not sent twice.
+    it('server: 10002 on a slice and 10007 at complete fail at once (seed: 提交工单), complete sent once', async () => {
       const fault = emulator.faults.failPart(2, { status: 10002 });
-      const { file, bytes } = fileOf(11 * MiB);
-      const ok = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), file);
-      expect(ok.error).to.equal(undefined);
+      const first = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), fileOf(11 * MiB).file);
+      expect([first.error?.code, first.error?.retryable, first.error?.provider?.code]).to.deep.equal(['server-error', false, '10002']);
       expect(fault.fired).to.equal(1);
-      expect(waits).to.have.length(1);
-      expect(emulator.storedBytes(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
+      expect(waits).to.deep.equal([]);
 
-      waits = [];
-      emulator.faults.failRequest({ operation: 'Complete' }, { status: 10003, times: Infinity });
-      const { error } = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }, { retryPolicy: { retries: 2 } }), fileOf(11 * MiB, 'x.wav', 3).file);
-      expect(error?.code).to.equal('server-error');
-      expect(error?.retryable).to.equal(true);
-      expect(error?.provider?.code).to.equal('10003');
-      expect(waits).to.have.length(2);
+      emulator.faults.failRequest({ operation: 'Complete' }, { status: 10007, times: Infinity });
+      const { error } = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), fileOf(11 * MiB, 'x.wav', 3).file);
+      expect([error?.code, error?.retryable, error?.provider?.code]).to.deep.equal(['server-error', false, '10007']);
+      expect(emulator.faults.list().at(-1)!.fired, 'complete is sent once').to.equal(1);
+      expect(waits).to.deep.equal([]);
     });
 
     it('server: an HTTP 503 with Retry-After is honoured; a service code under a non-200 status still maps', async () => {
@@ -485,7 +483,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(ok.error).to.equal(undefined);
       expect(waits).to.deep.equal([2000]);
       expect(proxyErrors.map(String), 'a 5xx\'s own message goes to onError, not to the page').to.have.length(1);
-      expect(String(proxyErrors[0])).to.contain('HTTP 503').and.to.contain('object storage (s3) operation failed');
+      expect(String(proxyErrors[0])).to.contain('HTTP 503').and.to.contain('Service Unavailable');
 
       useEmulator({ failureStatus: 400 });
       emulator.faults.failRequest({ operation: 'Init' }, { status: 10001 });
@@ -550,7 +548,9 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(init.body.code).to.equal(0);
     });
 
-    it('adds app_id and cloud_id itself, and signs the real SHA-256 of JSON bodies', async () => {
+    // Seed 001 lists cloud_id ("云唯一标识(0代表公有云)") for /file/upload and init only; complete and cancel list
+    // request_id, app_id and upload_id.
+    it('adds app_id itself, cloud_id to init only, and signs the real SHA-256 of JSON bodies', async () => {
       handlerOptions = { cloudId: '0' };
       useEmulator({ strictDigest: true });
       const seen: Array<{ headers: Record<string, string>; body: unknown }> = [];
@@ -564,8 +564,16 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
         body: JSON.stringify({ request_id: 'mine-1' }),
         headers: { 'content-type': 'application/json' },
       });
-      expect(((await response.json()) as { code: number }).code).to.equal(0);
+      const initAnswer = (await response.json()) as { code: number; data: { upload_id: string } };
+      expect(initAnswer.code).to.equal(0);
       expect(seen[0]!.body).to.deep.equal({ request_id: 'mine-1', app_id: CREDENTIALS.appId, cloud_id: '0' });
+      const uploadId = initAnswer.data.upload_id;
+      await fetch(`${location.origin}${API_PATH}/file/mpupload/cancel`, {
+        method: 'POST',
+        body: JSON.stringify({ request_id: 'mine-2', upload_id: uploadId }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(seen[1]!.body).to.deep.equal({ request_id: 'mine-2', app_id: CREDENTIALS.appId, upload_id: uploadId });
       expect(seen[0]!.headers).to.have.keys(['host', 'date', 'digest', 'authorization', 'content-type', 'content-length', 'accept']);
       expect(seen[0]!.headers.authorization).to.match(/^api_key="contract-api-key", algorithm="hmac-sha256", headers="host date request-line digest", signature="[A-Za-z0-9+/]{43}="$/);
     });

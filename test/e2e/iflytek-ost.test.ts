@@ -118,9 +118,9 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     expect(await iflytekOstAdmin('uploads')).to.deep.equal([]);
   });
 
-  it('survives a slice dropped mid-body, a 10002, and a stale date (signed again at once)', async () => {
+  it('survives a slice dropped mid-body, a gateway 500, and a stale date (signed again at once)', async () => {
     await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'drop', partNumber: 2 } });
-    await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'fail', partNumber: 3, status: 10002 } });
+    await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'fail', partNumber: 3, status: 500 } });
     await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'expire', operation: 'Complete' } });
     const errors: string[] = [];
     const endpoint = await iflytekOstEndpoint();
