@@ -119,13 +119,15 @@ const TENANT_ASSET_TYPES = new Set([
   'SCENE', 'ANIMATION', 'MATERIAL', 'NORMAL_MODEL',
 ]);
 const CATEGORIES = new Set(['MAIN', 'COVER', 'PAGE', 'SAMPLE', 'OTHER', 'WHOLE_MODEL', 'USER_MODIFIED_MODEL', 'TEMPORARY', 'PACKAGE']);
-// The CreateFile doc's table; types it does not list are taken to allow MAIN, COVER and OTHER (inferred), and
-// TEMPORARY and PACKAGE, which no row names, are allowed for every type (inferred).
+// The CreateFile doc's table. Its general row ("SCENE、ANIMATION、VIDEO、IMAGE、MATERIAL时,包含MAIN、COVER和OTHER") is
+// narrowed by its later rows "IMAGE时,包含MAIN" and "VIDEO时,包含MAIN、COVER", which the emulator holds to, as the real
+// service may. Types it does not list are taken to allow MAIN, COVER and OTHER (inferred), and TEMPORARY and PACKAGE,
+// which no row names, are allowed for every type (inferred: TEMPORARY is the replacement flow's upload).
 const CATEGORIES_BY_ASSET_TYPE: Record<string, string[]> = {
   SCENE: ['MAIN', 'COVER', 'OTHER'],
   ANIMATION: ['MAIN', 'COVER', 'OTHER'],
-  VIDEO: ['MAIN', 'COVER', 'OTHER'],
-  IMAGE: ['MAIN', 'COVER', 'OTHER'],
+  VIDEO: ['MAIN', 'COVER'],
+  IMAGE: ['MAIN'],
   MATERIAL: ['MAIN', 'COVER', 'OTHER'],
   PPT: ['MAIN', 'COVER', 'PAGE', 'OTHER'],
   HUMAN_MODEL: ['MAIN', 'COVER', 'WHOLE_MODEL', 'USER_MODIFIED_MODEL', 'OTHER'],
@@ -134,7 +136,7 @@ const CATEGORIES_BY_ASSET_TYPE: Record<string, string[]> = {
   BUSINESS_CARD_TEMPLET: ['MAIN', 'COVER'],
 };
 // The emulator keeps its own copy of the doc's Content-Type table, so that a wrong table in the adapter shows.
-const CONTENT_TYPES: Record<string, string> = {
+export const METASTUDIO_EMULATOR_CONTENT_TYPES: Readonly<Record<string, string>> = {
   gif: 'image/gif',
   jpeg: 'image/jpeg',
   jpg: 'image/jpeg',
@@ -435,12 +437,16 @@ export class MetaStudioEmulator implements Emulator {
     }
     const active = asset.files.map((id) => this.#files.get(id) as StoredFile).filter((f) => !INACTIVE.has(f.state));
     if (category === 'MAIN' && active.some((f) => f.category === 'MAIN')) throw new MssRefusal(400, 'MSS.10001008', 'Asset main file already exists.');
+    // "一个资产中MAIN文件只有一个,且必须有一个": an asset must have its MAIN, so other files come after it (the order is inferred).
+    if (category !== 'MAIN' && category !== 'TEMPORARY' && !active.some((f) => f.category === 'MAIN')) {
+      throw invalidParameter(`asset_file_category ${category}: the asset has no MAIN file yet, and an asset must have one`);
+    }
     if (category === 'COVER' && active.some((f) => f.category === 'COVER')) throw new MssRefusal(400, 'MSS.10001009', 'Asset cover file already exists.');
 
     const fileId = randomHex(16);
     const extension = fileType.toLowerCase();
     const key = `${this.projectId}/${assetId}/${fileId}.${extension}`;
-    const contentType = CONTENT_TYPES[extension] ?? 'application/octet-stream';
+    const contentType = METASTUDIO_EMULATOR_CONTENT_TYPES[extension] ?? 'application/octet-stream';
     const expires = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
     const signature = await obsQuerySignature(this.#obsSecret, { method: 'PUT', contentMd5: fileMd5, contentType, expires, resource: `/${BUCKET}/${key}` });
     const query = new URLSearchParams({ AccessKeyId: OBS_ACCESS_KEY, Expires: String(expires), Signature: signature });

@@ -3,7 +3,7 @@ import { parseJson } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -3,7 +3,7 @@ import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
 
 const MiB = 1024 * 1024;
 

@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
 
 const MiB = 1024 * 1024;
 /** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */

@@ -176,15 +176,18 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(obsPut.headers['content-type']).to.equal('video/mp4');
   });
 
-  it('uploads into a given asset with a given category, and maps a second MAIN file to MSS.10001008', async () => {
+  // Seed 003 (CreateFile): "资产类型为VIDEO时,包含MAIN、COVER" and "一个资产中MAIN文件只有一个,且必须有一个".
+  it('uploads into a given asset with a given category, MAIN first, and maps a second MAIN file to MSS.10001008', async () => {
     const assetId = emulator.createAsset('course', 'VIDEO');
+    const early = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'early.jpg').file);
+    expect(early.error?.code, 'a COVER before the asset has its MAIN').to.equal('provider-rejected');
+    const main = await uploadOutcome(setup({ assetId }), fileOf(2000, 'main.mp4').file);
+    expect(main.error).to.equal(undefined);
     const cover = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'cover.jpg').file);
     expect(cover.error).to.equal(undefined);
     expect(emulator.fileRecord(cover.result!.fileId as string)).to.deep.include({ assetId, category: 'COVER', state: 'UPLOADED' });
     expect(emulator.stats.createAsset).to.equal(0);
 
-    const main = await uploadOutcome(setup({ assetId }), fileOf(2000, 'main.mp4').file);
-    expect(main.error).to.equal(undefined);
     const second = await uploadOutcome(setup({ assetId }), fileOf(2000, 'again.mp4', 9).file);
     expect(second.error?.code).to.equal('provider-rejected');
     expect(second.error?.provider?.code).to.equal('MSS.10001008');
@@ -399,10 +402,19 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     });
 
     it('limit: a COVER over 5,242,880 bytes (MSS.10001007) → limit-exceeded', async () => {
-      const assetId = emulator.createAsset('album', 'IMAGE');
+      const assetId = emulator.createAsset('clip', 'VIDEO');
       const { error } = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(5_242_881, 'big-cover.png').file);
       expect(error?.code).to.equal('limit-exceeded');
       expect(error?.provider?.code).to.equal('MSS.10001007');
+    });
+
+    // Seed 003: "资产类型为IMAGE时,包含MAIN" and "一个资产中MAIN文件只有一个,且必须有一个".
+    it('refuses before any request a category a new asset cannot start with: COVER for an image, anything but MAIN', async () => {
+      const cover = await uploadOutcome(setup({ assetFileCategory: 'COVER' }), fileOf(1000, 'cover.png').file);
+      expect([cover.error?.code, cover.error?.message]).to.deep.equal(['provider-rejected', 'A IMAGE asset takes MAIN files, not COVER; choose another `assetFileCategory`.']);
+      const other = await uploadOutcome(setup({ assetFileCategory: 'OTHER' }), fileOf(1000, 'notes.txt').file);
+      expect(other.error?.message).to.contain('must have a MAIN file');
+      expect(emulator.stats).to.deep.include({ createAsset: 0, createFile: 0 });
     });
 
     it('not found: an unknown asset (MSS.10001001) → not-found', async () => {
