@@ -15,6 +15,8 @@ const SLICE_SIZES = COS_V4_EMULATOR_SLICE_SIZES;
 
 /** The `op` form field of each call the emulator serves (the note's flow and the seed's `op=upload_slice_finish`). */
 const CosV4Op = {
+  /** On a folder's path (ending in "/"), with a JSON body: the SDKs' CreateFolder. */
+  CreateFolder: 'create',
   Upload: 'upload',
   SliceInit: 'upload_slice_init',
   SliceList: 'upload_slice_list',
@@ -49,6 +51,13 @@ export interface TencentCosV4EmulatorOptions {
   sessionTtlMs?: number;
   /** Page origins the bucket's CORS rule allows; default `'*'`. Others get -121. */
   allowedOrigins?: readonly string[] | '*';
+  /** Folders that exist from the start (and after a reset), each ending in "/", such as `['uploads/']`. */
+  directories?: readonly string[];
+  /**
+   * Refuses a file call into a folder that does not exist, with -166 (an inferred code), as seed 002's precondition
+   * "指定目录已存在" (the directory must exist) says COS does. Default true.
+   */
+  requireDirectories?: boolean;
 }
 
 /** Counts of successful calls since the last reset. */
@@ -112,8 +121,17 @@ interface Exchange {
   target: FaultTarget;
 }
 
+/**
+ * The codes for a missing folder and for one that exists already: no seed or note gives them, so they are inferred
+ * (-166 "index does not exist", -178 "path conflict", as the v4 SDKs' error tables name them).
+ */
+const NO_SUCH_FOLDER = -166;
+const FOLDER_EXISTS = -178;
+
 /** HTTP status of each COS v4 code the emulator answers (the note's table; -29094 has none documented). */
 const STATUS: Record<number, number> = {
+  [NO_SUCH_FOLDER]: 404,
+  [FOLDER_EXISTS]: 409,
   [-47]: 403,
   [-48]: 403,
   [-59]: 403,
@@ -162,6 +180,14 @@ function field(form: FormData, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A JSON object body (the SDKs send CreateFolder so) as the form the other calls carry. */
+function jsonForm(body: unknown): FormData {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('not a JSON object');
+  const form = new FormData();
+  for (const [name, value] of Object.entries(body)) if (typeof value === 'string') form.append(name, value);
+  return form;
+}
+
 function decimal(value: string | undefined, name: string): number {
   if (value === undefined || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
     throw new CosV4Refusal(-5999, `${name} must be a non-negative integer`);
@@ -201,6 +227,9 @@ export class TencentCosV4Emulator implements Emulator {
   #allowedOrigins: readonly string[] | '*';
   #sessions = new Map<string, Session>();
   #objects = new Map<string, StoredObject>();
+  #initialDirectories: readonly string[];
+  #directories: Set<string>;
+  #requireDirectories: boolean;
 
   constructor(options: TencentCosV4EmulatorOptions) {
     this.basePath = options.basePath.replace(/\/+$/, '');
@@ -214,6 +243,9 @@ export class TencentCosV4Emulator implements Emulator {
     this.#grantedSliceSize = options.grantedSliceSize;
     this.#sessionTtlMs = options.sessionTtlMs ?? DAY_MS;
     this.#allowedOrigins = options.allowedOrigins ?? '*';
+    this.#initialDirectories = options.directories ?? [];
+    this.#directories = new Set(this.#initialDirectories);
+    this.#requireDirectories = options.requireDirectories ?? true;
   }
 
   /** Serves one request addressed to `{origin}{basePath}/…`. */
@@ -231,6 +263,11 @@ export class TencentCosV4Emulator implements Emulator {
   /** A copy of a stored file's bytes, or `undefined`. */
   storedBytes(path: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#objects.get(path)?.bytes.slice();
+  }
+
+  /** The folders that exist, each ending in "/". */
+  directories(): string[] {
+    return [...this.#directories].sort();
   }
 
   /** Stores a file as if uploaded earlier (to test rapid upload and -177). */
@@ -255,6 +292,7 @@ export class TencentCosV4Emulator implements Emulator {
   reset(): void {
     this.#sessions.clear();
     this.#objects.clear();
+    this.#directories = new Set(this.#initialDirectories);
     this.faults.clear();
     Object.assign(this.stats, { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0 });
     this.stats.partNumbersReceived.length = 0;
@@ -307,7 +345,14 @@ export class TencentCosV4Emulator implements Emulator {
         );
       },
       serve: async () => {
+        const folder = exchange.path.endsWith('/');
+        if (folder !== (exchange.op === CosV4Op.CreateFolder)) {
+          throw new CosV4Refusal(-5999, folder ? `op ${JSON.stringify(exchange.op)} is not a folder call` : 'op=create is for a folder path, ending in "/"');
+        }
+        this.#requireFolderOf(exchange.path);
         switch (exchange.op) {
+          case CosV4Op.CreateFolder:
+            return this.#createFolder(exchange.path);
           case CosV4Op.SliceList:
             return this.#list(exchange);
           case CosV4Op.SliceInit:
@@ -337,13 +382,15 @@ export class TencentCosV4Emulator implements Emulator {
     }
     const [appId = '', bucket = '', ...rest] = segments;
     const path = rest.join('/');
-    if (path === '' || rest.some((segment) => segment === '')) throw new CosV4Refusal(-5999, 'The URL names no file');
+    // A folder's path ends in "/": its one empty segment is the last.
+    const named = path.endsWith('/') ? rest.slice(0, -1) : rest;
+    if (path === '' || named.some((segment) => segment === '')) throw new CosV4Refusal(-5999, 'The URL names no file or folder');
     if (request.method !== 'POST') throw new CosV4Refusal(-5999, `${request.method} is not an upload call; upload calls are POST`);
     let form: FormData;
     try {
-      form = await request.formData();
+      form = /^application\/json\b/i.test(request.headers.get('content-type') ?? '') ? jsonForm(await request.json()) : await request.formData();
     } catch {
-      throw new CosV4Refusal(-5999, 'The body must be multipart/form-data');
+      throw new CosV4Refusal(-5999, 'The body must be multipart/form-data, or a JSON object for a folder');
     }
     const op = field(form, 'op') ?? '';
     const target: FaultTarget = { operation: op, key: path };
@@ -387,6 +434,20 @@ export class TencentCosV4Emulator implements Emulator {
         throw new CosV4Refusal(-63, 'The fileid in the signature is not the file accessed');
       }
     }
+  }
+
+  /** Seed 002's precondition, "指定目录已存在": the folder a file or folder goes into must exist (the root always does). */
+  #requireFolderOf(path: string): void {
+    const parent = path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
+    if (this.#requireDirectories && parent !== '' && !this.#directories.has(parent)) {
+      throw new CosV4Refusal(NO_SUCH_FOLDER, `The folder ${parent} does not exist; create it first (op=create)`);
+    }
+  }
+
+  #createFolder(path: string): Response {
+    if (this.#directories.has(path)) throw new CosV4Refusal(FOLDER_EXISTS, `The folder ${path} exists already`);
+    this.#directories.add(path);
+    return success({ ctime: String(Math.floor(this.#now() / 1000)), resource_path: `/${this.appId}/${this.bucket}/${path}` });
   }
 
   #purgeExpired(): void {

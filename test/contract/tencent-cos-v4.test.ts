@@ -64,7 +64,8 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     return createTencentCosV4Adapter({
       endpoint: endpoint(),
       getSignature: (request) => {
-        signatureCalls += 1;
+        // Counted for files: the folder's own signature (op=create) is asked once per adapter, tested on its own.
+        if (!request.path.endsWith('/')) signatureCalls += 1;
         return fetchSignature(request);
       },
       directory: 'uploads/',
@@ -107,6 +108,33 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       manager.dispose();
     }
     indexedDB.deleteDatabase(dbName);
+  });
+
+  // Seed 002 (结束上传分片): "前置条件:指定目录已存在" — the target directory must exist before the upload.
+  describe('folders (seed 002: 指定目录已存在)', () => {
+    it('creates the file\'s folder once (op=create), then uploads into it; the emulator refuses a missing folder', async () => {
+      expect(emulator.directories()).to.deep.equal([]);
+      const adapter = adapterWith();
+      const first = await upload(setup({}, {}, adapter), fileOf(2 * MiB, 'one.bin').file);
+      const second = await upload(setup({}, {}, adapter), fileOf(2 * MiB, 'two.bin', 2).file);
+      expect([first.error, second.error]).to.deep.equal([undefined, undefined]);
+      expect(emulator.directories()).to.deep.equal(['uploads/']);
+      expect(emulator.storedBytes('uploads/two.bin')).to.have.length(2 * MiB);
+
+      const refused = await upload(setup({ directory: 'elsewhere/', createDirectory: false }), fileOf(MiB, 'three.bin').file);
+      expect([refused.error?.code, refused.error?.provider?.code]).to.deep.equal(['not-found', '-166']);
+    });
+
+    it('takes a folder that exists already (-178) as made, and leaves the folders above the file\'s own to you', async () => {
+      expect((await upload(setup(), fileOf(MiB, 'made.bin').file)).error).to.equal(undefined);
+      // A new page's adapter does not know the folder is there: COS says so (-178), which is what it wanted.
+      const { error } = await upload(setup(), fileOf(MiB, 'kept.bin', 3).file);
+      expect(error).to.equal(undefined);
+      expect(emulator.storedBytes('uploads/kept.bin')).to.have.length(MiB);
+      const deep = await upload(setup({ directory: 'a/b/' }), fileOf(MiB, 'deep.bin').file);
+      expect([deep.error?.code, deep.error?.provider?.code]).to.deep.equal(['not-found', '-166']);
+      expect(emulator.directories()).to.deep.equal(['uploads/']);
+    });
   });
 
   describe('modes', () => {

@@ -58,7 +58,7 @@ after(async () => {
   await Promise.all([emulatorServer, ...servers.splice(0)].map((server) => server.close()));
 });
 beforeEach(() => {
-  emulator = new TencentCosV4Emulator({ basePath: EMULATOR_BASE, appId: APP_ID, bucket: BUCKET, credentials: KEYS });
+  emulator = new TencentCosV4Emulator({ basePath: EMULATOR_BASE, appId: APP_ID, bucket: BUCKET, credentials: KEYS, directories: ['uploads/', 'uploads/alice/'] });
 });
 
 describe('createCosV4SignatureHandler: not a signing oracle by default', () => {

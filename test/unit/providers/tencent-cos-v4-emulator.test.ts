@@ -15,7 +15,7 @@ const SLICE = 512 * KiB;
 let clock = T0 * 1000;
 
 function emulatorWith(options: Partial<TencentCosV4EmulatorOptions> = {}) {
-  return new TencentCosV4Emulator({ basePath: '/cos', appId: APP_ID, bucket: BUCKET, credentials: KEYS, now: () => clock, ...options });
+  return new TencentCosV4Emulator({ basePath: '/cos', appId: APP_ID, bucket: BUCKET, credentials: KEYS, now: () => clock, directories: ['dir/'], ...options });
 }
 
 function sign(overrides: Partial<CosV4SignatureInput> = {}, secretKey = KEYS.secretKey, order?: typeof COS_V4_DOC_FIELD_ORDER) {
