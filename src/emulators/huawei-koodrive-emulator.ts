@@ -33,6 +33,11 @@ export interface KooDriveEmulatorOptions {
   checkTraceId?: boolean;
   /** The payload line app-auth signatures use; default `sha256` (inferred). */
   payloadHash?: 'sha256' | 'unsigned';
+  /**
+   * The one spelling of a user token accepted: `+`, the reference's "The format is Bearer+{access_token}" (its example
+   * is literally `Authorization:Bearer+10f88…`), by default; `' '` for the common `Bearer <token>`. The other is refused.
+   */
+  bearerSeparator?: '+' | ' ';
   /** The smallest non-last part; KooDrive's 5 MiB unless a test needs smaller. */
   minPartSize?: number;
   /** The largest part; 5 GiB. */
@@ -223,6 +228,7 @@ export class KooDriveEmulator implements Emulator {
   #serialOrder: boolean;
   #checkTraceId: boolean;
   #payloadHash: 'sha256' | 'unsigned';
+  #bearerSeparator: '+' | ' ';
   #minPartSize: number;
   #maxPartSize: number;
   #maxFileSize: number;
@@ -242,6 +248,7 @@ export class KooDriveEmulator implements Emulator {
     this.#serialOrder = options.serialOrder ?? true;
     this.#checkTraceId = options.checkTraceId ?? false;
     this.#payloadHash = options.payloadHash ?? 'sha256';
+    this.#bearerSeparator = options.bearerSeparator ?? '+';
     this.#minPartSize = options.minPartSize ?? 5 * MiB;
     this.#maxPartSize = options.maxPartSize ?? 5 * 1024 * MiB;
     this.#maxFileSize = options.maxFileSize ?? 200 * 1024 * 1024 * MiB;
@@ -328,6 +335,7 @@ export class KooDriveEmulator implements Emulator {
         await authenticateKooDrive(request, body, this.#tokens, {
           apps: this.#apps,
           payloadHash: this.#payloadHash,
+          bearerSeparator: this.#bearerSeparator,
           now: this.#now(),
           forceExpired: this.faults.take(FaultKind.Expire, target) !== undefined,
         });

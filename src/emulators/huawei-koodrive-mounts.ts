@@ -5,8 +5,10 @@ import { KooDriveEmulator } from './huawei-koodrive-emulator.js';
 
 /** Where the KooDrive emulator (API and part storage) is mounted on the emulator server. */
 export const EMULATOR_KOODRIVE_BASE_PATH = '/emulator/huawei-koodrive';
-/** Where the shipped app-auth signing handler is mounted, forwarding to the emulator. */
+/** Where the shipped handler is mounted with the user's token (the reference's token authentication), forwarding to the emulator. */
 export const EMULATOR_KOODRIVE_API_PATH = '/api/huawei-koodrive';
+/** Where the same handler is mounted with app authentication (the note's AppId/AppSecret signature). */
+export const EMULATOR_KOODRIVE_APP_API_PATH = '/api/huawei-koodrive-app';
 /** Where the test-only admin routes of the KooDrive emulator live. */
 export const EMULATOR_KOODRIVE_ADMIN_PATH = '/__admin/huawei-koodrive';
 /** The test app and user the emulator and the handler share; not secrets. */
@@ -22,11 +24,22 @@ export type KooDriveMountOptions = ProviderMountOptions<KooDriveEmulator>;
 /**
  * The emulator server's KooDrive routes: the emulator at `/emulator/huawei-koodrive` (the test app; Bearer tokens
  * from the admin route), its admin at `/__admin/huawei-koodrive` (the shared routes, `files/{fileId}` holding the
- * bytes, plus `GET files` and `POST token`), and the shipped `createKooDriveHandler` at `/api/huawei-koodrive`,
- * signing for the test user and forwarding to the emulator over HTTP.
+ * bytes, plus `GET files` and `POST token`), and the shipped `createKooDriveHandler` forwarding to the emulator over
+ * HTTP for the test user: at `/api/huawei-koodrive` with the user's token, at `/api/huawei-koodrive-app` with app
+ * authentication.
  */
 export function kooDriveMounts(options: KooDriveMountOptions): EmulatorMount[] {
   const { appId, appSecret, userId } = EMULATOR_KOODRIVE_CREDENTIALS;
+  const handlerOptions = (basePath: string) => ({
+    apiEndpoint: `${options.origin}${EMULATOR_KOODRIVE_BASE_PATH}`,
+    basePath,
+    // Test pages are served from other origins (the test runner's, the demo's).
+    allowedOrigins: '*' as const,
+    // The emulator's refusals are what tests and the demo's faults ask for; only the unexpected is worth a log.
+    onError: (error: unknown) => {
+      if (!(error instanceof KooDriveUpstreamError)) console.error(error);
+    },
+  });
   const emulator =
     options.emulator ?? new KooDriveEmulator({ basePath: EMULATOR_KOODRIVE_BASE_PATH, apps: { [appId]: appSecret }, origin: options.origin });
   return mountEmulator({
@@ -62,18 +75,14 @@ export function kooDriveMounts(options: KooDriveMountOptions): EmulatorMount[] {
       {
         path: EMULATOR_KOODRIVE_API_PATH,
         handler: createKooDriveHandler({
-          appId,
-          appSecret,
-          userId,
-          apiEndpoint: `${options.origin}${EMULATOR_KOODRIVE_BASE_PATH}`,
-          basePath: EMULATOR_KOODRIVE_API_PATH,
-          // Test pages are served from other origins (the test runner's, the demo's).
-          allowedOrigins: '*',
-          // The emulator's refusals are what tests and the demo's faults ask for; only the unexpected is worth a log.
-          onError: (error) => {
-            if (!(error instanceof KooDriveUpstreamError)) console.error(error);
-          },
+          ...handlerOptions(EMULATOR_KOODRIVE_API_PATH),
+          // Stands in for your session store, which would hold the signed-in user's KooDrive token.
+          accessToken: () => emulator.issueToken(userId),
         }),
+      },
+      {
+        path: EMULATOR_KOODRIVE_APP_API_PATH,
+        handler: createKooDriveHandler({ ...handlerOptions(EMULATOR_KOODRIVE_APP_API_PATH), appId, appSecret, userId }),
       },
     ],
   });

@@ -79,6 +79,7 @@ export { kooDriveEmulatorHandlers } from './huawei-koodrive-msw.js';
 export {
   EMULATOR_KOODRIVE_ADMIN_PATH,
   EMULATOR_KOODRIVE_API_PATH,
+  EMULATOR_KOODRIVE_APP_API_PATH,
   EMULATOR_KOODRIVE_BASE_PATH,
   EMULATOR_KOODRIVE_CREDENTIALS,
   kooDriveMounts,

@@ -40,8 +40,9 @@ export type KooDriveAutoRename = 2 | 3 | 4;
 /** Options of {@link createKooDriveAdapter}. */
 export interface KooDriveAdapterOptions {
   /**
-   * Where the three API calls go: the base URL of the shipped `createKooDriveHandler` (app authentication, the
-   * default), or, with `getToken`, KooDrive's API origin itself (`https://cn.myhuaweicloud-koodrive.com`).
+   * Where the three API calls go: the base URL of the shipped `createKooDriveHandler` (which adds the user's token,
+   * or signs with app authentication), or, with `getToken`, KooDrive's API origin itself
+   * (`https://cn.myhuaweicloud-koodrive.com`).
    */
   endpoint?: string;
   /**
@@ -73,7 +74,10 @@ export interface KooDriveAdapterOptions {
   urlBatchSize?: number;
   /** Case of the hex `sha256` (lower-case is inferred; the reference does not say); default `hex`. */
   sha256Encoding?: 'hex' | 'hex-upper';
-  /** Between `Bearer` and the token: `' '` (default) or the reference's literal `'+'`. */
+  /**
+   * Between `Bearer` and the token: the reference's `'+'` ("The format is Bearer+{access_token}", its example
+   * `Authorization:Bearer+10f88…`) by default, or `' '`.
+   */
   bearerSeparator?: ' ' | '+';
 }
 
@@ -294,7 +298,7 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
   async function call(ctx: AdapterContext, path: string, body: Record<string, unknown>): Promise<ApiAnswer> {
     const headers: Record<string, string> = { ...options.headers, 'Content-Type': 'application/json' };
     if (options.language) headers.language = options.language;
-    if (getToken) headers.Authorization = `Bearer${options.bearerSeparator ?? ' '}${await currentToken()}`;
+    if (getToken) headers.Authorization = `Bearer${options.bearerSeparator ?? '+'}${await currentToken()}`;
     const request: HttpRequest = { method: 'POST', url: `${endpoint}${path}`, headers, body: JSON.stringify(body) };
     let response: HttpResponse;
     try {

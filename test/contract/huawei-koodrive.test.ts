@@ -21,6 +21,7 @@ const SMALL_BASE = '/emulator/huawei-koodrive-small';
 const API = '/api/huawei-koodrive';
 const BAD_API = '/api/huawei-koodrive-bad';
 const BOUND_API = '/api/huawei-koodrive-bound';
+const TOKEN_API = '/api/huawei-koodrive-token';
 const APP = { appId: 'a378contract', appSecret: 'contract-app-secret' };
 const USER = '1505084218764547200';
 
@@ -31,6 +32,18 @@ const small = new KooDriveEmulator({ basePath: SMALL_BASE, apps: {}, quotaBytes:
 const handlerLog: unknown[] = [];
 const onError = (error: unknown) => void handlerLog.push(error);
 const handler = createKooDriveHandler({ ...APP, userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: API, onError });
+// The shipped handler on the reference's path: the user's token, sent as `Bearer+{access_token}`.
+const tokensForwarded: string[] = [];
+const tokenHandler = createKooDriveHandler({
+  accessToken: () => {
+    const token = emulator.issueToken(USER);
+    tokensForwarded.push(token);
+    return token;
+  },
+  apiEndpoint: `${location.origin}${BASE}`,
+  basePath: TOKEN_API,
+  onError,
+});
 // The same shipped handler holding the wrong AppSecret: the emulator must refuse what it signs.
 const badHandler = createKooDriveHandler({
   ...APP,
@@ -56,6 +69,7 @@ const worker = setupWorker(
   http.all(`*${API}/*`, ({ request }) => handler(request)),
   http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
   http.all(`*${BOUND_API}/*`, ({ request }) => boundHandler(request)),
+  http.all(`*${TOKEN_API}/*`, ({ request }) => tokenHandler(request)),
 );
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
@@ -189,6 +203,19 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3, 4, 5]);
       expect(emulator.stats.partNumbersReceived[0]).to.not.equal(1);
+    });
+
+    // Seed 004: "Token authentication is used to call KooDrive APIs … The format is Bearer+{access_token}"; the
+    // emulator takes only that spelling, so a handler or page sending "Bearer <token>" fails here.
+    it('the handler\'s documented path: the user\'s token as Bearer+{access_token}, no app signature', async () => {
+      tokensForwarded.length = 0;
+      const { file, bytes } = fileOf(6 * MiB, 'token.bin', 12);
+      const { result, error } = await upload(setup(createKooDriveAdapter({ endpoint: `${location.origin}${TOKEN_API}` })), file);
+      expect(error).to.equal(undefined);
+      expect(tokensForwarded).to.have.length(2);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
+      const spaced = await upload(setup(withToken({ bearerSeparator: ' ' })), fileOf(MiB, 'spaced.bin', 13).file);
+      expect(spaced.error?.provider?.code, 'Bearer <token> is not the documented spelling').to.equal('APIGW.0301');
     });
 
     it('Bearer: calls KooDrive directly with the page\'s token, and fetches a new one when the gateway says it expired', async () => {
