@@ -2,25 +2,13 @@ import { html } from 'lit';
 import type { TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import type { UploadTask } from '../core/upload-task.js';
-import type { CheckpointRecord, UploadState } from '../core/types.js';
+import { taskActions } from '../core/types.js';
+import type { CheckpointRecord, TaskAction, UploadState } from '../core/types.js';
 import type { Translation } from './localize.js';
 import { percentOf } from './format.js';
 
-/** What a row's buttons can ask for. */
-export type RowAction = 'pause' | 'resume' | 'retry' | 'cancel' | 'remove';
-
-/** The buttons a file gets in each state: only what the manager would act on. */
-export const ACTIONS_BY_STATE: Readonly<Record<UploadState, readonly RowAction[]>> = {
-  queued: ['pause', 'cancel'],
-  hashing: ['pause', 'cancel'],
-  uploading: ['pause', 'cancel'],
-  // Completing takes one request; pausing or canceling it would race the provider's answer.
-  completing: [],
-  paused: ['resume', 'cancel'],
-  failed: ['retry', 'cancel'],
-  canceled: ['remove'],
-  done: ['remove'],
-};
+/** What a row's buttons can ask for: the actions core's state machine offers. */
+export type RowAction = TaskAction;
 
 /** How a row reports a button press. */
 export type RowActionHandler = (action: RowAction, taskId: string) => void;
@@ -78,7 +66,7 @@ export function fileRow(task: UploadTask, t: Translation, onAction: RowActionHan
     ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(progress.bytesSent, progress.bytesTotal)}`)}
     <span part="file-status" class="file-status">${statusText(task, t)}</span>
     <span part="file-actions" class="file-actions">
-      ${ACTIONS_BY_STATE[state].map(
+      ${taskActions(state).map(
         (action) => html`<button
           type="button"
           part="button"

@@ -6,7 +6,7 @@ import { UploadError, UploadErrorCode } from '../core/errors.js';
 import { UploadManager } from '../core/upload-manager.js';
 import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
-import { SETTLED_STATES, UploadState } from '../core/types.js';
+import { BUSY_STATES, canMove, SETTLED_STATES, UploadState } from '../core/types.js';
 import type { ProviderAdapter } from '../core/adapter.js';
 import { createAdapter } from '../providers/registry.js';
 import type { AdapterOptions } from '../providers/registry.js';
@@ -22,8 +22,6 @@ import { UploadController } from './upload-controller.js';
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume'] as const;
 
-const BUSY_STATES: ReadonlySet<UploadState> = new Set([UploadState.Hashing, UploadState.Uploading, UploadState.Completing]);
-const PAUSABLE_STATES: ReadonlySet<UploadState> = new Set([UploadState.Queued, ...BUSY_STATES]);
 
 /** A usable count or size from a numeric attribute: absent, zero, negative or not a number all mean "not set". */
 function positive(value: number | undefined): number | undefined {
@@ -271,7 +269,7 @@ export class MultiCloudUploader extends LitElement {
     const has = (test: (task: UploadTask) => boolean) => tasks.some(test);
     const buttons: [string, boolean, () => void][] = [
       [t.start, !this.autoStart && has((task) => task.state === UploadState.Queued), () => this.start()],
-      [t.pauseAll, has((task) => PAUSABLE_STATES.has(task.state)), () => this.pauseAll()],
+      [t.pauseAll, has((task) => canMove(task.state, UploadState.Paused)), () => this.pauseAll()],
       [t.resumeAll, has((task) => task.state === UploadState.Paused), () => this.resumeAll()],
       [
         t.cancelAll,
