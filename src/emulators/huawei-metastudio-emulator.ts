@@ -169,8 +169,8 @@ class MssRefusal extends JsonRefusal {
 
 /** An OBS error, answered as OBS's XML. */
 class ObsRefusal extends XmlRefusal {
-  constructor(code: string, message: string) {
-    super(OBS_STATUS[code] ?? 400, code, message);
+  constructor(code: string, message: string, status = OBS_STATUS[code] ?? 400, headers: Record<string, string> = {}) {
+    super(status, code, message, headers);
   }
 }
 
@@ -303,7 +303,7 @@ export class MetaStudioEmulator implements Emulator {
     const origin = request.headers.get('origin');
     const allowed = this.#obsAllowedOrigins;
     if (origin === null || (allowed !== '*' && !allowed.includes(origin))) return {};
-    const headers = corsHeaders(request, { methods: 'PUT', exposed: ['ETag', 'x-obs-request-id'], allowOrigin: allowed === '*' ? '*' : origin });
+    const headers = corsHeaders(request, { methods: 'PUT', exposed: ['ETag', 'x-obs-request-id', 'Retry-After'], allowOrigin: allowed === '*' ? '*' : origin });
     return allowed === '*' ? headers : { ...headers, vary: 'Origin' };
   }
 
@@ -516,9 +516,14 @@ export class MetaStudioEmulator implements Emulator {
       authenticate: () => this.#authenticateObs(request, url, path, key, target),
       // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
       ...(file && { forgetSession: () => this.#forget(file.fileId) }),
-      fail: (status) => {
+      fail: (status, retryAfter) => {
         const slowDown = status === 503;
-        throw new ObsRefusal(slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
+        throw new ObsRefusal(
+          slowDown ? 'SlowDown' : 'InternalError',
+          slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+          status,
+          retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+        );
       },
       serve: () => this.#putObject(request, key),
     });

@@ -326,6 +326,8 @@ export class IflytekOstEmulator implements Emulator {
         const sliceId = Number(fields.get('slice_id'));
         if (operation === IflytekOstOperation.UploadPart && Number.isInteger(sliceId)) target.partNumber = sliceId;
         if (uploadId !== undefined) target.key = uploadId;
+        // An expire fault stands for the gateway's date check, taken once the body says which slice this is.
+        if (this.faults.take(FaultKind.Expire, target)) throw new OstRefusal(403, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.clockSkew);
       },
       forgetSession: () => {
         const uploadId = fields?.get('upload_id');
@@ -383,7 +385,7 @@ export class IflytekOstEmulator implements Emulator {
       throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.cannotVerify);
     }
     const sent = parseIflytekOstDate(date);
-    if (sent === undefined || Math.abs(this.#now() - sent) > this.#maxClockSkewMs || this.faults.take(FaultKind.Expire, target)) {
+    if (sent === undefined || Math.abs(this.#now() - sent) > this.#maxClockSkewMs) {
       throw new OstRefusal(403, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.clockSkew);
     }
     const expected = await iflytekOstSignature(

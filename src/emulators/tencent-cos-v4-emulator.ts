@@ -1,7 +1,7 @@
 import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { COS_V4_MAX_LIFETIME_S, cosV4PathInUrl, isCosV4Hmac, readMultiEffectSignature } from './tencent-cos-v4-signature.js';
 import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
-import { JsonRefusal, randomHex, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+import { corsHeaders, JsonRefusal, randomHex, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -306,15 +306,9 @@ export class TencentCosV4Emulator implements Emulator {
   #corsHeaders(request: Request): Record<string, string> {
     const origin = request.headers.get('origin');
     if (!this.#originAllowed(origin)) return {};
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': this.#allowedOrigins === '*' ? '*' : origin ?? '',
-      'access-control-allow-methods': 'POST, GET, OPTIONS',
-      'access-control-max-age': '600',
-      vary: 'Origin',
-    };
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
+    // Retry-After is what a bucket owner adds to the rule so that the page can honour -71's wait.
+    const rule = corsHeaders(request, { methods: 'POST, GET, OPTIONS', exposed: ['Retry-After'], allowOrigin: this.#allowedOrigins === '*' ? '*' : origin ?? '' });
+    return { ...rule, 'access-control-max-age': '600', vary: 'Origin' };
   }
 
   async #serve(request: Request): Promise<Response> {

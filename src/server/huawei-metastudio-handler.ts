@@ -583,7 +583,8 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): Fetc
       throw badStorage('The storage answered the upload with a redirect.');
     }
     const headers = new Headers({ 'cache-control': 'no-store' });
-    for (const name of ['etag', 'x-obs-request-id']) {
+    // Retry-After tells the page how long OBS asked it to wait.
+    for (const name of ['etag', 'x-obs-request-id', 'retry-after']) {
       const value = response.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
@@ -640,7 +641,7 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): Fetc
   return serve((url) => route(url.pathname), {
     allowedOrigins: options.allowedOrigins,
     allowHeaders: ['content-type', 'content-md5', 'authorization', ...(options.allowedHeaders ?? []).map((name) => name.toLowerCase())],
-    exposeHeaders: ['ETag', 'X-Request-Id', 'x-obs-request-id'],
+    exposeHeaders: ['ETag', 'X-Request-Id', 'x-obs-request-id', 'Retry-After'],
     onError,
   });
 }

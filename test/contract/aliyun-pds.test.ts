@@ -13,6 +13,8 @@ import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../src/provid
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const KiB = 1024;
 const PART = 256 * KiB;
@@ -387,3 +389,5 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     expect(result!['crc64Hash']).to.match(/^\d{15,20}$/);
   });
 });
+
+describeAdapterContract('aliyun-pds', ADAPTER_HARNESSES['aliyun-pds']!);

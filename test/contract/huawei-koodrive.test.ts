@@ -14,6 +14,8 @@ import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const BASE = '/emulator/huawei-koodrive';
@@ -437,3 +439,5 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     expect(emulator.stats.complete).to.equal(0);
   });
 });
+
+describeAdapterContract('huawei-koodrive', ADAPTER_HARNESSES['huawei-koodrive']!);

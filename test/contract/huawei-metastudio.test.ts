@@ -11,6 +11,8 @@ import type { UploadState } from '../../src/core/types.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome } from '../helpers/manager-events.js';
 import { METASTUDIO_TEST, metaStudioWorld, type SeenRequest } from '../helpers/huawei-metastudio-setup.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -439,3 +441,5 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     });
   });
 });
+
+describeAdapterContract('huawei-metastudio', ADAPTER_HARNESSES['huawei-metastudio']!);

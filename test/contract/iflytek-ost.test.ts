@@ -16,6 +16,8 @@ import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { handSign } from '../helpers/iflytek-ost-signing.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const CREDENTIALS = { appId: 'contractapp', apiKey: 'contract-api-key', apiSecret: 'contract-api-secret' };
@@ -579,3 +581,5 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
     });
   });
 });
+
+describeAdapterContract('iflytek-ost', ADAPTER_HARNESSES['iflytek-ost']!);

@@ -13,6 +13,8 @@ import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
@@ -421,3 +423,5 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(error?.message).to.contain('/not-a-backend');
   });
 });
+
+describeAdapterContract('s3', ADAPTER_HARNESSES['s3']!);

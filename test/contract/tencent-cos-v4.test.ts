@@ -15,6 +15,8 @@ import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const APP_ID = '1250000000';
@@ -431,3 +433,5 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     });
   });
 });
+
+describeAdapterContract('tencent-cos-v4', ADAPTER_HARNESSES['tencent-cos-v4']!);

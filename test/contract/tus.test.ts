@@ -14,6 +14,8 @@ import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -513,3 +515,5 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     });
   });
 });
+
+describeAdapterContract('tus', ADAPTER_HARNESSES['tus']!);
