@@ -1,9 +1,10 @@
-import { UploadError, UploadErrorCode, codeForStatus, isUploadError, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, isUploadError, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from '../core/xml-error.js';
+import { fallbackError, retryableByStoreCode, type FallbackWording } from './error-mapping.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -183,6 +184,11 @@ function mappingFor(detail: ProviderDetail, isXml: boolean): Mapping | undefined
   return API_ERRORS[detail.code] ?? API_ERROR_FAMILIES.find(([pattern]) => pattern.test(detail.code as string))?.[1];
 }
 
+const PDS_WORDING: FallbackWording = {
+  failed: (where) => `PDS at ${where} failed`,
+  refused: (where) => `PDS at ${where} refused the request`,
+};
+
 /** Turns a PDS API or OSS part-URL error answer into an UploadError with a message a person can act on. */
 export function parseAliyunPdsError(response: HttpResponse): UploadError {
   const detail = readError(response);
@@ -196,14 +202,8 @@ export function parseAliyunPdsError(response: HttpResponse): UploadError {
     return new UploadError(UploadErrorCode.UrlExpired, 'The part URL expired; a new one will be requested.', init);
   }
   const known = mappingFor(detail, isXml);
-  if (known) return new UploadError(known[0], known[1], { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `PDS at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `PDS at ${where} refused the request (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
-  return new UploadError(code, message, init);
+  if (known) return new UploadError(known[0], known[1], { ...init, retryable: retryableByStoreCode(detail.code) });
+  return fallbackError(response, init, detail.message, PDS_WORDING);
 }
 
 /**

@@ -1,9 +1,10 @@
-import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from '../core/xml-error.js';
+import { fallbackError } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 
@@ -220,13 +221,7 @@ export function parseKooDriveError(response: HttpResponse): UploadError {
   const table = source === 'storage' ? STORAGE_ERRORS : source === 'gateway' ? GATEWAY_ERRORS : source === 'koodrive' ? KOODRIVE_ERRORS : {};
   const known = detail.code !== undefined && Object.hasOwn(table, detail.code) ? table[detail.code] : undefined;
   if (known) return new UploadError(known[0], known[1], { ...init, ...(known[2] !== undefined && { retryable: known[2] }) });
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
-  return new UploadError(code, message, init);
+  return fallbackError(response, init, detail.message);
 }
 
 interface ApiAnswer {

@@ -6,6 +6,7 @@ import type { AdapterContext, FileDescription, PartLimits, PartPlan, ProviderAda
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from '../core/xml-error.js';
 import type { MetaStudioConfirmState, MetaStudioCreateFileAnswer, MetaStudioUploadUrlAnswer } from '../server/huawei-metastudio-protocol.js';
+import { retryableByStoreCode } from './error-mapping.js';
 
 /** The largest file CreateFile takes (`file_size` 1 .. 5,368,709,120). */
 export const METASTUDIO_MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024;
@@ -321,7 +322,7 @@ export function parseMetaStudioError(response: HttpResponse): UploadError {
   }
   const known = MSS_ERRORS[code] ?? OBS_ERRORS[code] ?? HANDLER_ERRORS[code];
   // A bad digest with a digest computed from the file means the bytes were damaged on the way: sending again cures it.
-  if (known) return new UploadError(known[0], known[1], { ...init, retryable: code === 'BadDigest' ? true : undefined });
+  if (known) return new UploadError(known[0], known[1], { ...init, retryable: retryableByStoreCode(code) });
   const fallback = code.startsWith('APIGW.') && response.status === 401 ? UploadErrorCode.AuthFailed : codeForStatus(response.status);
   const where = redactUrl(response.url);
   const said = detail.message ? `: ${detail.message}` : '.';

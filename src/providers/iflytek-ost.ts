@@ -3,6 +3,7 @@ import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import { fallbackError } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -172,12 +173,7 @@ export function parseIflytekOstError(response: HttpResponse): UploadError {
     if (known) return new UploadError(known[1], known[2], { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) });
   }
 
-  const code = codeForStatus(response.status);
-  const text =
-    code === UploadErrorCode.ServerError
-      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${gatewayMessage ? `: ${gatewayMessage}` : '.'}`;
-  return new UploadError(code, text, { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) });
+  return fallbackError(response, { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) }, gatewayMessage);
 }
 
 /** Reads a 2xx answer: the service reports failures as a non-zero `code`, often with HTTP 200. */
