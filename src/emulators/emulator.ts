@@ -129,6 +129,16 @@ export class JsonRefusal extends Refusal {
   }
 }
 
+/** An object store's (S3, OSS, OBS) error for an injected failure: 503 is `SlowDown`, anything else `InternalError`. */
+export function objectStoreFailure(status: number, retryAfter: string | undefined): { code: string; message: string; headers: Record<string, string> } {
+  const slowDown = status === 503;
+  return {
+    code: slowDown ? 'SlowDown' : 'InternalError',
+    message: slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+    headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+  };
+}
+
 /** The steps of the fault pipeline, each named so that a protocol can reorder them. */
 export const FaultStep = {
   /** Hold the request (`delay` fault). */

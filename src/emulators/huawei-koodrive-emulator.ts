@@ -13,7 +13,7 @@ import {
   stringToSign,
   UNSIGNED_PAYLOAD,
 } from './sigv4.js';
-import { corsHeaders, JsonRefusal, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** Options of {@link KooDriveEmulator}. */
 export interface KooDriveEmulatorOptions {
@@ -528,13 +528,8 @@ export class KooDriveEmulator implements Emulator {
         if (upload) this.#uploads.delete(upload.fileId);
       },
       fail: (status, retryAfter) => {
-        const slowDown = status === 503;
-        throw new ObsRefusal(
-          status,
-          slowDown ? 'SlowDown' : 'InternalError',
-          slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
-          retryAfterHeader(retryAfter),
-        );
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new ObsRefusal(status, code, message, headers);
       },
       serve: () => this.#storePart(query, objectKey, partNumber, body),
     });

@@ -2,7 +2,7 @@ import { md5 } from 'hash-wasm';
 import { base64ToBytes } from './checksums.js';
 import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
-import { corsHeaders, JsonRefusal, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -517,13 +517,8 @@ export class MetaStudioEmulator implements Emulator {
       // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
       ...(file && { forgetSession: () => this.#forget(file.fileId) }),
       fail: (status, retryAfter) => {
-        const slowDown = status === 503;
-        throw new ObsRefusal(
-          slowDown ? 'SlowDown' : 'InternalError',
-          slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
-          status,
-          retryAfter === undefined ? {} : { 'retry-after': retryAfter },
-        );
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new ObsRefusal(code, message, status, headers);
       },
       serve: () => this.#putObject(request, key),
     });

@@ -12,7 +12,7 @@ import {
 import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
 import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
-import { corsHeaders, randomHex, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, objectStoreFailure, randomHex, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** Options of {@link S3Emulator}. */
 export interface S3EmulatorOptions {
@@ -339,13 +339,8 @@ export class S3Emulator implements Emulator {
       },
       ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
       fail: (status, retryAfter) => {
-        const slowDown = status === 503;
-        throw new S3Refusal(
-          slowDown ? 'SlowDown' : 'InternalError',
-          slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
-          {},
-          retryAfter === undefined ? {} : { 'retry-after': retryAfter },
-        );
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new S3Refusal(code, message, {}, headers);
       },
       serve: () => this.#dispatch(exchange, body),
     });

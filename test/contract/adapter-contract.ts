@@ -9,6 +9,7 @@ import { makeBytes } from '../helpers/make-blob.js';
 import { e2eServers, firstDifference } from '../helpers/e2e.js';
 import { adminRoute, storedBytesOf, type ArmedFault } from '../helpers/emulator-admin.js';
 import { leavePageAfter, once } from '../helpers/manager-events.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 /** A fault's match: an operation of the provider's emulator, and a part number where the call carries one. */
 export interface CallMatch {
@@ -59,11 +60,7 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       await adminRoute(id, 'reset', { method: 'POST' });
     });
     afterEach(async () => {
-      for (const manager of managers.splice(0)) {
-        await manager.cancel();
-        manager.dispose();
-      }
-      indexedDB.deleteDatabase(dbName);
+      await releaseManagers(managers, dbName);
     });
 
     async function manager(options: Partial<UploadManagerOptions> = {}): Promise<UploadManager> {

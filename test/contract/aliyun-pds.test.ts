@@ -11,10 +11,11 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../src/providers/aliyun-pds.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes, makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const KiB = 1024;
 const PART = 256 * KiB;
@@ -28,8 +29,7 @@ const quirks = new AliyunPdsEmulator({ basePath: QUIRKS_BASE, crc64Encoding: 'nu
 const worker = setupWorker(...aliyunPdsEmulatorHandlers(emulator), ...aliyunPdsEmulatorHandlers(quirks));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+  return fileWithBytes(size, name, seed);
 }
 
 describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
@@ -73,11 +73,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     quirks.reset();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('serial mode', () => {

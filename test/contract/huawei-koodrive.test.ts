@@ -12,10 +12,11 @@ import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes, makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const BASE = '/emulator/huawei-koodrive';
@@ -75,8 +76,7 @@ const worker = setupWorker(
 );
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+  return fileWithBytes(size, name, seed);
 }
 
 /**
@@ -163,11 +163,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     small.reset();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('modes', () => {

@@ -8,11 +8,12 @@ import { createMetaStudioAdapter } from '../../src/providers/huawei-metastudio.j
 import type { MetaStudioAdapterOptions, MetaStudioSession } from '../../src/providers/huawei-metastudio.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome } from '../helpers/manager-events.js';
 import { METASTUDIO_TEST, metaStudioWorld, type SeenRequest } from '../helpers/huawei-metastudio-setup.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -20,9 +21,8 @@ const world = metaStudioWorld();
 const { emulator } = world;
 const worker = setupWorker(...world.handlers);
 
-function fileOf(size: number, name = 'contract.png', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.png', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed, '');
 }
 
 /** A File whose reads on the page are counted: nothing may read a file that is refused when added. */
@@ -99,11 +99,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     world.useHandler();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
     // A paused page's proxied PUT goes on inside the handler; it must land before the next test arms its faults.
     for (let waited = 0; inFlight.size > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     inFlight.clear();

@@ -13,11 +13,12 @@ import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
 import type { IflytekOstAdapterOptions, IflytekOstSession } from '../../src/providers/iflytek-ost.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { handSign } from '../helpers/iflytek-ost-signing.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const CREDENTIALS = { appId: 'contractapp', apiKey: 'contract-api-key', apiSecret: 'contract-api-secret' };
@@ -47,9 +48,8 @@ const worker = setupWorker(
   http.all(`*${EMULATOR_PATH}/*`, ({ request }) => emulator.handle(request)),
 );
 
-function fileOf(size: number, name = 'speech.wav', seed = 11): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'audio/wav', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'speech.wav', seed = 11): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed, 'audio/wav');
 }
 
 function fileIdOf(url: unknown): string {
@@ -87,11 +87,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
     useEmulator({});
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('modes', () => {

@@ -11,10 +11,11 @@ import { createS3Adapter, parseS3Error } from '../../src/providers/s3.js';
 import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
@@ -22,9 +23,8 @@ const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contrac
 const emulator = new S3Emulator({ basePath: '/emulator/s3', bucket: 'mcu-bucket', credentials: KEY_PAIR });
 const worker = setupWorker(...s3EmulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 
@@ -56,11 +56,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     emulator.faults.clear();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a multipart file with Content-MD5 per part, stored byte for byte', async () => {

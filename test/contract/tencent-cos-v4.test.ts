@@ -13,10 +13,11 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const APP_ID = '1250000000';
@@ -49,9 +50,8 @@ const worker = setupWorker(
   http.all(`*${SIGNER_PATH}/*`, ({ request }) => signer(request)),
 );
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 describe('Tencent COS v4 adapter against the strict emulator and the signature handler (in the page)', () => {
@@ -105,11 +105,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
   });
   afterEach(async () => {
     worker.resetHandlers();
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   // Seed 002 (结束上传分片): "前置条件:指定目录已存在" — the target directory must exist before the upload.

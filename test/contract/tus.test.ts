@@ -12,10 +12,11 @@ import { createTusAdapter } from '../../src/providers/tus.js';
 import type { TusAdapterOptions, TusSession } from '../../src/providers/tus.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -35,9 +36,8 @@ const small = emulatorAt('/emulator/tus-small', { maxSize: 1 * MiB });
 const emulators = [full, plain, bare, guarded, small];
 const worker = setupWorker(...emulators.flatMap(tusEmulatorHandlers));
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 function endpointOf(emulator: TusEmulator): string {
@@ -105,11 +105,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   });
   afterEach(async () => {
     worker.resetHandlers();
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('creates one upload with length and metadata, and PATCHes each part at its offset with a SHA-1 checksum', async () => {

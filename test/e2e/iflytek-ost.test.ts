@@ -9,6 +9,7 @@ import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { iflytekOstAdmin, iflytekOstEndpoint, iflytekOstFile, savedSliceIds } from '../helpers/iflytek-ost-e2e.js';
 import type { IflytekOstStats } from '../helpers/iflytek-ost-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -36,11 +37,7 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     await iflytekOstAdmin('reset', { method: 'POST' });
   });
   afterEach(async () => {
-    for (const created of managers.splice(0)) {
-      await created.cancel();
-      created.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a 40 MiB random file through <multi-cloud-uploader> in form-data slices, byte for byte, with progress inside slices', async () => {
