@@ -636,7 +636,7 @@ async function main(): Promise<void> {
         bytes: size,
         run: () => page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), api),
         verify: (measurement) => {
-          const stored = measurement.objectKey === undefined ? undefined : emulator.s3.getObject(measurement.objectKey);
+          const stored = measurement.objectKey === undefined ? undefined : emulator.s3.storedBytes(measurement.objectKey);
           if (!stored) return `no object stored under ${measurement.objectKey}`;
           const md5 = createHash('md5').update(stored).digest('hex');
           return md5 === reference.md5 ? undefined : `stored md5 ${md5}`;

@@ -9,7 +9,8 @@ import { build, type Metafile } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'dist/multi-cloud-uploader.js';
-const BUDGET_BYTES = 30 * 1024;
+// Issue 10's budget: 30 kB (decimal, as the issue's figures are), gzipped.
+const BUDGET_BYTES = 30_000;
 
 /** esbuild's bundle of `entry`, static imports only; bare specifiers stay out unless `withDependencies`. */
 async function bundle(entry: string, withDependencies: boolean): Promise<{ files: string[]; minified: Uint8Array }> {
@@ -45,7 +46,7 @@ async function gzippedSize(files: string[]): Promise<number> {
   return total;
 }
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const kib = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const own = (await bundle(ENTRY, false)).files;
 const ownSize = await gzippedSize(own);
 const shipped = gzipSync((await bundle(ENTRY, true)).minified, { level: 9 }).length;

@@ -22,6 +22,57 @@ export const SETTLED_STATES: ReadonlySet<UploadState> = new Set<UploadState>([
   UploadState.Canceled,
 ]);
 
+/**
+ * The task's state machine: the states each state may move to. `UploadTask` asserts every move against it. Any
+ * active state may also be paused, fail, or be canceled; done and canceled are final.
+ */
+export const UPLOAD_TRANSITIONS: Readonly<Record<UploadState, readonly UploadState[]>> = {
+  // A run starts: hashing when a digest is needed before create, else uploading; done when create finds the bytes
+  // stored already (rapid upload); failed before any request (the file is locked in another tab).
+  queued: ['hashing', 'uploading', 'done', 'paused', 'failed', 'canceled'],
+  // The before-create hash is ready: create answers a session (uploading) or the stored file (done).
+  hashing: ['uploading', 'done', 'paused', 'failed', 'canceled'],
+  // Every part stored: completing. A session the provider lost starts the run over, hashing first if it must.
+  uploading: ['completing', 'hashing', 'done', 'paused', 'failed', 'canceled'],
+  // Complete refused parts taken on trust: they go up again (uploading); a lost session starts over.
+  completing: ['done', 'uploading', 'hashing', 'paused', 'failed', 'canceled'],
+  // Resumed or retried: queued again, to be started by the manager.
+  paused: ['queued', 'canceled'],
+  failed: ['queued', 'canceled'],
+  done: [],
+  canceled: [],
+};
+
+/** Whether the machine allows moving from `from` to `to`. */
+export function canMove(from: UploadState, to: UploadState): boolean {
+  return UPLOAD_TRANSITIONS[from].includes(to);
+}
+
+/** States whose task is working: hashing or talking to the provider. */
+export const BUSY_STATES: ReadonlySet<UploadState> = new Set<UploadState>([
+  UploadState.Hashing,
+  UploadState.Uploading,
+  UploadState.Completing,
+]);
+
+/** What a person may ask of a task. */
+export type TaskAction = 'pause' | 'resume' | 'retry' | 'cancel' | 'remove';
+
+/**
+ * The actions a task in `state` offers, read off the machine: pause and cancel where it may move to paused and
+ * canceled, resume from paused and retry from failed (both back to queued), remove once final. Completing offers
+ * none: its one request would race the provider's answer.
+ */
+export function taskActions(state: UploadState): TaskAction[] {
+  if (state === UploadState.Completing) return [];
+  if (UPLOAD_TRANSITIONS[state].length === 0) return ['remove'];
+  const actions: TaskAction[] = [];
+  if (canMove(state, UploadState.Paused)) actions.push('pause');
+  if (canMove(state, UploadState.Queued)) actions.push(state === UploadState.Failed ? 'retry' : 'resume');
+  if (canMove(state, UploadState.Canceled)) actions.push('cancel');
+  return actions;
+}
+
 /** Progress of one file or of the whole queue. */
 export interface ProgressSnapshot {
   bytesSent: number;

@@ -8,7 +8,7 @@ import type { SlotPool } from './slot-pool.js';
 import { SpeedMeter, etaSeconds } from './speed-meter.js';
 import type { Transport } from './transport.js';
 import type { HttpRequest, HttpResponse } from './http.js';
-import { SETTLED_STATES, UploadState } from './types.js';
+import { canMove, SETTLED_STATES, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, RetryWait, SavedHashState, UploadManagerEventMap } from './types.js';
 import { fileHandleOf } from './file-handles.js';
 import type {
@@ -122,21 +122,21 @@ export class UploadTask {
 
   /** Stops the requests in flight; the checkpoint stays so that `run()` continues. */
   pause(): void {
-    if (SETTLED_STATES.has(this.#state) || this.#state === UploadState.Paused) return;
+    if (!canMove(this.#state, UploadState.Paused)) return;
     if (this.#running) this.#controller?.abort(PAUSE_REASON);
     else this.#setState(UploadState.Paused);
   }
 
   /** Makes a paused or failed task runnable again. */
   requeue(): void {
-    if (this.#state !== UploadState.Paused && this.#state !== UploadState.Failed) return;
+    if (!canMove(this.#state, UploadState.Queued)) return;
     this.error = undefined;
     this.#setState(UploadState.Queued);
   }
 
   /** Stops everything, tells the provider to drop the parts, and forgets the checkpoint. */
   async cancel(): Promise<void> {
-    if (SETTLED_STATES.has(this.#state) && this.#state !== UploadState.Failed) return;
+    if (!canMove(this.#state, UploadState.Canceled)) return;
     this.#controller?.abort(CANCEL_REASON);
     await this.#running;
     this.#setState(UploadState.Canceled);
@@ -613,6 +613,7 @@ export class UploadTask {
 
   #setState(state: UploadState): void {
     if (this.#state === state) return;
+    if (!canMove(this.#state, state)) throw new Error(`UploadTask: no move from ${this.#state} to ${state} in UPLOAD_TRANSITIONS.`);
     this.#state = state;
     this.#env.emit('task-state', { taskId: this.id, state });
   }

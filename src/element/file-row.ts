@@ -2,27 +2,15 @@ import { html, nothing } from 'lit';
 import type { TemplateResult } from 'lit';
 import type { UploadError, UploadErrorCode } from '../core/errors.js';
 import type { UploadTask } from '../core/upload-task.js';
-import type { CheckpointRecord, UploadState } from '../core/types.js';
+import { taskActions } from '../core/types.js';
+import type { CheckpointRecord, TaskAction, UploadState } from '../core/types.js';
 import type { Translation } from './localize.js';
 import { percentOf } from './format.js';
 import { fileKind, icon } from './file-icons.js';
 import { isolatedName, nameParts, visibleName } from './safe-name.js';
 
-/** What a row's buttons can ask for. */
-export type RowAction = 'pause' | 'resume' | 'retry' | 'cancel' | 'remove';
-
-/** The buttons a file gets in each state: only what the manager would act on. */
-export const ACTIONS_BY_STATE: Readonly<Record<UploadState, readonly RowAction[]>> = {
-  queued: ['pause', 'cancel'],
-  hashing: ['pause', 'cancel'],
-  uploading: ['pause', 'cancel'],
-  // Completing takes one request; pausing or canceling it would race the provider's answer.
-  completing: [],
-  paused: ['resume', 'cancel'],
-  failed: ['retry', 'cancel'],
-  canceled: ['remove'],
-  done: ['remove'],
-};
+/** What a row's buttons can ask for: the actions core's state machine offers. */
+export type RowAction = TaskAction;
 
 /** How a row reports a button press. */
 export type RowActionHandler = (action: RowAction, taskId: string) => void;
@@ -145,7 +133,7 @@ export function fileRow({ task, t, onAction, disabled, thumbnail, now, moving, n
     ${progressBar(file.name, fraction, `${t.percent(fraction)}, ${t.progress(bytes, total)}`)}
     ${status(statusText(task, t, now, moving, notice), mark)}
     <span part="file-actions" class="file-actions">
-      ${ACTIONS_BY_STATE[state].map((action) => actionButton(action, labels[action], disabled, () => onAction(action, task.id)))}
+      ${taskActions(state).map((action) => actionButton(action, labels[action], disabled, () => onAction(action, task.id)))}
     </span>
   </li>`;
 }

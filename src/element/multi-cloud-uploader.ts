@@ -9,7 +9,7 @@ import { rememberFileHandle } from '../core/file-handles.js';
 import { UploadManager } from '../core/upload-manager.js';
 import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
-import { SETTLED_STATES, UploadState } from '../core/types.js';
+import { BUSY_STATES, canMove, SETTLED_STATES, UploadState } from '../core/types.js';
 import type { CheckpointRecord } from '../core/types.js';
 import type { ProviderAdapter } from '../core/adapter.js';
 import { loadProvider, loadedProvider } from '../providers/registry.js';
@@ -32,8 +32,6 @@ import type { Refusal } from './upload-controller.js';
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume', 'workerUrl'] as const;
 
-const BUSY_STATES: ReadonlySet<UploadState> = new Set([UploadState.Hashing, UploadState.Uploading, UploadState.Completing]);
-const PAUSABLE_STATES: ReadonlySet<UploadState> = new Set([UploadState.Queued, ...BUSY_STATES]);
 
 /** What the adapter is built from; a new adapter is built only when one of these really changed. */
 interface AdapterSource {
@@ -538,7 +536,7 @@ export class MultiCloudUploader extends LitElement {
     const has = (test: (task: UploadTask) => boolean) => tasks.some(test);
     const buttons: [string, boolean, () => void][] = [
       [t.start, !this.autoStart && has((task) => task.state === UploadState.Queued), () => this.start()],
-      [t.pauseAll, has((task) => PAUSABLE_STATES.has(task.state)), () => this.pauseAll()],
+      [t.pauseAll, has((task) => canMove(task.state, UploadState.Paused)), () => this.pauseAll()],
       [t.resumeAll, has((task) => task.state === UploadState.Paused), () => this.resumeAll()],
       [
         t.cancelAll,

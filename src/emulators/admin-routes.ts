@@ -1,15 +1,12 @@
 import type { FetchHandler } from '../server/node-http.js';
+import type { Emulator } from './emulator.js';
 import { FaultKind, type Fault, type FaultInjector, type FaultMatch } from './faults.js';
 
 /** Arms a fault from the admin route's JSON (`{ kind, operation?, partNumber?, key?, times?, status?, … }`). */
 export type ArmFault = (faults: FaultInjector, spec: Record<string, unknown>) => Fault;
 
-/** What the shared admin routes need of an emulator. */
-export interface AdminEmulator {
-  readonly stats: unknown;
-  readonly faults: FaultInjector;
-  reset(): void;
-}
+/** What the shared admin routes need of an emulator: the {@link Emulator} shape. */
+export type AdminEmulator = Emulator;
 
 /** One admin request as a provider's own routes see it: the path below the admin base path, and the method. */
 export interface AdminRequest {
@@ -28,6 +25,10 @@ export interface AdminHandlerOptions {
   emulator: AdminEmulator;
   /** Arms a fault for `POST faults`. */
   armFault: ArmFault;
+  /** Where `GET {storedUnder}/{id}` answers `storedBytes(id)`: `objects` for object stores, `files` for file APIs. */
+  storedUnder: 'objects' | 'files';
+  /** Where `GET {pendingAt}` answers `pending()`: `uploads`, or `sessions` where the provider calls them so. */
+  pendingAt: 'uploads' | 'sessions';
   /** The provider's own routes, tried first (so they may also replace a shared one). */
   routes?: AdminRoutes;
   /**
@@ -83,55 +84,66 @@ function stringField(source: Record<string, unknown>, name: string): string | un
 }
 
 /**
- * The emulator server's fault parser, shared by the admin routes: `{ kind, operation?, partNumber?, key?, times?,
- * status?, … }`, where a part number alone means an `UploadPart`.
+ * The emulator server's fault parser for a protocol whose part-carrying operation is `partOperation`:
+ * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, afterBytes?, ms? }`, where a part number alone
+ * means that operation.
  */
-export function armFault(faults: FaultInjector, spec: Record<string, unknown>): Fault {
-  const match: FaultMatch = {};
-  const operation = stringField(spec, 'operation');
-  const partNumber = numberField(spec, 'partNumber');
-  const key = stringField(spec, 'key');
-  if (operation !== undefined) match.operation = operation;
-  if (partNumber !== undefined) match.partNumber = partNumber;
-  if (key !== undefined) match.key = key;
-  const times = numberField(spec, 'times');
-  const counted = times === undefined ? match : { ...match, times };
-  // A part number alone means an UploadPart, as in failPart()/dropConnection(n).
-  const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: 'UploadPart' } : match;
-  switch (spec['kind']) {
-    case FaultKind.Fail: {
-      const status = numberField(spec, 'status');
-      if (status === undefined) throw new TypeError('status is required for a fail fault');
-      const retryAfter = stringField(spec, 'retryAfter');
-      return faults.failRequest(partMatch, {
-        status,
-        ...(times !== undefined && { times }),
-        ...(retryAfter !== undefined && { retryAfter }),
-      });
+export function armFaultFor(partOperation: string): ArmFault {
+  return (faults, spec) => {
+    const match: FaultMatch = {};
+    const operation = stringField(spec, 'operation');
+    const partNumber = numberField(spec, 'partNumber');
+    const key = stringField(spec, 'key');
+    if (operation !== undefined) match.operation = operation;
+    if (partNumber !== undefined) match.partNumber = partNumber;
+    if (key !== undefined) match.key = key;
+    const times = numberField(spec, 'times');
+    const counted = times === undefined ? match : { ...match, times };
+    // A part number alone means the part operation, as in failPart()/dropConnection(n).
+    const partMatch = partNumber !== undefined && operation === undefined ? { ...match, operation: partOperation } : match;
+    const partCounted = times === undefined ? partMatch : { ...partMatch, times };
+    switch (spec['kind']) {
+      case FaultKind.Fail: {
+        const status = numberField(spec, 'status');
+        if (status === undefined) throw new TypeError('status is required for a fail fault');
+        const retryAfter = stringField(spec, 'retryAfter');
+        return faults.failRequest(partMatch, {
+          status,
+          ...(times !== undefined && { times }),
+          ...(retryAfter !== undefined && { retryAfter }),
+        });
+      }
+      case FaultKind.Drop: {
+        const afterBytes = numberField(spec, 'afterBytes');
+        return faults.dropConnection(partMatch, {
+          ...(times !== undefined && { times }),
+          ...(afterBytes !== undefined && { afterBytes }),
+        });
+      }
+      case FaultKind.Delay: {
+        const ms = numberField(spec, 'ms');
+        if (ms === undefined) throw new TypeError('ms is required for a delay fault');
+        return faults.delay(ms, counted);
+      }
+      case FaultKind.Expire:
+        return faults.expireUrls(counted);
+      case FaultKind.LoseSession:
+        return faults.loseSession(partCounted);
+      case FaultKind.StoreThenDrop:
+        return faults.storeThenDrop(partCounted);
+      default:
+        throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
     }
-    case FaultKind.Drop: {
-      const afterBytes = numberField(spec, 'afterBytes');
-      return faults.dropConnection(partMatch, {
-        ...(times !== undefined && { times }),
-        ...(afterBytes !== undefined && { afterBytes }),
-      });
-    }
-    case FaultKind.Delay: {
-      const ms = numberField(spec, 'ms');
-      if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-      return faults.delay(ms, counted);
-    }
-    case FaultKind.Expire:
-      return faults.expireUrls(counted);
-    default:
-      throw new TypeError(`kind must be one of ${Object.values(FaultKind).join(', ')}`);
-  }
+  };
 }
+
+/** The fault parser of the protocols whose parts are `UploadPart` requests. */
+export const armFault: ArmFault = armFaultFor('UploadPart');
 
 /**
  * Test-only control of an emulator over HTTP, mounted at `basePath`: the provider's own `routes` first, then
- * `GET stats`, `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else
- * is a 404.
+ * `GET {storedUnder}/{id}` (the stored bytes), `GET {pendingAt}` (the open sessions), `GET stats`,
+ * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else is a 404.
  */
 export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
   const { basePath, emulator } = options;
@@ -142,6 +154,12 @@ export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
     const method = request.method;
     const own = await options.routes?.({ route, method, request });
     if (own) return own;
+    const storedPrefix = `${options.storedUnder}/`;
+    if (route.startsWith(storedPrefix) && method === 'GET') {
+      const id = decodeURIComponent(route.slice(storedPrefix.length));
+      return storedBytes(emulator.storedBytes(id), `Nothing is stored under ${id}`);
+    }
+    if (route === options.pendingAt && method === 'GET') return json(emulator.pending());
     if (route === 'stats' && method === 'GET') return json(emulator.stats);
     if (route === 'faults' && method === 'GET') return json(emulator.faults.list());
     if (route === 'faults' && method === 'DELETE') {

@@ -1,8 +1,9 @@
 import { createCRC64, createSHA1, md5, sha1, type IHasher } from 'hash-wasm';
 import { bytesToBase64, concatBytes } from './checksums.js';
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { Sha1State } from './sha1-state.js';
 import { xmlDocument } from './xml.js';
+import { corsHeaders, JsonRefusal, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** Options of {@link AliyunPdsEmulator}. */
 export interface AliyunPdsEmulatorOptions {
@@ -25,7 +26,10 @@ export interface AliyunPdsEmulatorOptions {
   sessionLifetimeMs?: number;
   /** The `content_type` returned for each part, which the part PUT must carry exactly; PDS normally returns `''`. */
   partContentType?: string;
-  /** Whether complete returns `crc64_hash` as a string (the SDK model) or a bare JSON number (the doc example). */
+  /**
+   * Whether complete returns `crc64_hash` as a bare JSON number, as the seed's answer does
+   * (`"crc64_hash": 3574582125365864400`; the default), or as a string (the SDK model).
+   */
   crc64Encoding?: 'string' | 'number';
   /** `false` emulates a data domain whose CORS rule forgets to expose `ETag`. Default `true`. */
   exposeETag?: boolean;
@@ -169,39 +173,38 @@ const OSS_STATUS: Record<string, number> = {
 };
 
 /** A refusal of an API call, answered as PDS's JSON error. */
-class PdsRefusal extends Error {
-  override readonly name = 'PdsRefusal';
-
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+class PdsRefusal extends JsonRefusal {
+  constructor(code: string, message: string) {
+    super(apiStatus(code), code, message, () => ({ code, message }));
   }
 }
 
 /** A refusal of a part PUT, answered as OSS's XML error. */
-class OssRefusal extends Error {
-  override readonly name = 'OssRefusal';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, string> = {},
-  ) {
-    super(message);
+class OssRefusal extends XmlRefusal {
+  constructor(code: string, message: string, details: Record<string, string> = {}, status = OSS_STATUS[code] ?? 400, headers: Record<string, string> = {}) {
+    super(status, code, message, headers, Object.entries(details));
   }
 }
 
-/** An injected 5xx or 429 with the headers it carries. */
-class InjectedFailure extends Error {
-  override readonly name = 'InjectedFailure';
+/** An injected 5xx or 429 of an API call, answered as the service or its API gateway does. */
+class InjectedFailure extends Refusal {
+  constructor(status: number, readonly retryAfter: string | undefined) {
+    super(status, `HTTP ${status}`, `Injected HTTP ${status}`, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+  }
 
-  constructor(
-    readonly status: number,
-    readonly retryAfter: string | undefined,
-  ) {
-    super(`Injected HTTP ${status}`);
+  toResponse(requestId: string): Response {
+    if (this.status === 504) {
+      // The API gateway answers its own errors in headers only, with an empty body.
+      return new Response(null, {
+        status: 504,
+        headers: { ...this.headers, 'x-ca-error-code': 'D504TO', 'x-ca-error-message': 'Backend service timed out.', 'x-ca-request-id': requestId },
+      });
+    }
+    const code = this.status === 429 ? 'TooManyRequests' : this.status === 503 ? 'ServiceUnavailable' : 'InternalError';
+    return new Response(JSON.stringify({ code, message: `The service failed (${code}); try again.` }), {
+      status: this.status,
+      headers: { ...this.headers, 'content-type': 'application/json' },
+    });
   }
 }
 
@@ -255,9 +258,6 @@ interface FileRecord {
 
 type Json = Record<string, unknown>;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).byteLength;
@@ -318,7 +318,7 @@ function sameWords(a: readonly number[], b: readonly number[]): boolean {
  * complete with CRC-64 verification, answering in PDS's JSON and OSS's XML error shapes. Runs in a page (msw) and in
  * Node alike.
  */
-export class AliyunPdsEmulator {
+export class AliyunPdsEmulator implements Emulator {
   /** Armed faults, for tests. `expire` applies to part URLs and, on API operations, to the Bearer token. */
   readonly faults = new FaultInjector();
   /** What was served since the last reset. */
@@ -358,7 +358,7 @@ export class AliyunPdsEmulator {
     this.#tokenLifetimeMs = options.tokenLifetimeMs ?? 2 * 3600_000;
     this.#sessionLifetimeMs = options.sessionLifetimeMs ?? 10 * 24 * 3600_000;
     this.#partContentType = options.partContentType ?? '';
-    this.#crc64Encoding = options.crc64Encoding ?? 'string';
+    this.#crc64Encoding = options.crc64Encoding ?? 'number';
     this.#exposeETag = options.exposeETag ?? true;
     this.#minPartSize = options.minPartSize ?? 100 * KiB;
     this.#maxPartSize = options.maxPartSize ?? 5 * GiB;
@@ -401,7 +401,7 @@ export class AliyunPdsEmulator {
   }
 
   /** A copy of a stored file's bytes, or `undefined` while it is missing or unfinished. */
-  getFileBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     const file = this.#files.get(fileId);
     return file?.bytes ? file.bytes.slice() : undefined;
   }
@@ -424,7 +424,7 @@ export class AliyunPdsEmulator {
   }
 
   /** The uploads neither completed nor expired. */
-  listUploads(): AliyunPdsPendingUpload[] {
+  pending(): AliyunPdsPendingUpload[] {
     return [...this.#uploads.values()].map((upload) => ({
       uploadId: upload.uploadId,
       fileId: upload.fileId,
@@ -448,12 +448,7 @@ export class AliyunPdsEmulator {
   async handle(request: Request): Promise<Response> {
     const requestId = randomHex(16).toUpperCase();
     const response = await this.#route(request, requestId);
-    // A dropped connection has no headers to decorate; it must stay a network error.
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    headers.set('x-ca-request-id', requestId);
-    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, { 'x-ca-request-id': requestId, ...this.#corsHeaders(request) });
   }
 
   async #route(request: Request, requestId: string): Promise<Response> {
@@ -463,33 +458,20 @@ export class AliyunPdsEmulator {
     const operation = API_OPERATIONS[/^\/v2\/file\/([a-z_]+)$/.exec(path)?.[1] ?? ''];
     if (operation && request.method === 'POST') return this.#serveApi(request, url, operation, requestId);
     if (path.startsWith('/oss/') && request.method === 'PUT') return this.#servePart(request, url, path.slice('/oss/'.length), requestId);
-    return this.#apiError(new PdsRefusal('NotFound', `No PDS operation ${request.method} ${path}.`));
+    return new PdsRefusal('NotFound', `No PDS operation ${request.method} ${path}.`).toResponse(requestId, request.method);
   }
 
   #corsHeaders(request: Request): Record<string, string> {
     const exposed = ['x-ca-request-id', 'x-ca-error-code', 'x-ca-error-message', 'Retry-After'];
     if (this.#exposeETag) exposed.unshift('ETag');
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'GET, PUT, POST, OPTIONS',
-      'access-control-expose-headers': exposed.join(', '),
-      'access-control-max-age': '3000',
-    };
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
-  }
-
-  #injectedFailure(target: FaultTarget): void {
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) throw new InjectedFailure(failure.status ?? 500, failure.retryAfter);
+    return corsHeaders(request, { methods: 'GET, PUT, POST, OPTIONS', exposed });
   }
 
   // ---- API -------------------------------------------------------------------------------------------------------
 
   /**
-   * Serves one API call through the faults: a delay first, then a drop. A drop whose byte count the body fits in
-   * lets the call take effect and loses only the answer, as when a connection breaks after the server got it all.
+   * Serves one API call through the faults. A drop whose byte count the body fits in lets the call take effect and
+   * loses only the answer, as when a connection breaks after the server got it all.
    */
   async #serveApi(request: Request, url: URL, operation: AliyunPdsOperation, requestId: string): Promise<Response> {
     const text = await request.clone().text();
@@ -500,21 +482,33 @@ export class AliyunPdsEmulator {
       body = undefined;
     }
     const name = isObject(body) && typeof body['name'] === 'string' ? body['name'] : undefined;
+    const uploadId = isObject(body) && typeof body['upload_id'] === 'string' ? body['upload_id'] : undefined;
     const target: FaultTarget = { operation, ...(name === undefined ? {} : { key: name }) };
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    const afterBytes = drop?.afterBytes ?? 0;
-    if (drop && (afterBytes === 0 || utf8Length(text) > afterBytes)) return dropAfter(request, afterBytes);
-    const response = await this.#answerApi(request, url, operation, body, target, requestId);
-    return drop ? Response.error() : response;
+    try {
+      return await serveWithFaults({
+        faults: this.faults,
+        request,
+        target,
+        bodyLength: () => utf8Length(text),
+        authenticate: () => {
+          if (!isObject(body)) throw new PdsRefusal('InvalidParameter', 'The request body must be a JSON object.');
+          this.#authenticate(request, target);
+        },
+        ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
+        fail: (status, retryAfter) => {
+          throw new InjectedFailure(status, retryAfter);
+        },
+        serve: () => this.#answerApi(url, operation, body as Json, requestId),
+      });
+    } catch (error) {
+      if (!(error instanceof PdsRefusal || error instanceof InjectedFailure)) throw error;
+      this.stats.refusals.push({ operation, code: String(error.code) });
+      return error.toResponse(requestId, request.method);
+    }
   }
 
-  async #answerApi(request: Request, url: URL, operation: AliyunPdsOperation, body: unknown, target: FaultTarget, requestId: string): Promise<Response> {
+  async #answerApi(url: URL, operation: AliyunPdsOperation, body: Json, requestId: string): Promise<Response> {
     try {
-      if (!isObject(body)) throw new PdsRefusal('InvalidParameter', 'The request body must be a JSON object.');
-      this.#authenticate(request, target);
-      this.#injectedFailure(target);
       const origin = this.#origin ?? url.origin;
       switch (operation) {
         case AliyunPdsOperation.CreateFile:
@@ -529,10 +523,9 @@ export class AliyunPdsEmulator {
           return await this.#complete(body);
       }
     } catch (error) {
-      if (error instanceof InjectedFailure) return this.#injectedApiFailure(error, operation, requestId);
       if (!(error instanceof PdsRefusal)) throw error;
-      this.stats.refusals.push({ operation, code: error.code });
-      return this.#apiError(error);
+      this.stats.refusals.push({ operation, code: error.code as string });
+      return error.toResponse(requestId, 'POST');
     }
   }
 
@@ -550,27 +543,6 @@ export class AliyunPdsEmulator {
 
   #json(body: unknown, status = 200): Response {
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-  }
-
-  #apiError(refusal: PdsRefusal): Response {
-    return this.#json({ code: refusal.code, message: refusal.message }, apiStatus(refusal.code));
-  }
-
-  #injectedApiFailure(failure: InjectedFailure, operation: string, requestId: string): Response {
-    const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter };
-    this.stats.refusals.push({ operation, code: `HTTP ${failure.status}` });
-    if (failure.status === 504) {
-      // The API gateway answers its own errors in headers only, with an empty body.
-      return new Response(null, {
-        status: 504,
-        headers: { ...headers, 'x-ca-error-code': 'D504TO', 'x-ca-error-message': 'Backend service timed out.', 'x-ca-request-id': requestId },
-      });
-    }
-    const code = failure.status === 429 ? 'TooManyRequests' : failure.status === 503 ? 'ServiceUnavailable' : 'InternalError';
-    return new Response(JSON.stringify({ code, message: `The service failed (${code}); try again.` }), {
-      status: failure.status,
-      headers: { ...headers, 'content-type': 'application/json' },
-    });
   }
 
   /** The upload an API call names, refusing unknown, finished and expired ones as PDS does. */
@@ -899,6 +871,8 @@ export class AliyunPdsEmulator {
       ...(file.contentHash === undefined ? {} : { content_hash: file.contentHash, content_hash_name: 'sha1' }),
       ...(file.crc64Hash === undefined ? {} : { crc64_hash: file.crc64Hash }),
       revision_id: randomHex(20),
+      // The seed's answer carries a second, empty `crc64_hash` inside `streams_info`; a reader must not take it.
+      streams_info: { key: { crc64_hash: '', size: 0, content_hash: '' } },
       created_at: new Date(file.createdAt).toISOString(),
       updated_at: new Date(file.updatedAt).toISOString(),
       ...extra,
@@ -1003,47 +977,44 @@ export class AliyunPdsEmulator {
     const query = url.searchParams;
     const partText = query.get('partNumber') ?? '';
     const partNumber = /^\d+$/.test(partText) ? Number(partText) : undefined;
-    const known = this.#uploads.get(query.get('uploadId') ?? '');
+    const uploadId = query.get('uploadId') ?? '';
+    const known = this.#uploads.get(uploadId);
     const target: FaultTarget = {
       operation: AliyunPdsOperation.UploadPart,
       ...(partNumber === undefined ? {} : { partNumber }),
       ...(known ? { key: known.name } : {}),
     };
-    const refused = (code: string) =>
-      this.stats.refusals.push({ operation: AliyunPdsOperation.UploadPart, code, ...(partNumber === undefined ? {} : { partNumber }) });
+    const declared = request.headers.get('content-length');
     try {
-      const delay = this.faults.take(FaultKind.Delay, target);
-      if (delay) await waitFor(delay.ms ?? 0, request.signal);
-      const drop = this.faults.take(FaultKind.Drop, target);
-      const afterBytes = drop?.afterBytes ?? 0;
-      const declared = request.headers.get('content-length');
-      if (drop && (afterBytes === 0 || (declared !== null && Number(declared) > afterBytes))) return dropAfter(request, afterBytes);
-      return await this.#receivePart(request, query, objectKey, partNumber, target, drop ? afterBytes : undefined);
+      return await serveWithFaults({
+        faults: this.faults,
+        request,
+        target,
+        // A page's request carries no Content-Length; a copy of the body is read only when a drop needs its length.
+        bodyLength: async () => (declared === null ? (await request.clone().arrayBuffer()).byteLength : Number(declared)),
+        authenticate: () => this.#authenticatePart(request, query, objectKey, target),
+        forgetSession: () => this.#uploads.delete(uploadId),
+        fail: (status, retryAfter) => {
+          const code = status === 503 ? 'ServiceUnavailable' : 'InternalError';
+          const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+          throw new OssRefusal(code, 'We encountered an internal error. Please try again.', {}, status, headers);
+        },
+        serve: () => this.#receivePart(request, query, objectKey, partNumber),
+      });
     } catch (error) {
-      if (error instanceof InjectedFailure) {
-        refused(`HTTP ${error.status}`);
-        const code = error.status === 503 ? 'ServiceUnavailable' : 'InternalError';
-        return this.#ossError(new OssRefusal(code, 'We encountered an internal error. Please try again.'), requestId, error.status, error.retryAfter);
-      }
       if (!(error instanceof OssRefusal)) throw error;
-      refused(error.code);
-      return this.#ossError(error, requestId);
+      const injected = error.status >= 500;
+      this.stats.refusals.push({
+        operation: AliyunPdsOperation.UploadPart,
+        code: injected ? `HTTP ${error.status}` : error.code as string,
+        ...(partNumber === undefined ? {} : { partNumber }),
+      });
+      return error.toResponse(requestId, request.method);
     }
   }
 
-  /**
-   * Checks and stores one part. With `dropAfterBytes` (a drop fault whose byte count the body may not exceed), the
-   * connection breaks after the body arrived: a body within the count is stored first, as a server that received it
-   * all does, and only the answer is lost.
-   */
-  async #receivePart(
-    request: Request,
-    query: URLSearchParams,
-    objectKey: string,
-    partNumber: number | undefined,
-    target: FaultTarget,
-    dropAfterBytes: number | undefined,
-  ): Promise<Response> {
+  /** Checks a part URL's signature and expiry (an `expire` fault expires it). */
+  async #authenticatePart(request: Request, query: URLSearchParams, objectKey: string, target: FaultTarget): Promise<void> {
     if (request.headers.has('authorization')) {
       throw new OssRefusal('InvalidArgument', 'Authorization header is not allowed together with a query-string signature.');
     }
@@ -1052,7 +1023,6 @@ export class AliyunPdsEmulator {
     if (query.get('OSSAccessKeyId') !== this.#oss.accessKeyId || signature === null || !/^\d+$/.test(expires)) {
       throw new OssRefusal('AccessDenied', 'The part URL is not signed by this service.');
     }
-    const uploadId = query.get('uploadId') ?? '';
     const expected = await this.#sign(
       this.#stringToSign(
         request.headers.get('content-md5') ?? '',
@@ -1060,7 +1030,7 @@ export class AliyunPdsEmulator {
         expires,
         objectKey,
         query.get('partNumber') ?? '',
-        uploadId,
+        query.get('uploadId') ?? '',
       ),
     );
     if (expected !== signature) {
@@ -1069,6 +1039,11 @@ export class AliyunPdsEmulator {
     if (Number(expires) * 1000 <= this.#now() || this.faults.take(FaultKind.Expire, target)) {
       throw new OssRefusal('AccessDenied', 'Request has expired.', { Expires: new Date(Number(expires) * 1000).toISOString() });
     }
+  }
+
+  /** Checks and stores one part of a live upload. */
+  async #receivePart(request: Request, query: URLSearchParams, objectKey: string, partNumber: number | undefined): Promise<Response> {
+    const uploadId = query.get('uploadId') ?? '';
     const upload = this.#liveUpload(uploadId);
     if (!upload || this.#objectKey(upload) !== objectKey) {
       throw new OssRefusal('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
@@ -1076,13 +1051,11 @@ export class AliyunPdsEmulator {
     if (partNumber === undefined || !upload.slots.has(partNumber)) {
       throw new OssRefusal('InvalidArgument', `Part number ${query.get('partNumber') ?? ''} was not declared for this upload.`);
     }
-    this.#injectedFailure(target);
     const declared = Number(request.headers.get('content-length') ?? 0);
     if (declared > this.#maxPartSize) this.#tooLarge(declared);
     this.#checkArrival(upload, partNumber);
 
     const bytes = new Uint8Array(await request.arrayBuffer());
-    if (dropAfterBytes !== undefined && bytes.byteLength > dropAfterBytes) return Response.error();
     if (bytes.byteLength > this.#maxPartSize) this.#tooLarge(bytes.byteLength);
     // Another request may have delivered a part while this body was arriving.
     this.#checkArrival(upload, partNumber);
@@ -1103,7 +1076,6 @@ export class AliyunPdsEmulator {
     });
     this.stats.uploadPart += 1;
     this.stats.partNumbersReceived.push(partNumber);
-    if (dropAfterBytes !== undefined) return Response.error();
     return new Response(null, { status: 200, headers: { etag: `"${part.md5}"` } });
   }
 
@@ -1130,14 +1102,5 @@ export class AliyunPdsEmulator {
     });
   }
 
-  #ossError(refusal: OssRefusal, requestId: string, status?: number, retryAfter?: string): Response {
-    const body = xmlDocument(
-      'Error',
-      [['Code', refusal.code], ['Message', refusal.message], ...Object.entries(refusal.details), ['RequestId', requestId], ['HostId', `${BUCKET}.emulator`]],
-      null,
-    );
-    const headers: Record<string, string> = { 'content-type': 'application/xml' };
-    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
-    return new Response(body, { status: status ?? OSS_STATUS[refusal.code] ?? 400, headers });
-  }
+
 }

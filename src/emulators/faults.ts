@@ -28,6 +28,10 @@ export const FaultKind = {
   Delay: 'delay',
   /** Treat a presigned URL as expired even when it is not. */
   Expire: 'expire',
+  /** Make the store forget the upload session the request names, so it answers as the service does for a gone one. */
+  LoseSession: 'lose-session',
+  /** Serve the request (a part or single PUT is stored) and then break the connection before the answer. */
+  StoreThenDrop: 'store-then-drop',
 } as const;
 
 /** One of {@link FaultKind}. */
@@ -121,6 +125,18 @@ export class FaultInjector {
     return this.#arm(this.#base(FaultKind.Expire, only, times));
   }
 
+  /** Makes the store forget the session of the next matching request before serving it. */
+  loseSession(match: CountedMatch = {}): Fault {
+    const { times, ...only } = match;
+    return this.#arm(this.#base(FaultKind.LoseSession, only, times));
+  }
+
+  /** Serves the next matching request, keeping what it stores, then breaks the connection instead of answering. */
+  storeThenDrop(match: CountedMatch = {}): Fault {
+    const { times, ...only } = match;
+    return this.#arm(this.#base(FaultKind.StoreThenDrop, only, times));
+  }
+
   /** Disarms every fault. */
   clear(): void {
     this.#faults = [];
@@ -153,7 +169,7 @@ export class FaultInjector {
  * mid-upload looks to the client (msw turns `Response.error()` into a failed fetch; the Node server destroys the socket).
  */
 export async function dropAfter(request: Request, afterBytes: number): Promise<Response> {
-  if (afterBytes > 0 && request.body) {
+  if (afterBytes > 0 && request.body && !request.bodyUsed) {
     const reader = request.body.getReader();
     let received = 0;
     try {

@@ -5,19 +5,15 @@
  * other. WebCrypto only, so it runs in a page and in Node.
  */
 import { parseAmzDate, sha256Hex, toHex, uriEncode } from './sigv4.js';
+import { JsonRefusal } from './emulator.js';
 
 /** A gateway refusal: HTTP status and the `{error_code, error_msg}` pair the gateway answers with. */
-export class KooDriveGatewayRefusal extends Error {
-  override readonly name = 'KooDriveGatewayRefusal';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** Extra response headers, such as a fault's Retry-After. */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+export class KooDriveGatewayRefusal extends JsonRefusal {
+  constructor(status: number, code: string, message: string, /** Extra response headers, such as a fault's Retry-After. */ headers: Record<string, string> = {}) {
+    super(status, code, message, (requestId) => ({ error_code: code, error_msg: message, request_id: requestId }), {
+      ...headers,
+      'content-type': 'application/json;charset=UTF-8',
+    });
   }
 }
 
@@ -31,6 +27,8 @@ export interface KooDriveAuthConfig {
   now: number;
   /** Treat a valid signature or token as expired (fault injection). */
   forceExpired: boolean;
+  /** What stands between `Bearer` and the token: the one spelling accepted (see `KooDriveEmulatorOptions`). */
+  bearerSeparator: '+' | ' ';
 }
 
 /** A live bearer token. */
@@ -129,12 +127,17 @@ export async function verifyAppAuth(request: Request, body: string, config: KooD
 }
 
 /**
- * Verifies a `Bearer <token>` (or the reference's literal `Bearer+<token>`) against the live tokens, extends it by
- * 20 minutes, and returns its user; an unknown token is refused, an expired one asks to be renewed.
+ * Verifies `Bearer+<token>` (the reference's literal form; `Bearer <token>` instead when so configured) against the
+ * live tokens, extends it by 20 minutes, and returns its user; an unknown token is refused, an expired one asks to be
+ * renewed.
  */
 export function verifyBearer(request: Request, tokens: Map<string, KooDriveToken>, config: KooDriveAuthConfig): string {
   const authorization = request.headers.get('authorization') ?? '';
-  const token = authorization.replace(/^Bearer[ +]/, '');
+  const prefix = `Bearer${config.bearerSeparator}`;
+  if (!authorization.startsWith(prefix)) {
+    throw new KooDriveGatewayRefusal(401, 'APIGW.0301', `Incorrect IAM authentication information: the token must follow "${prefix}"`);
+  }
+  const token = authorization.slice(prefix.length);
   const live = tokens.get(token);
   if (!live) throw new KooDriveGatewayRefusal(401, 'APIGW.0301', 'Incorrect IAM authentication information: decrypt token fail');
   if (config.forceExpired || config.now > live.expiresAt) {

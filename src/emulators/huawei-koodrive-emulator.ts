@@ -1,5 +1,5 @@
 import { concatBytes, md5Hex } from './checksums.js';
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { authenticateKooDrive, KooDriveGatewayRefusal, type KooDriveToken, TOKEN_LIFETIME_MS } from './huawei-koodrive-auth.js';
 import { SHA256_INITIAL_STATE, sha256Continue, sha256Finish } from './huawei-koodrive-sha256.js';
 import {
@@ -13,7 +13,7 @@ import {
   stringToSign,
   UNSIGNED_PAYLOAD,
 } from './sigv4.js';
-import { xmlDocument } from './xml.js';
+import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** Options of {@link KooDriveEmulator}. */
 export interface KooDriveEmulatorOptions {
@@ -33,6 +33,11 @@ export interface KooDriveEmulatorOptions {
   checkTraceId?: boolean;
   /** The payload line app-auth signatures use; default `sha256` (inferred). */
   payloadHash?: 'sha256' | 'unsigned';
+  /**
+   * The one spelling of a user token accepted: `+`, the reference's "The format is Bearer+{access_token}" (its example
+   * is literally `Authorization:Bearer+10f88…`), by default; `' '` for the common `Bearer <token>`. The other is refused.
+   */
+  bearerSeparator?: '+' | ' ';
   /** The smallest non-last part; KooDrive's 5 MiB unless a test needs smaller. */
   minPartSize?: number;
   /** The largest part; 5 GiB. */
@@ -119,28 +124,17 @@ const KOODRIVE_ERRORS = {
 type KooDriveErrorCode = keyof typeof KOODRIVE_ERRORS;
 
 /** A KooDrive business error: HTTP 400 `{code, msg}`. */
-class KooDriveRefusal extends Error {
-  override readonly name = 'KooDriveRefusal';
-
-  constructor(
-    readonly code: KooDriveErrorCode,
-    detail?: string,
-  ) {
-    super(detail ? `${KOODRIVE_ERRORS[code]} ${detail}` : KOODRIVE_ERRORS[code]);
+class KooDriveRefusal extends JsonRefusal {
+  constructor(code: KooDriveErrorCode, detail?: string) {
+    const message = detail ? `${KOODRIVE_ERRORS[code]} ${detail}` : KOODRIVE_ERRORS[code];
+    super(400, code, message, () => ({ code, msg: message }), { 'content-type': 'application/json;charset=UTF-8' });
   }
 }
 
-/** An object-storage error on a part PUT, answered as S3-style XML. */
-class ObsRefusal extends Error {
-  override readonly name = 'ObsRefusal';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+/** An object-storage error on a part PUT, answered as OBS's XML. */
+class ObsRefusal extends XmlRefusal {
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(status, code, message, headers);
   }
 }
 
@@ -171,9 +165,6 @@ interface Upload {
 
 type Json = Record<string, unknown>;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -213,7 +204,7 @@ function renameStamp(ms: number): string {
  * KooDrive's `{code, msg}` errors, the gateway's `{error_code, error_msg}` and S3-style XML on the storage side.
  * Runs unchanged in a page (under msw) and in Node.
  */
-export class KooDriveEmulator {
+export class KooDriveEmulator implements Emulator {
   /** Armed faults, for tests. Operations are {@link KooDriveOperation}; `key` matches the file id. */
   readonly faults = new FaultInjector();
   /** Counts since the last reset. */
@@ -237,6 +228,7 @@ export class KooDriveEmulator {
   #serialOrder: boolean;
   #checkTraceId: boolean;
   #payloadHash: 'sha256' | 'unsigned';
+  #bearerSeparator: '+' | ' ';
   #minPartSize: number;
   #maxPartSize: number;
   #maxFileSize: number;
@@ -256,6 +248,7 @@ export class KooDriveEmulator {
     this.#serialOrder = options.serialOrder ?? true;
     this.#checkTraceId = options.checkTraceId ?? false;
     this.#payloadHash = options.payloadHash ?? 'sha256';
+    this.#bearerSeparator = options.bearerSeparator ?? '+';
     this.#minPartSize = options.minPartSize ?? 5 * MiB;
     this.#maxPartSize = options.maxPartSize ?? 5 * 1024 * MiB;
     this.#maxFileSize = options.maxFileSize ?? 200 * 1024 * 1024 * MiB;
@@ -271,18 +264,11 @@ export class KooDriveEmulator {
     try {
       response = await this.#serve(request, requestId);
     } catch (error) {
-      response = this.#errorResponse(error, requestId);
+      if (!(error instanceof Refusal)) throw error;
+      response = error.toResponse(requestId, request.method);
     }
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    headers.set('x-request-id', requestId);
-    headers.set('access-control-allow-origin', '*');
-    headers.set('access-control-allow-methods', 'POST, PUT, OPTIONS');
-    headers.set('access-control-expose-headers', 'x-request-id, ETag, Retry-After');
-    headers.set('access-control-max-age', '3000');
-    const asked = request.headers.get('access-control-request-headers');
-    if (asked) headers.set('access-control-allow-headers', asked);
-    return new Response(response.body, { status: response.status, headers });
+    const cors = corsHeaders(request, { methods: 'POST, PUT, OPTIONS', exposed: ['x-request-id', 'ETag', 'Retry-After'] });
+    return withHeaders(response, { 'x-request-id': requestId, ...cors });
   }
 
   /** A new user access token for `userId`, valid 20 minutes from its last use (what the KooDrive web front end hands out). */
@@ -293,7 +279,7 @@ export class KooDriveEmulator {
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
-  getFile(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     const stored = this.#files.get(fileId);
     return stored ? stored.bytes.slice() : undefined;
   }
@@ -310,7 +296,7 @@ export class KooDriveEmulator {
   }
 
   /** The uploads neither completed nor forgotten. */
-  listUploads(): KooDrivePendingUpload[] {
+  pending(): KooDrivePendingUpload[] {
     return [...this.#uploads.values()].map((upload) => ({
       fileId: upload.fileId,
       fileName: upload.fileName,
@@ -329,20 +315,6 @@ export class KooDriveEmulator {
     this.stats.partNumbersReceived.length = 0;
   }
 
-  #errorResponse(error: unknown, requestId: string): Response {
-    const json = (body: Json, status: number, headers: Record<string, string> = {}) =>
-      new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': 'application/json;charset=UTF-8' } });
-    if (error instanceof KooDriveRefusal) return json({ code: error.code, msg: error.message }, 400);
-    if (error instanceof KooDriveGatewayRefusal) {
-      return json({ error_code: error.code, error_msg: error.message, request_id: requestId }, error.status, error.headers);
-    }
-    if (error instanceof ObsRefusal) {
-      const body = xmlDocument('Error', [['Code', error.code], ['Message', error.message], ['RequestId', requestId]], null);
-      return new Response(body, { status: error.status, headers: { ...error.headers, 'content-type': 'application/xml' } });
-    }
-    throw error;
-  }
-
   async #serve(request: Request, requestId: string): Promise<Response> {
     if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
     const url = new URL(request.url);
@@ -353,20 +325,33 @@ export class KooDriveEmulator {
       throw new KooDriveGatewayRefusal(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment.');
     }
     const target: FaultTarget = { operation };
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) return dropAfter(request, drop.afterBytes ?? 0);
-
-    const body = await request.text();
-    await authenticateKooDrive(request, body, this.#tokens, {
-      apps: this.#apps,
-      payloadHash: this.#payloadHash,
-      now: this.#now(),
-      forceExpired: this.faults.take(FaultKind.Expire, target) !== undefined,
+    let body = '';
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        body = await request.text();
+        await authenticateKooDrive(request, body, this.#tokens, {
+          apps: this.#apps,
+          payloadHash: this.#payloadHash,
+          bearerSeparator: this.#bearerSeparator,
+          now: this.#now(),
+          forceExpired: this.faults.take(FaultKind.Expire, target) !== undefined,
+        });
+      },
+      forgetSession: () => {
+        const fileId = fileIdIn(body);
+        if (fileId !== undefined) this.#uploads.delete(fileId);
+      },
+      fail: (status, retryAfter) => {
+        throw gatewayFailure(status, retryAfterHeader(retryAfter));
+      },
+      serve: () => this.#answerApi(request, operation, body, url, requestId),
     });
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) throw gatewayFailure(failure.status ?? 500, retryAfterHeader(failure.retryAfter));
+  }
+
+  async #answerApi(request: Request, operation: KooDriveOperation, body: string, url: URL, requestId: string): Promise<Response> {
     const traceId = request.headers.get('x-traceid');
     if (this.#checkTraceId && traceId !== null && traceId.length !== 58) {
       throw new KooDriveRefusal('13000102', 'X-Traceid must be 58 characters.');
@@ -530,22 +515,29 @@ export class KooDriveEmulator {
       ...(partNumber !== undefined && { partNumber }),
       ...(upload && { key: upload.fileId }),
     };
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) return dropAfter(request, drop.afterBytes ?? 0);
-    const body = new Uint8Array(await request.arrayBuffer());
-    await this.#verifyPartUrl(request, url, query, body.byteLength, this.faults.take(FaultKind.Expire, target) !== undefined);
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const slowDown = failure.status === 503;
-      throw new ObsRefusal(
-        failure.status ?? 500,
-        slowDown ? 'SlowDown' : 'InternalError',
-        slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
-        retryAfterHeader(failure.retryAfter),
-      );
-    }
+    let body = new Uint8Array();
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        body = new Uint8Array(await request.arrayBuffer());
+        await this.#verifyPartUrl(request, url, query, body.byteLength, this.faults.take(FaultKind.Expire, target) !== undefined);
+      },
+      forgetSession: () => {
+        if (upload) this.#uploads.delete(upload.fileId);
+      },
+      fail: (status, retryAfter) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new ObsRefusal(status, code, message, headers);
+      },
+      serve: () => this.#storePart(query, objectKey, partNumber, body),
+    });
+  }
+
+  async #storePart(query: [string, string][], objectKey: string, partNumber: number | undefined, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+    // Looked up again: a lost session is gone by now.
+    const upload = [...this.#uploads.values()].find((u) => u.objectKey === objectKey);
     const uploadId = query.find(([name]) => name === 'uploadId')?.[1];
     if (!upload || upload.uploadId !== uploadId) {
       throw new ObsRefusal(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
@@ -733,6 +725,16 @@ function apiOperation(path: string): KooDriveOperation | undefined {
 
 function retryAfterHeader(retryAfter: string | undefined): Record<string, string> {
   return retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+}
+
+/** The `fileId` a JSON API body names, if any. */
+function fileIdIn(body: string): string | undefined {
+  try {
+    const input: unknown = JSON.parse(body);
+    return isObject(input) && typeof input['fileId'] === 'string' ? input['fileId'] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function gatewayFailure(status: number, headers: Record<string, string>): KooDriveGatewayRefusal {

@@ -1,8 +1,8 @@
 import { md5 } from 'hash-wasm';
 import { base64ToBytes } from './checksums.js';
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
-import { xmlDocument } from './xml.js';
+import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -119,13 +119,15 @@ const TENANT_ASSET_TYPES = new Set([
   'SCENE', 'ANIMATION', 'MATERIAL', 'NORMAL_MODEL',
 ]);
 const CATEGORIES = new Set(['MAIN', 'COVER', 'PAGE', 'SAMPLE', 'OTHER', 'WHOLE_MODEL', 'USER_MODIFIED_MODEL', 'TEMPORARY', 'PACKAGE']);
-// The CreateFile doc's table; types it does not list are taken to allow MAIN, COVER and OTHER (inferred), and
-// TEMPORARY and PACKAGE, which no row names, are allowed for every type (inferred).
+// The CreateFile doc's table. Its general row ("SCENE、ANIMATION、VIDEO、IMAGE、MATERIAL时,包含MAIN、COVER和OTHER") is
+// narrowed by its later rows "IMAGE时,包含MAIN" and "VIDEO时,包含MAIN、COVER", which the emulator holds to, as the real
+// service may. Types it does not list are taken to allow MAIN, COVER and OTHER (inferred), and TEMPORARY and PACKAGE,
+// which no row names, are allowed for every type (inferred: TEMPORARY is the replacement flow's upload).
 const CATEGORIES_BY_ASSET_TYPE: Record<string, string[]> = {
   SCENE: ['MAIN', 'COVER', 'OTHER'],
   ANIMATION: ['MAIN', 'COVER', 'OTHER'],
-  VIDEO: ['MAIN', 'COVER', 'OTHER'],
-  IMAGE: ['MAIN', 'COVER', 'OTHER'],
+  VIDEO: ['MAIN', 'COVER'],
+  IMAGE: ['MAIN'],
   MATERIAL: ['MAIN', 'COVER', 'OTHER'],
   PPT: ['MAIN', 'COVER', 'PAGE', 'OTHER'],
   HUMAN_MODEL: ['MAIN', 'COVER', 'WHOLE_MODEL', 'USER_MODIFIED_MODEL', 'OTHER'],
@@ -134,7 +136,7 @@ const CATEGORIES_BY_ASSET_TYPE: Record<string, string[]> = {
   BUSINESS_CARD_TEMPLET: ['MAIN', 'COVER'],
 };
 // The emulator keeps its own copy of the doc's Content-Type table, so that a wrong table in the adapter shows.
-const CONTENT_TYPES: Record<string, string> = {
+export const METASTUDIO_EMULATOR_CONTENT_TYPES: Readonly<Record<string, string>> = {
   gif: 'image/gif',
   jpeg: 'image/jpeg',
   jpg: 'image/jpeg',
@@ -159,32 +161,17 @@ const OBS_STATUS: Record<string, number> = {
 };
 
 /** A MetaStudio API error: `{ error_code, error_msg }` with its status. */
-class MssRefusal extends Error {
-  override readonly name = 'MssRefusal';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+class MssRefusal extends JsonRefusal {
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(status, code, message, () => ({ error_code: code, error_msg: message }), headers);
   }
 }
 
-/** An OBS error, answered as S3-style XML. */
-class ObsRefusal extends Error {
-  override readonly name = 'ObsRefusal';
-
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** An OBS error, answered as OBS's XML. */
+class ObsRefusal extends XmlRefusal {
+  constructor(code: string, message: string, status = OBS_STATUS[code] ?? 400, headers: Record<string, string> = {}) {
+    super(status, code, message, headers);
   }
-}
-
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function chars(value: string): number {
@@ -202,7 +189,7 @@ function invalidParameter(detail: string): MssRefusal {
  * and the file state machine; errors come in MetaStudio's `{error_code, error_msg}` and OBS's XML. Runs unchanged
  * in a page (under msw) and in Node.
  */
-export class MetaStudioEmulator {
+export class MetaStudioEmulator implements Emulator {
   /** Armed faults, for tests; operations are {@link MetaStudioOperation}s, `key` a file id. */
   readonly faults = new FaultInjector();
   /** Counts of successful operations. */
@@ -249,23 +236,10 @@ export class MetaStudioEmulator {
     try {
       response = obs ? await this.#serveObs(request, path.slice('/obs/'.length)) : await this.#serveApi(request, path);
     } catch (error) {
-      if (error instanceof MssRefusal) {
-        response = new Response(JSON.stringify({ error_code: error.code, error_msg: error.message }), {
-          status: error.status,
-          headers: { 'content-type': 'application/json' },
-        });
-      } else if (error instanceof ObsRefusal) {
-        const body = xmlDocument('Error', [['Code', error.code], ['Message', error.message], ['RequestId', requestId], ['HostId', randomHex(24)]], null);
-        response = new Response(body, { status: OBS_STATUS[error.code] ?? 400, headers: { 'content-type': 'application/xml' } });
-      } else {
-        throw error;
-      }
+      if (!(error instanceof Refusal)) throw error;
+      response = error.toResponse(requestId, request.method);
     }
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    headers.set(obs ? 'x-obs-request-id' : 'X-Request-Id', requestId);
-    if (obs) for (const [name, value] of Object.entries(this.#obsCors(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, { [obs ? 'x-obs-request-id' : 'X-Request-Id']: requestId, ...(obs ? this.#obsCors(request) : {}) });
   }
 
   /** A token `X-Auth-Token` accepts for `ttlMs` (IAM's are valid 24 h); after that the API answers APIGW.0307. */
@@ -283,14 +257,19 @@ export class MetaStudioEmulator {
   }
 
   /** A copy of a file's stored bytes, or `undefined`. */
-  getObject(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#files.get(fileId)?.object?.slice();
   }
 
   /** One file as tests see it. */
-  getFile(fileId: string): MetaStudioEmulatedFile | undefined {
+  fileRecord(fileId: string): MetaStudioEmulatedFile | undefined {
     const file = this.#files.get(fileId);
     return file ? this.#describe(file) : undefined;
+  }
+
+  /** The files created and not yet confirmed or cancelled: MetaStudio's upload sessions. */
+  pending(): MetaStudioEmulatedFile[] {
+    return this.listFiles().filter((file) => file.state === 'CREATING');
   }
 
   /** Every file ever created since the last reset, deleted ones included. */
@@ -324,23 +303,8 @@ export class MetaStudioEmulator {
     const origin = request.headers.get('origin');
     const allowed = this.#obsAllowedOrigins;
     if (origin === null || (allowed !== '*' && !allowed.includes(origin))) return {};
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': allowed === '*' ? '*' : origin,
-      'access-control-allow-methods': 'PUT',
-      'access-control-expose-headers': 'ETag, x-obs-request-id',
-      'access-control-max-age': '3000',
-    };
-    if (allowed !== '*') headers.vary = 'Origin';
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
-  }
-
-  async #faultsBefore(request: Request, target: FaultTarget): Promise<Response | undefined> {
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    return drop ? dropAfter(request, drop.afterBytes ?? 0) : undefined;
+    const headers = corsHeaders(request, { methods: 'PUT', exposed: ['ETag', 'x-obs-request-id', 'Retry-After'], allowOrigin: allowed === '*' ? '*' : origin });
+    return allowed === '*' ? headers : { ...headers, vary: 'Origin' };
   }
 
   // ---- the MetaStudio API ----
@@ -361,32 +325,36 @@ export class MetaStudioEmulator {
     }
     if (!operation) throw new MssRefusal(404, 'MSS.00000003', `Invalid parameter: no API ${method} ${path}`);
     const target: FaultTarget = { operation, ...(id !== undefined && { key: id }) };
-    const faulted = await this.#faultsBefore(request, target);
-    if (faulted) return faulted;
-
-    const body = new Uint8Array(await request.arrayBuffer());
-    await this.#authenticate(request, body, target);
-    if (project !== this.projectId) throw new MssRefusal(400, 'MSS.00010009', 'The project id in the URL does not match the tenant of the token.');
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const status = failure.status ?? 500;
-      const headers = failure.retryAfter === undefined ? undefined : { 'retry-after': failure.retryAfter };
-      const [code, message] = status === 429 ? ['APIGW.0308', 'The throttling threshold has been reached.'] : ['MSS.00000004', 'Internal Error'];
-      return new Response(JSON.stringify({ error_code: code, error_msg: message }), { status, headers: { 'content-type': 'application/json', ...headers } });
-    }
-
-    switch (operation) {
-      case MetaStudioOperation.CreateDigitalAsset:
-        return this.#createAsset(this.#json(request, body));
-      case MetaStudioOperation.ShowDigitalAsset:
-        return this.#showAsset(id as string);
-      case MetaStudioOperation.CreateFile:
-        return this.#createFile(this.#json(request, body));
-      case MetaStudioOperation.ConfirmFileUpload:
-        return this.#confirm(id as string, this.#json(request, body));
-      case MetaStudioOperation.DeleteFile:
-        return this.#deleteFile(id as string);
-    }
+    let body = new Uint8Array();
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        body = new Uint8Array(await request.arrayBuffer());
+        await this.#authenticate(request, body, target);
+        if (project !== this.projectId) throw new MssRefusal(400, 'MSS.00010009', 'The project id in the URL does not match the tenant of the token.');
+      },
+      ...(id !== undefined && { forgetSession: () => this.#forget(id) }),
+      fail: (status, retryAfter) => {
+        const [code, message] = status === 429 ? ['APIGW.0308', 'The throttling threshold has been reached.'] : ['MSS.00000004', 'Internal Error'];
+        throw new MssRefusal(status, code, message, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+      },
+      serve: async () => {
+        switch (operation) {
+          case MetaStudioOperation.CreateDigitalAsset:
+            return this.#createAsset(this.#json(request, body));
+          case MetaStudioOperation.ShowDigitalAsset:
+            return this.#showAsset(id as string);
+          case MetaStudioOperation.CreateFile:
+            return this.#createFile(this.#json(request, body));
+          case MetaStudioOperation.ConfirmFileUpload:
+            return this.#confirm(id as string, this.#json(request, body));
+          case MetaStudioOperation.DeleteFile:
+            return this.#deleteFile(id as string);
+        }
+      },
+    });
   }
 
   async #authenticate(request: Request, body: Uint8Array, target: FaultTarget): Promise<void> {
@@ -469,12 +437,16 @@ export class MetaStudioEmulator {
     }
     const active = asset.files.map((id) => this.#files.get(id) as StoredFile).filter((f) => !INACTIVE.has(f.state));
     if (category === 'MAIN' && active.some((f) => f.category === 'MAIN')) throw new MssRefusal(400, 'MSS.10001008', 'Asset main file already exists.');
+    // "一个资产中MAIN文件只有一个,且必须有一个": an asset must have its MAIN, so other files come after it (the order is inferred).
+    if (category !== 'MAIN' && category !== 'TEMPORARY' && !active.some((f) => f.category === 'MAIN')) {
+      throw invalidParameter(`asset_file_category ${category}: the asset has no MAIN file yet, and an asset must have one`);
+    }
     if (category === 'COVER' && active.some((f) => f.category === 'COVER')) throw new MssRefusal(400, 'MSS.10001009', 'Asset cover file already exists.');
 
     const fileId = randomHex(16);
     const extension = fileType.toLowerCase();
     const key = `${this.projectId}/${assetId}/${fileId}.${extension}`;
-    const contentType = CONTENT_TYPES[extension] ?? 'application/octet-stream';
+    const contentType = METASTUDIO_EMULATOR_CONTENT_TYPES[extension] ?? 'application/octet-stream';
     const expires = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
     const signature = await obsQuerySignature(this.#obsSecret, { method: 'PUT', contentMd5: fileMd5, contentType, expires, resource: `/${BUCKET}/${key}` });
     const query = new URLSearchParams({ AccessKeyId: OBS_ACCESS_KEY, Expires: String(expires), Signature: signature });
@@ -537,9 +509,29 @@ export class MetaStudioEmulator {
     const key = decodeURIComponent(path.slice(BUCKET.length + 1));
     const file = [...this.#files.values()].find((candidate) => candidate.key === key);
     const target: FaultTarget = { operation: MetaStudioOperation.PutObject, ...(file && { key: file.fileId }) };
-    const faulted = await this.#faultsBefore(request, target);
-    if (faulted) return faulted;
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: () => this.#authenticateObs(request, url, path, key, target),
+      // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
+      ...(file && { forgetSession: () => this.#forget(file.fileId) }),
+      fail: (status, retryAfter) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new ObsRefusal(code, message, status, headers);
+      },
+      serve: () => this.#putObject(request, key),
+    });
+  }
 
+  /** A lost session: the file is gone as a deleted one is, though its asset still lists it. */
+  #forget(fileId: string): void {
+    const file = this.#files.get(fileId);
+    if (file) file.state = 'DELETED';
+  }
+
+  /** Checks a PUT URL's key, expiry (an `expire` fault expires it), Content-MD5 header and signature. */
+  async #authenticateObs(request: Request, url: URL, path: string, key: string, target: FaultTarget): Promise<void> {
     const accessKey = url.searchParams.get('AccessKeyId');
     const expires = Number(url.searchParams.get('Expires'));
     const signature = url.searchParams.get('Signature');
@@ -559,7 +551,13 @@ export class MetaStudioEmulator {
     if (!signaturesEqual(expected, signature)) {
       throw new ObsRefusal('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
     }
+  }
+
+  async #putObject(request: Request, key: string): Promise<Response> {
+    // Looked up again: a lost session is gone by now.
+    const file = [...this.#files.values()].find((candidate) => candidate.key === key);
     if (!file) throw new ObsRefusal('NoSuchKey', 'The specified key does not exist.');
+    const contentMd5 = request.headers.get('content-md5') ?? '';
     const declared = Number(request.headers.get('content-length') ?? 0);
     // Refuse before reading: nobody should stream 5 GiB into memory to learn it is too much.
     if (declared > MAX_FILE_SIZE) throw new ObsRefusal('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
@@ -569,11 +567,6 @@ export class MetaStudioEmulator {
     const expectedHex = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
     const actualHex = await md5(body);
     if (expectedHex !== actualHex) throw new ObsRefusal('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const slowDown = failure.status === 503;
-      throw new ObsRefusal(slowDown ? 'SlowDown' : 'InternalError', slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
-    }
     if (this.#sizeMismatch === 'reject-put' && body.byteLength !== file.fileSize) {
       throw new ObsRefusal('InvalidRequest', `The body has ${body.byteLength} bytes, but the file was created with file_size ${file.fileSize}.`);
     }

@@ -1,4 +1,4 @@
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import {
   IFLYTEK_OST_SIGNED_HEADERS,
   iflytekOstBodyDigest,
@@ -8,6 +8,7 @@ import {
   parseIflytekOstDate,
 } from './iflytek-ost-signature.js';
 import { concatBytes } from './checksums.js';
+import { FaultStep, randomHex, Refusal, serveWithFaults, type Emulator } from './emulator.js';
 
 /** The application the emulator accepts: its APPID and the APIKey / APISecret pair that signs for it. */
 export interface IflytekOstCredentials {
@@ -122,17 +123,21 @@ const SERVICE_MESSAGES: Record<number, string> = {
 };
 
 /** A refusal thrown inside the emulator and turned into its response at the top. */
-class OstRefusal extends Error {
-  override readonly name = 'OstRefusal';
-
+class OstRefusal extends Refusal {
   constructor(
-    readonly status: number,
+    status: number,
     /** The service code; undefined for the gateway's `{message}` answers. */
-    readonly code: number | undefined,
+    readonly serviceCode: number | undefined,
     message: string,
-    readonly headers: Record<string, string> = {},
+    headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(status, serviceCode ?? 'gateway', message, headers);
+  }
+
+  /** The service's `{code, message, sid}`, or the gateway's `{message}`; `sid` is the service's id for this call. */
+  toResponse(sid: string): Response {
+    const body = this.serviceCode === undefined ? { message: this.message } : { code: this.serviceCode, message: this.message, sid };
+    return new Response(JSON.stringify(body), { status: this.status, headers: { 'content-type': 'application/json; charset=utf-8', ...this.headers } });
   }
 }
 
@@ -146,9 +151,6 @@ interface Fields {
   file(name: string): Uint8Array | undefined | 'not-a-file';
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function randomDigits(count: number): string {
   return [...crypto.getRandomValues(new Uint8Array(count))].map((b) => String(b % 10)).join('');
@@ -165,6 +167,16 @@ function invalid(detail: string): OstRefusal {
   return new OstRefusal(0, 10001, `${SERVICE_MESSAGES[10001]}: ${detail}`);
 }
 
+/** The gateway's reason phrases for an injected HTTP failure. */
+const GATEWAY_FAILURES: Record<number, string> = { 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/**
+ * iFlytek's own fault order. A drop is taken twice: before the body, for faults on the operation, and after it, for
+ * those on the slice or upload the body names. The delay comes after the body: Node only notices a client that hung
+ * up once its body has been read.
+ */
+const IFLYTEK_OST_FAULT_ORDER = [FaultStep.Drop, FaultStep.Authenticate, FaultStep.Delay, FaultStep.Drop, FaultStep.LoseSession, FaultStep.Fail];
+
 /**
  * A strict, in-memory iFlytek OST upload service as a Fetch handler. It checks the HMAC-SHA256 signature, the date
  * window and (optionally) the body digest of every call, `app_id` and `request_id`, slice ids and sizes, contiguous
@@ -175,7 +187,7 @@ function invalid(detail: string): OstRefusal {
  * sent as the HTTP status with code 10002. `expireUrls` makes the next calls' dates count as stale. `delay` holds a
  * request after its body arrived, and a request whose client left meanwhile is dropped.
  */
-export class IflytekOstEmulator {
+export class IflytekOstEmulator implements Emulator {
   /** Armed faults, for tests. */
   readonly faults = new FaultInjector();
   /** Counts of successful calls. */
@@ -251,7 +263,7 @@ export class IflytekOstEmulator {
   }
 
   /** The bytes of a completed file, or `undefined`. */
-  getFile(fileId: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(fileId: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#files.get(fileId)?.slice();
   }
 
@@ -261,7 +273,7 @@ export class IflytekOstEmulator {
   }
 
   /** The uploads neither completed, canceled nor expired. */
-  listUploads(): IflytekOstPendingUpload[] {
+  pending(): IflytekOstPendingUpload[] {
     return [...this.#sessions].map(([uploadId, session]) => ({ uploadId, sliceIds: [...session.slices.keys()].sort((a, b) => a - b) }));
   }
 
@@ -291,51 +303,54 @@ export class IflytekOstEmulator {
 
   async #serve(request: IflytekOstRawRequest, url: URL, operation: IflytekOstOperation): Promise<Response> {
     const target: FaultTarget = { operation };
-    const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) {
-      // `duplex` is required for a stream body but missing from this TypeScript's RequestInit.
-      const init = { method: 'POST', body: bodyInit(request.body), duplex: 'half' } as RequestInit;
-      return dropAfter(new Request(url, init), drop.afterBytes ?? 0);
-    }
+    // `duplex` is required for a stream body but missing from this TypeScript's RequestInit.
+    const init = { method: 'POST', body: bodyInit(request.body), duplex: 'half', ...(request.signal && { signal: request.signal }) } as RequestInit;
+    const wire = new Request(url, init);
+    let fields: Fields | undefined;
+    return serveWithFaults({
+      faults: this.faults,
+      request: wire,
+      target,
+      order: IFLYTEK_OST_FAULT_ORDER,
+      authenticate: async () => {
+        const digest = await this.#authenticate(request, url, target);
+        const declared = Number(headerOf(request.headers, 'content-length') ?? 0);
+        // Refuse before reading: a body far over one slice is not worth buffering to learn it is too much.
+        if (declared > this.#maxSliceSize + MiB) throw invalid('request body too large');
+        const body = new Uint8Array(await wire.arrayBuffer());
+        if (this.#strictDigest && digest !== (await iflytekOstBodyDigest(body))) {
+          throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.mismatch);
+        }
+        fields = await this.#fields(request, body, FORM_OPERATIONS.has(operation));
+        const uploadId = fields.get('upload_id');
+        const sliceId = Number(fields.get('slice_id'));
+        if (operation === IflytekOstOperation.UploadPart && Number.isInteger(sliceId)) target.partNumber = sliceId;
+        if (uploadId !== undefined) target.key = uploadId;
+        // An expire fault stands for the gateway's date check, taken once the body says which slice this is.
+        if (this.faults.take(FaultKind.Expire, target)) throw new OstRefusal(403, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.clockSkew);
+      },
+      forgetSession: () => {
+        const uploadId = fields?.get('upload_id');
+        if (uploadId !== undefined) this.#sessions.delete(uploadId);
+      },
+      fail: (status, retryAfter) => {
+        const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+        if (SERVICE_MESSAGES[status]) throw new OstRefusal(0, status, SERVICE_MESSAGES[status], headers);
+        // An HTTP status stands for the gateway in front of the service failing: its `{message}`, no service code.
+        throw new OstRefusal(status, undefined, GATEWAY_FAILURES[status] ?? 'Internal Server Error', headers);
+      },
+      // The authenticate step read the fields before the pipeline serves.
+      serve: async () => this.#answer(operation, fields as Fields, url.origin),
+    });
+  }
 
-    const digest = await this.#authenticate(request, url, target);
-    const declared = Number(headerOf(request.headers, 'content-length') ?? 0);
-    // Refuse before reading: a body far over one slice is not worth buffering to learn it is too much.
-    if (declared > this.#maxSliceSize + MiB) throw invalid('request body too large');
-    const body = await readBody(request.body);
-    // The delay comes after the body: Node only notices a client that hung up once its body has been read.
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    // A client gone during the delay is not served, or it would spend faults armed for later requests.
-    if (request.signal?.aborted) return Response.error();
-    if (this.#strictDigest && digest !== (await iflytekOstBodyDigest(body))) {
-      throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.mismatch);
-    }
-    const fields = await this.#fields(request, body, FORM_OPERATIONS.has(operation));
-
-    const uploadId = fields.get('upload_id');
-    const sliceId = Number(fields.get('slice_id'));
-    const fullTarget: FaultTarget = {
-      operation,
-      ...(operation === IflytekOstOperation.UploadPart && Number.isInteger(sliceId) && { partNumber: sliceId }),
-      ...(uploadId !== undefined && { key: uploadId }),
-    };
-    if (fullTarget.partNumber !== undefined && this.faults.take(FaultKind.Drop, fullTarget)) return Response.error();
-    const failure = this.faults.take(FaultKind.Fail, fullTarget);
-    if (failure) {
-      const status = failure.status ?? 500;
-      const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter };
-      if (SERVICE_MESSAGES[status]) throw new OstRefusal(0, status, SERVICE_MESSAGES[status], headers);
-      throw new OstRefusal(status, 10002, SERVICE_MESSAGES[10002]!, headers);
-    }
-
+  #answer(operation: IflytekOstOperation, fields: Fields, origin: string): Response | Promise<Response> {
     if (fields.get('app_id') !== this.#credentials.appId) throw invalid('app_id does not match the signing key\'s application');
     const requestId = fields.get('request_id');
     if (!requestId) throw invalid('request_id must not be empty');
     if (this.#rejectReusedRequestId && this.#requestIds.has(requestId)) throw invalid('request_id was used before');
     this.#requestIds.add(requestId);
 
-    const origin = url.origin;
     switch (operation) {
       case IflytekOstOperation.FileUpload:
         return this.#single(fields, origin);
@@ -370,7 +385,7 @@ export class IflytekOstEmulator {
       throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.cannotVerify);
     }
     const sent = parseIflytekOstDate(date);
-    if (sent === undefined || Math.abs(this.#now() - sent) > this.#maxClockSkewMs || this.faults.take(FaultKind.Expire, target)) {
+    if (sent === undefined || Math.abs(this.#now() - sent) > this.#maxClockSkewMs) {
       throw new OstRefusal(403, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.clockSkew);
     }
     const expected = await iflytekOstSignature(
@@ -506,10 +521,9 @@ export class IflytekOstEmulator {
   }
 
   #refusalResponse(refusal: OstRefusal, operation: string | undefined): Response {
-    const status = refusal.code === undefined ? refusal.status : refusal.status || this.#failureStatus;
-    this.stats.refused.push({ operation, status, code: refusal.code, message: refusal.message });
-    const body = refusal.code === undefined ? { message: refusal.message } : { code: refusal.code, message: refusal.message, sid: this.#sid() };
-    return this.#json(status, body, refusal.headers);
+    const status = refusal.serviceCode === undefined ? refusal.status : refusal.status || this.#failureStatus;
+    this.stats.refused.push({ operation, status, code: refusal.serviceCode, message: refusal.message });
+    return new OstRefusal(status, refusal.serviceCode, refusal.message, refusal.headers).toResponse(this.#sid());
   }
 
   #json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -1,9 +1,7 @@
-import type { FetchHandler } from '../server/node-http.js';
 import { createIflytekOstHandler } from '../server/iflytek-ost-handler.js';
-import { createAdminHandler, json, jsonError, noContent, storedBytes, type ArmFault } from './admin-routes.js';
+import { armFault, json, jsonError, noContent } from './admin-routes.js';
+import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
 import { IflytekOstEmulator } from './iflytek-ost-emulator.js';
-import type { EmulatorMount } from './node-server.js';
-import { dropsOverNode } from './over-node.js';
 
 /** Where the iFlytek OST emulator is mounted on the emulator server. */
 export const EMULATOR_IFLYTEK_OST_BASE_PATH = '/emulator/iflytek-ost';
@@ -18,67 +16,44 @@ export const EMULATOR_IFLYTEK_OST_CREDENTIALS = {
   apiSecret: 'emulator-api-secret-not-a-secret',
 } as const;
 
-/**
- * Test-only control of the iFlytek OST emulator over HTTP: `GET files` (ids), `GET files/{id}` (the stored bytes),
- * `GET stats`, `GET uploads`, `POST uploads/{id}/expire`, `GET|POST|DELETE faults` and `POST reset`. A fault's
- * `status` 10001–10007 answers that service code; a `partNumber` alone means a slice (`UploadPart`).
- */
-export function iflytekOstAdminHandler(emulator: IflytekOstEmulator, armFault: ArmFault, basePath = EMULATOR_IFLYTEK_OST_ADMIN_PATH): FetchHandler {
-  return createAdminHandler({
-    basePath,
-    emulator,
-    armFault,
-    routes: ({ route, method }) => {
-      if (route === 'files' && method === 'GET') return json(emulator.fileIds());
-      if (route.startsWith('files/') && method === 'GET') {
-        return storedBytes(emulator.getFile(decodeURIComponent(route.slice('files/'.length))), 'No such file');
-      }
-      if (route === 'uploads' && method === 'GET') return json(emulator.listUploads());
-      const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
-      if (expire && method === 'POST') {
-        return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');
-      }
-      return undefined;
-    },
-  });
-}
-
 /** Options of {@link iflytekOstMounts}. */
-export interface IflytekOstMountOptions {
-  /** The emulator server's origin, which the proxy forwards to. */
-  origin: string;
-  /** The server's fault parser, shared by every emulator's admin routes. */
-  armFault: ArmFault;
-  /** An emulator of your own; by default one with the test credentials. */
-  emulator?: IflytekOstEmulator;
-}
+export type IflytekOstMountOptions = ProviderMountOptions<IflytekOstEmulator>;
 
 /**
- * The emulator server's iFlytek OST routes: the emulator at `/emulator/iflytek-ost` (test credentials), its admin
- * at `/__admin/iflytek-ost`, and the shipped signing proxy at `/api/iflytek-ost` forwarding to the emulator over HTTP.
+ * The emulator server's iFlytek OST routes: the emulator (test credentials), its admin routes (the shared ones,
+ * `files/{id}` holding the bytes, plus `GET files` for the ids and `POST uploads/{id}/expire`; a fault's `status`
+ * 10001–10007 answers that service code, a `partNumber` alone means a slice), and the shipped signing proxy in front.
  */
 export function iflytekOstMounts(options: IflytekOstMountOptions): EmulatorMount[] {
-  const { origin, armFault } = options;
-  const served =
+  const emulator =
     options.emulator ?? new IflytekOstEmulator({ basePath: EMULATOR_IFLYTEK_OST_BASE_PATH, credentials: { ...EMULATOR_IFLYTEK_OST_CREDENTIALS } });
-  return [
-    {
-      path: served.basePath,
-      handler: dropsOverNode((request) => served.handle(request), {
-        body: JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }),
-        contentType: 'application/json',
-      }),
+  return mountEmulator({
+    emulator,
+    path: emulator.basePath,
+    adminPath: EMULATOR_IFLYTEK_OST_ADMIN_PATH,
+    dropped: { body: JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }), contentType: 'application/json' },
+    admin: {
+      armFault: options.armFault ?? armFault,
+      storedUnder: 'files',
+      pendingAt: 'uploads',
+      routes: ({ route, method }) => {
+        if (route === 'files' && method === 'GET') return json(emulator.fileIds());
+        const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
+        if (!expire || method !== 'POST') return undefined;
+        return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');
+      },
     },
-    { path: EMULATOR_IFLYTEK_OST_ADMIN_PATH, handler: iflytekOstAdminHandler(served, armFault) },
-    {
-      path: EMULATOR_IFLYTEK_OST_API_PATH,
-      handler: createIflytekOstHandler({
-        ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
-        upstream: `${origin}${served.basePath}`,
-        basePath: EMULATOR_IFLYTEK_OST_API_PATH,
-        // Test pages and the demo call it from other origins.
-        allowedOrigins: '*',
-      }),
-    },
-  ];
+    handlers: [
+      {
+        path: EMULATOR_IFLYTEK_OST_API_PATH,
+        handler: createIflytekOstHandler({
+          ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
+          upstream: `${options.origin}${emulator.basePath}`,
+          basePath: EMULATOR_IFLYTEK_OST_API_PATH,
+          // Test pages and the demo call it from other origins.
+          allowedOrigins: '*',
+        }),
+      },
+    ],
+  });
 }

@@ -25,8 +25,8 @@ export {
   EMULATOR_METASTUDIO_CREDENTIALS,
   EMULATOR_METASTUDIO_PROJECT_ID,
   metaStudioMounts,
-} from './huawei-metastudio-node.js';
-export type { MetaStudioMountOptions } from './huawei-metastudio-node.js';
+} from './huawei-metastudio-mounts.js';
+export type { MetaStudioMountOptions } from './huawei-metastudio-mounts.js';
 export { presignUrl, verifySigV4 } from './sigv4.js';
 export type { PresignInput, SigV4Credentials, SigV4Result, VerifyOptions } from './sigv4.js';
 export { IFLYTEK_OST_GATEWAY_MESSAGES, IflytekOstEmulator, IflytekOstOperation } from './iflytek-ost-emulator.js';
@@ -44,7 +44,7 @@ export {
   EMULATOR_IFLYTEK_OST_API_PATH,
   EMULATOR_IFLYTEK_OST_BASE_PATH,
   EMULATOR_IFLYTEK_OST_CREDENTIALS,
-  iflytekOstAdminHandler,
+  iflytekOstMounts,
 } from './iflytek-ost-mounts.js';
 export type { IflytekOstMountOptions } from './iflytek-ost-mounts.js';
 export { AliyunPdsEmulator, AliyunPdsOperation, ALIYUN_PDS_UNDOCUMENTED_CODES } from './aliyun-pds-emulator.js';
@@ -56,8 +56,8 @@ export type {
   AliyunPdsTestToken,
 } from './aliyun-pds-emulator.js';
 export { aliyunPdsEmulatorHandlers } from './aliyun-pds-msw.js';
-export { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
-export type { AliyunPdsAdminOptions } from './aliyun-pds-admin.js';
+export { aliyunPdsMounts, EMULATOR_ALIYUN_PDS_ADMIN_PATH, EMULATOR_ALIYUN_PDS_BASE_PATH } from './aliyun-pds-mounts.js';
+export type { AliyunPdsMountOptions } from './aliyun-pds-mounts.js';
 export { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
 export type {
   CosV4Credentials,
@@ -66,7 +66,8 @@ export type {
   TencentCosV4EmulatorOptions,
 } from './tencent-cos-v4-emulator.js';
 export { tencentCosV4EmulatorHandlers } from './tencent-cos-v4-msw.js';
-export { EMULATOR_COS_V4, tencentCosV4Mounts } from './tencent-cos-v4-server.js';
+export { armCosV4Fault, EMULATOR_COS_V4, tencentCosV4Mounts } from './tencent-cos-v4-mounts.js';
+export type { TencentCosV4MountOptions } from './tencent-cos-v4-mounts.js';
 export { KooDriveEmulator, KooDriveOperation } from './huawei-koodrive-emulator.js';
 export type {
   KooDriveEmulatorOptions,
@@ -75,10 +76,10 @@ export type {
   KooDriveStoredFile,
 } from './huawei-koodrive-emulator.js';
 export { kooDriveEmulatorHandlers } from './huawei-koodrive-msw.js';
-export { kooDriveAdminHandler } from './huawei-koodrive-admin.js';
 export {
   EMULATOR_KOODRIVE_ADMIN_PATH,
   EMULATOR_KOODRIVE_API_PATH,
+  EMULATOR_KOODRIVE_APP_API_PATH,
   EMULATOR_KOODRIVE_BASE_PATH,
   EMULATOR_KOODRIVE_CREDENTIALS,
   kooDriveMounts,
@@ -87,5 +88,12 @@ export type { KooDriveMountOptions } from './huawei-koodrive-mounts.js';
 export { TusEmulator, TusOperation } from './tus-emulator.js';
 export type { TusChecksumAlgorithm, TusEmulatorOptions, TusEmulatorStats, TusExtension, TusStoredUpload } from './tus-emulator.js';
 export { tusEmulatorHandlers } from './tus-msw.js';
-export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusAdminHandler, tusMounts } from './tus-mounts.js';
+export { EMULATOR_TUS_ADMIN_PATH, EMULATOR_TUS_BASE_PATH, tusMounts } from './tus-mounts.js';
 export type { TusMountOptions } from './tus-mounts.js';
+export { corsHeaders, DEFAULT_FAULT_ORDER, FaultStep, JsonRefusal, randomHex, Refusal, serveWithFaults, XmlRefusal } from './emulator.js';
+export type { CorsRule, Emulator, FaultPipeline } from './emulator.js';
+export { armFault, armFaultFor } from './admin-routes.js';
+export { mountEmulator } from './emulator-mounts.js';
+export type { EmulatorMount, EmulatorMountSpec, ProviderMountOptions } from './emulator-mounts.js';
+export { s3Mounts, EMULATOR_S3_ADMIN_PATH, EMULATOR_S3_BASE_PATH } from './s3-mounts.js';
+export type { S3MountOptions } from './s3-mounts.js';

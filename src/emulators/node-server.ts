@@ -3,44 +3,29 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { toNodeListener, type FetchHandler } from '../server/node-http.js';
-import { createS3Handler } from '../server/s3-handler.js';
-import { armFault, createAdminHandler, json, jsonError, storedBytes } from './admin-routes.js';
-import { S3Emulator } from './s3-emulator.js';
-import { iflytekOstMounts } from './iflytek-ost-mounts.js';
+import { jsonError } from './admin-routes.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
-import { createAliyunPdsAdminHandler } from './aliyun-pds-admin.js';
-import { xmlDocument } from './xml.js';
-import { metaStudioMounts } from './huawei-metastudio-node.js';
+import { aliyunPdsMounts, EMULATOR_ALIYUN_PDS_BASE_PATH } from './aliyun-pds-mounts.js';
+import { corsHeaders, withHeaders } from './emulator.js';
+import type { EmulatorMount } from './emulator-mounts.js';
 import { kooDriveMounts } from './huawei-koodrive-mounts.js';
-import { tencentCosV4Mounts } from './tencent-cos-v4-server.js';
+import { metaStudioMounts } from './huawei-metastudio-mounts.js';
+import { iflytekOstMounts } from './iflytek-ost-mounts.js';
+import { S3Emulator } from './s3-emulator.js';
+import { EMULATOR_S3_BASE_PATH, EMULATOR_S3_BUCKET, EMULATOR_S3_CREDENTIALS, EMULATOR_S3_REGION, s3Mounts } from './s3-mounts.js';
+import { tencentCosV4Mounts } from './tencent-cos-v4-mounts.js';
 import { tusMounts } from './tus-mounts.js';
-import { dropsOverNode } from './over-node.js';
 
-/** Where the S3 emulator is mounted on the emulator server. */
-export const EMULATOR_S3_BASE_PATH = '/emulator/s3';
-/** The emulated bucket. */
-export const EMULATOR_S3_BUCKET = 'mcu-bucket';
-/** The emulated region. */
-export const EMULATOR_S3_REGION = 'us-east-1';
-/** The test key pair the S3 emulator accepts; not a secret. */
-export const EMULATOR_S3_CREDENTIALS = {
-  accessKeyId: 'AKIDEMULATOR000000',
-  secretAccessKey: 'emulator-secret-key-not-a-secret',
-} as const;
-/** Where the shipped S3 backend handler (Companion routes) is mounted, talking to the emulator. */
-export const EMULATOR_API_BASE_PATH = '/api';
-/** Where the test-only admin routes of the S3 emulator live. */
-export const EMULATOR_S3_ADMIN_PATH = '/__admin/s3';
-/** Where the Aliyun PDS emulator (API and part URLs) is mounted; pages talk to it directly, with test tokens. */
-export const EMULATOR_ALIYUN_PDS_BASE_PATH = '/emulator/aliyun-pds';
-/** Where the PDS emulator's test-only admin routes live (`POST tokens` issues a Bearer token). */
-export const EMULATOR_ALIYUN_PDS_ADMIN_PATH = '/__admin/aliyun-pds';
-
-/** An extra Fetch handler served under `path` (and everything below it). */
-export interface EmulatorMount {
-  path: string;
-  handler: FetchHandler;
-}
+export {
+  EMULATOR_API_BASE_PATH,
+  EMULATOR_S3_ADMIN_PATH,
+  EMULATOR_S3_BASE_PATH,
+  EMULATOR_S3_BUCKET,
+  EMULATOR_S3_CREDENTIALS,
+  EMULATOR_S3_REGION,
+} from './s3-mounts.js';
+export { EMULATOR_ALIYUN_PDS_ADMIN_PATH, EMULATOR_ALIYUN_PDS_BASE_PATH } from './aliyun-pds-mounts.js';
+export type { EmulatorMount } from './emulator-mounts.js';
 
 /** Options of {@link startEmulatorServer}. */
 export interface EmulatorServerOptions {
@@ -79,52 +64,13 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-function corsHeaders(request: Request): Record<string, string> {
-  const headers: Record<string, string> = {
-    'access-control-allow-origin': '*',
-    'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD, OPTIONS',
-    'access-control-expose-headers': 'ETag, Content-Length',
-  };
-  const requested = request.headers.get('access-control-request-headers');
-  if (requested) headers['access-control-allow-headers'] = requested;
-  return headers;
-}
-
 function withCors(response: Response, request: Request): Response {
-  if (response.type === 'error' || response.headers.has('access-control-allow-origin')) return response;
-  const headers = new Headers(response.headers);
-  for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  if (response.headers.has('access-control-allow-origin')) return response;
+  return withHeaders(response, corsHeaders(request, { methods: 'GET, PUT, POST, DELETE, HEAD, OPTIONS', exposed: ['ETag', 'Content-Length'] }));
 }
 
 function under(pathname: string, prefix: string): boolean {
   return pathname === prefix || pathname.startsWith(`${prefix}/`);
-}
-
-/** S3's error shape for a connection dropped by a fault. */
-const S3_DROPPED = {
-  body: xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null),
-  contentType: 'application/xml',
-};
-
-/**
- * Test-only control of the S3 emulator over HTTP: `GET objects/{key}` (the stored bytes), `GET stats`,
- * `GET uploads`, `GET|POST|DELETE faults` (list, arm from JSON, clear) and `POST reset`.
- */
-function adminHandler(s3: S3Emulator): FetchHandler {
-  return createAdminHandler({
-    basePath: EMULATOR_S3_ADMIN_PATH,
-    emulator: s3,
-    armFault,
-    routes: ({ route, method }) => {
-      if (route.startsWith('objects/') && method === 'GET') {
-        const key = decodeURIComponent(route.slice('objects/'.length));
-        return storedBytes(s3.getObject(key), `No object under ${key}`);
-      }
-      if (route === 'uploads' && method === 'GET') return json(s3.listUploads());
-      return undefined;
-    },
-  });
 }
 
 function staticHandler(directory: string): FetchHandler {
@@ -183,41 +129,21 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
     origin: url,
   });
   const aliyunPds = new AliyunPdsEmulator({ basePath: EMULATOR_ALIYUN_PDS_BASE_PATH, origin: url });
+  // Every provider the same way: its emulator, its admin routes, and the shipped handlers in front of it.
   const mounts: EmulatorMount[] = [
-    { path: EMULATOR_S3_ADMIN_PATH, handler: adminHandler(s3) },
-    { path: EMULATOR_ALIYUN_PDS_BASE_PATH, handler: dropsOverNode((request) => aliyunPds.handle(request), S3_DROPPED) },
-    {
-      path: EMULATOR_ALIYUN_PDS_ADMIN_PATH,
-      handler: createAliyunPdsAdminHandler(aliyunPds, { basePath: EMULATOR_ALIYUN_PDS_ADMIN_PATH, armFault }),
-    },
-    {
-      // Mounted on its own routes so that other providers' backends can live at `/api/<id>` beside it.
-      path: `${EMULATOR_API_BASE_PATH}/s3`,
-      handler: createS3Handler({
-        bucket: EMULATOR_S3_BUCKET,
-        region: EMULATOR_S3_REGION,
-        endpoint: `${url}${EMULATOR_S3_BASE_PATH}`,
-        forcePathStyle: true,
-        credentials: { ...EMULATOR_S3_CREDENTIALS },
-        keyPrefix: 'uploads/',
-        basePath: EMULATOR_API_BASE_PATH,
-        // Test pages and the demo call it from their own origins.
-        allowedOrigins: '*',
-      }),
-    },
-    ...iflytekOstMounts({ origin: url, armFault }),
-    ...tencentCosV4Mounts(),
-    ...kooDriveMounts({ origin: url, armFault }),
-    ...tusMounts({ origin: url, armFault }),
-    ...metaStudioMounts({ origin: url, armFault }),
+    ...s3Mounts({ origin: url, emulator: s3 }),
+    ...aliyunPdsMounts({ origin: url, emulator: aliyunPds }),
+    ...iflytekOstMounts({ origin: url }),
+    ...tencentCosV4Mounts({ origin: url }),
+    ...kooDriveMounts({ origin: url }),
+    ...tusMounts({ origin: url }),
+    ...metaStudioMounts({ origin: url }),
     ...(options.mounts ?? []),
   ];
   const serveStatic = options.staticDir === undefined ? undefined : staticHandler(options.staticDir);
 
-  const s3OverNode = dropsOverNode((request) => s3.handle(request), S3_DROPPED);
   route = async (request) => {
     const { pathname } = new URL(request.url);
-    if (under(pathname, EMULATOR_S3_BASE_PATH)) return s3OverNode(request);
     const mount = mounts.find((candidate) => under(pathname, candidate.path));
     if (mount) {
       const response = await mount.handler(request);
@@ -233,7 +159,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions = {}): 
 
   return {
     url,
-    paths: [EMULATOR_S3_BASE_PATH, ...mounts.map((mount) => mount.path)],
+    paths: mounts.map((mount) => mount.path),
     s3,
     aliyunPds,
     close: () =>

@@ -9,9 +9,10 @@ import {
   s3Checksum,
   type S3ChecksumAlgorithm,
 } from './checksums.js';
-import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
 import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
 import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
+import { corsHeaders, objectStoreFailure, randomHex, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
 
 /** Options of {@link S3Emulator}. */
 export interface S3EmulatorOptions {
@@ -164,22 +165,11 @@ interface Exchange {
   target: FaultTarget;
 }
 
-/** An S3 error, thrown inside the emulator and turned into its XML response at the top. */
-class S3Refusal extends Error {
-  override readonly name = 'S3Refusal';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, string> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+/** An S3 error, thrown inside the emulator and written as S3's XML at the top; the status follows from the code. */
+class S3Refusal extends XmlRefusal {
+  constructor(code: string, message: string, details: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    super(ERROR_STATUS[code] ?? 400, code, message, headers, Object.entries(details));
   }
-}
-
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function encodeKey(key: string): string {
@@ -211,7 +201,7 @@ function checksumHeaders(checksums: Partial<Record<S3ChecksumAlgorithm, string>>
  * ETags and digests the way S3 does and answers with S3's XML errors, so an adapter that passes here is not relying on
  * leniency. Runs unchanged in a page (under msw) and in Node.
  */
-export class S3Emulator {
+export class S3Emulator implements Emulator {
   /** Armed faults, for tests. */
   readonly faults = new FaultInjector();
   /** Counts of successful operations. */
@@ -258,15 +248,9 @@ export class S3Emulator {
       response = await this.#serve(request);
     } catch (error) {
       if (!(error instanceof S3Refusal)) throw error;
-      response = this.#errorResponse(error, requestId, request.method === 'HEAD');
+      response = error.toResponse(requestId, request.method);
     }
-    // A dropped connection has no headers to decorate; it must stay a network error.
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    headers.set('x-amz-request-id', requestId);
-    headers.set('x-amz-id-2', randomHex(24));
-    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, { 'x-amz-request-id': requestId, 'x-amz-id-2': randomHex(24), ...this.#corsHeaders(request) });
   }
 
   /** A SigV4 query-signed URL for a request to this emulator, the same scheme as the AWS SDK's presigner. */
@@ -290,13 +274,13 @@ export class S3Emulator {
   }
 
   /** A copy of a stored object's bytes, or `undefined`. */
-  getObject(key: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(key: string): Uint8Array<ArrayBuffer> | undefined {
     const stored = this.#objects.get(key);
     return stored ? stored.bytes.slice() : undefined;
   }
 
   /** The multipart uploads neither completed nor aborted. */
-  listUploads(): S3PendingUpload[] {
+  pending(): S3PendingUpload[] {
     return [...this.#uploads].map(([uploadId, upload]) => ({
       uploadId,
       key: upload.key,
@@ -329,35 +313,7 @@ export class S3Emulator {
       ...S3_CHECKSUM_ALGORITHMS.map((a) => `x-amz-checksum-${a}`),
     ];
     if (this.#exposeETag) exposed.unshift('ETag');
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD',
-      'access-control-expose-headers': exposed.join(', '),
-      'access-control-max-age': '3000',
-    };
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
-  }
-
-  #errorResponse(refusal: S3Refusal, requestId: string, bodyless: boolean): Response {
-    const status = ERROR_STATUS[refusal.code] ?? 400;
-    const headers = new Headers(refusal.headers);
-    // S3 answers HEAD errors with the status alone: a HEAD response cannot carry the XML.
-    if (bodyless) return new Response(null, { status, headers });
-    headers.set('content-type', 'application/xml');
-    const body = xmlDocument(
-      'Error',
-      [
-        ['Code', refusal.code],
-        ['Message', refusal.message],
-        ...Object.entries(refusal.details),
-        ['RequestId', requestId],
-        ['HostId', randomHex(24)],
-      ],
-      null,
-    );
-    return new Response(body, { status, headers });
+    return corsHeaders(request, { methods: 'GET, PUT, POST, DELETE, HEAD', exposed });
   }
 
   async #serve(request: Request): Promise<Response> {
@@ -365,34 +321,33 @@ export class S3Emulator {
     const exchange = this.#parse(request);
     const { operation, target } = exchange;
 
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    const drop = this.faults.take(FaultKind.Drop, target);
-    if (drop) return dropAfter(request, drop.afterBytes ?? 0);
+    let body = new Uint8Array();
+    const uploadId = exchange.query.get('uploadId');
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        const carriesEntity = operation === S3Operation.UploadPart || operation === S3Operation.PutObject;
+        const declared = Number(request.headers.get('content-length') ?? 0);
+        // Refuse before reading: nobody should have to stream 5 GiB into memory to learn it is too much.
+        if (carriesEntity && declared > this.#maxPartSize) this.#tooLarge(declared);
+        if (request.method === 'PUT' || request.method === 'POST') body = new Uint8Array(await request.arrayBuffer());
+        if (carriesEntity && body.byteLength > this.#maxPartSize) this.#tooLarge(body.byteLength);
+        await this.#authenticate(exchange, body);
+        await this.#checkContentMd5(request, body);
+      },
+      ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
+      fail: (status, retryAfter) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+        throw new S3Refusal(code, message, {}, headers);
+      },
+      serve: () => this.#dispatch(exchange, body),
+    });
+  }
 
-    const carriesEntity = operation === S3Operation.UploadPart || operation === S3Operation.PutObject;
-    const declared = Number(request.headers.get('content-length') ?? 0);
-    // Refuse before reading: nobody should have to stream 5 GiB into memory to learn it is too much.
-    if (carriesEntity && declared > this.#maxPartSize) this.#tooLarge(declared);
-    const body =
-      request.method === 'PUT' || request.method === 'POST' ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
-    if (carriesEntity && body.byteLength > this.#maxPartSize) this.#tooLarge(body.byteLength);
-
-    await this.#authenticate(exchange, body);
-    await this.#checkContentMd5(request, body);
-
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const slowDown = failure.status === 503;
-      throw new S3Refusal(
-        slowDown ? 'SlowDown' : 'InternalError',
-        slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
-        {},
-        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
-      );
-    }
-
-    switch (operation) {
+  async #dispatch(exchange: Exchange, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+    switch (exchange.operation) {
       case S3Operation.CreateMultipartUpload:
         return this.#create(exchange);
       case S3Operation.UploadPart:

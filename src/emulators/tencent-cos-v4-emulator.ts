@@ -1,7 +1,28 @@
-import { COS_V4_SLICE_SIZES, CosV4Op, readCosV4Signature } from '../providers/tencent-cos-v4.js';
-import { COS_V4_MAX_SIGNATURE_LIFETIME, encodeCosV4Path, hmacSha1 } from '../server/tencent-cos-v4-handler.js';
-import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { COS_V4_MAX_LIFETIME_S, cosV4PathInUrl, isCosV4Hmac, readMultiEffectSignature } from './tencent-cos-v4-signature.js';
 import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
+import { corsHeaders, JsonRefusal, randomHex, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * The `slice_size` values init accepts, from the note's init table: "one of `524288`, `1048576`, `2097152`,
+ * `3145728` (doc, list page)". The emulator's own copy: the adapter's list is checked against it, not shared with it.
+ */
+export const COS_V4_EMULATOR_SLICE_SIZES: readonly number[] = [512 * KiB, MiB, 2 * MiB, 3 * MiB];
+const SLICE_SIZES = COS_V4_EMULATOR_SLICE_SIZES;
+
+/** The `op` form field of each call the emulator serves (the note's flow and the seed's `op=upload_slice_finish`). */
+const CosV4Op = {
+  /** On a folder's path (ending in "/"), with a JSON body: the SDKs' CreateFolder. */
+  CreateFolder: 'create',
+  Upload: 'upload',
+  SliceInit: 'upload_slice_init',
+  SliceList: 'upload_slice_list',
+  SliceData: 'upload_slice_data',
+  SliceFinish: 'upload_slice_finish',
+} as const;
 
 /** The one key pair the emulator accepts. */
 export interface CosV4Credentials {
@@ -30,6 +51,13 @@ export interface TencentCosV4EmulatorOptions {
   sessionTtlMs?: number;
   /** Page origins the bucket's CORS rule allows; default `'*'`. Others get -121. */
   allowedOrigins?: readonly string[] | '*';
+  /** Folders that exist from the start (and after a reset), each ending in "/", such as `['uploads/']`. */
+  directories?: readonly string[];
+  /**
+   * Refuses a file call into a folder that does not exist, with -166 (an inferred code), as seed 002's precondition
+   * "指定目录已存在" (the directory must exist) says COS does. Default true.
+   */
+  requireDirectories?: boolean;
 }
 
 /** Counts of successful calls since the last reset. */
@@ -93,8 +121,17 @@ interface Exchange {
   target: FaultTarget;
 }
 
+/**
+ * The codes for a missing folder and for one that exists already: no seed or note gives them, so they are inferred
+ * (-166 "index does not exist", -178 "path conflict", as the v4 SDKs' error tables name them).
+ */
+const NO_SUCH_FOLDER = -166;
+const FOLDER_EXISTS = -178;
+
 /** HTTP status of each COS v4 code the emulator answers (the note's table; -29094 has none documented). */
 const STATUS: Record<number, number> = {
+  [NO_SUCH_FOLDER]: 404,
+  [FOLDER_EXISTS]: 409,
   [-47]: 403,
   [-48]: 403,
   [-59]: 403,
@@ -121,24 +158,14 @@ const STATUS: Record<number, number> = {
 };
 
 /** A COS v4 error, thrown inside the emulator and answered as `{code, message}` at the top. */
-class CosV4Refusal extends Error {
-  override readonly name = 'CosV4Refusal';
-
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly status: number = STATUS[code] ?? 400,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+class CosV4Refusal extends JsonRefusal {
+  constructor(code: number, message: string, status: number = STATUS[code] ?? 400, headers: Record<string, string> = {}) {
+    super(status, code, message, () => ({ code, message }), { 'content-type': 'application/json; charset=utf-8', ...headers });
   }
 }
 
 const DAY_MS = 24 * 3600 * 1000;
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
@@ -153,6 +180,14 @@ function field(form: FormData, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A JSON object body (the SDKs send CreateFolder so) as the form the other calls carry. */
+function jsonForm(body: unknown): FormData {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('not a JSON object');
+  const form = new FormData();
+  for (const [name, value] of Object.entries(body)) if (typeof value === 'string') form.append(name, value);
+  return form;
+}
+
 function decimal(value: string | undefined, name: string): number {
   if (value === undefined || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
     throw new CosV4Refusal(-5999, `${name} must be a non-negative integer`);
@@ -165,11 +200,6 @@ async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * A strict, in-memory bucket behind Tencent COS's legacy v4 JSON API (`/files/v2/…`) as a Fetch handler: it verifies
@@ -177,7 +207,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * previous slice's claimed state), serial order, sessions, -4019/-4020 conflicts, rapid upload and finish, answering
  * COS's `{code, message}` errors. Runs unchanged in a page (under msw) and in Node.
  */
-export class TencentCosV4Emulator {
+export class TencentCosV4Emulator implements Emulator {
   /** Armed faults; operations are the `op` names, slices carry `partNumber` = offset / slice_size + 1. */
   readonly faults = new FaultInjector();
   /** Counts of successful calls. */
@@ -197,6 +227,9 @@ export class TencentCosV4Emulator {
   #allowedOrigins: readonly string[] | '*';
   #sessions = new Map<string, Session>();
   #objects = new Map<string, StoredObject>();
+  #initialDirectories: readonly string[];
+  #directories: Set<string>;
+  #requireDirectories: boolean;
 
   constructor(options: TencentCosV4EmulatorOptions) {
     this.basePath = options.basePath.replace(/\/+$/, '');
@@ -205,11 +238,14 @@ export class TencentCosV4Emulator {
     this.region = options.region ?? 'sh';
     this.#credentials = { ...options.credentials };
     this.#now = options.now ?? Date.now;
-    this.#sliceSizes = options.sliceSizes ?? COS_V4_SLICE_SIZES;
+    this.#sliceSizes = options.sliceSizes ?? SLICE_SIZES;
     this.#serial = options.serialUpload ?? false;
     this.#grantedSliceSize = options.grantedSliceSize;
     this.#sessionTtlMs = options.sessionTtlMs ?? DAY_MS;
     this.#allowedOrigins = options.allowedOrigins ?? '*';
+    this.#initialDirectories = options.directories ?? [];
+    this.#directories = new Set(this.#initialDirectories);
+    this.#requireDirectories = options.requireDirectories ?? true;
   }
 
   /** Serves one request addressed to `{origin}{basePath}/…`. */
@@ -219,18 +255,19 @@ export class TencentCosV4Emulator {
       response = await this.#serve(request);
     } catch (error) {
       if (!(error instanceof CosV4Refusal)) throw error;
-      response = json({ code: error.code, message: error.message }, error.status, error.headers);
+      response = error.toResponse('', request.method);
     }
-    // A dropped connection has no headers to decorate; it must stay a network error.
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    for (const [name, value] of Object.entries(this.#corsHeaders(request))) headers.set(name, value);
-    return new Response(response.body, { status: response.status, headers });
+    return withHeaders(response, this.#corsHeaders(request));
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
-  getObject(path: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(path: string): Uint8Array<ArrayBuffer> | undefined {
     return this.#objects.get(path)?.bytes.slice();
+  }
+
+  /** The folders that exist, each ending in "/". */
+  directories(): string[] {
+    return [...this.#directories].sort();
   }
 
   /** Stores a file as if uploaded earlier (to test rapid upload and -177). */
@@ -240,7 +277,7 @@ export class TencentCosV4Emulator {
   }
 
   /** The unfinished sessions that have not expired. */
-  listSessions(): CosV4PendingSession[] {
+  pending(): CosV4PendingSession[] {
     this.#purgeExpired();
     return [...this.#sessions.values()].map((session) => ({
       session: session.id,
@@ -255,6 +292,7 @@ export class TencentCosV4Emulator {
   reset(): void {
     this.#sessions.clear();
     this.#objects.clear();
+    this.#directories = new Set(this.#initialDirectories);
     this.faults.clear();
     Object.assign(this.stats, { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0 });
     this.stats.partNumbersReceived.length = 0;
@@ -268,15 +306,9 @@ export class TencentCosV4Emulator {
   #corsHeaders(request: Request): Record<string, string> {
     const origin = request.headers.get('origin');
     if (!this.#originAllowed(origin)) return {};
-    const headers: Record<string, string> = {
-      'access-control-allow-origin': this.#allowedOrigins === '*' ? '*' : origin ?? '',
-      'access-control-allow-methods': 'POST, GET, OPTIONS',
-      'access-control-max-age': '600',
-      vary: 'Origin',
-    };
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers['access-control-allow-headers'] = requested;
-    return headers;
+    // Retry-After is what a bucket owner adds to the rule so that the page can honour -71's wait.
+    const rule = corsHeaders(request, { methods: 'POST, GET, OPTIONS', exposed: ['Retry-After'], allowOrigin: this.#allowedOrigins === '*' ? '*' : origin ?? '' });
+    return { ...rule, 'access-control-max-age': '600', vary: 'Origin' };
   }
 
   async #serve(request: Request): Promise<Response> {
@@ -287,39 +319,49 @@ export class TencentCosV4Emulator {
     const exchange = await this.#parse(request);
     const { target } = exchange;
 
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-    // The form is read already to know the op, so the connection breaks after the body rather than inside it.
-    if (this.faults.take(FaultKind.Drop, target)) return Response.error();
-
-    await this.#authenticate(exchange);
-    if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
-
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (failure) {
-      const busy = failure.status === 503;
-      throw new CosV4Refusal(
-        busy ? -71 : -195,
-        busy ? 'Too many requests; please slow down' : 'Internal server error',
-        failure.status ?? 500,
-        failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter },
-      );
-    }
-
-    switch (exchange.op) {
-      case CosV4Op.SliceList:
-        return this.#list(exchange);
-      case CosV4Op.SliceInit:
-        return this.#init(exchange);
-      case CosV4Op.SliceData:
-        return this.#data(exchange);
-      case CosV4Op.SliceFinish:
-        return this.#finish(exchange);
-      case CosV4Op.Upload:
-        return this.#upload(exchange);
-      default:
-        throw new CosV4Refusal(-5999, `Unknown op ${JSON.stringify(exchange.op)}`);
-    }
+    const session = field(exchange.form, 'session');
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      authenticate: async () => {
+        await this.#authenticate(exchange);
+        if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
+      },
+      ...(session !== undefined && { forgetSession: () => this.#sessions.delete(session) }),
+      fail: (status, retryAfter) => {
+        const busy = status === 503;
+        throw new CosV4Refusal(
+          busy ? -71 : -195,
+          busy ? 'Too many requests; please slow down' : 'Internal server error',
+          status,
+          retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+        );
+      },
+      serve: async () => {
+        const folder = exchange.path.endsWith('/');
+        if (folder !== (exchange.op === CosV4Op.CreateFolder)) {
+          throw new CosV4Refusal(-5999, folder ? `op ${JSON.stringify(exchange.op)} is not a folder call` : 'op=create is for a folder path, ending in "/"');
+        }
+        this.#requireFolderOf(exchange.path);
+        switch (exchange.op) {
+          case CosV4Op.CreateFolder:
+            return this.#createFolder(exchange.path);
+          case CosV4Op.SliceList:
+            return this.#list(exchange);
+          case CosV4Op.SliceInit:
+            return this.#init(exchange);
+          case CosV4Op.SliceData:
+            return this.#data(exchange);
+          case CosV4Op.SliceFinish:
+            return this.#finish(exchange);
+          case CosV4Op.Upload:
+            return this.#upload(exchange);
+          default:
+            throw new CosV4Refusal(-5999, `Unknown op ${JSON.stringify(exchange.op)}`);
+        }
+      },
+    });
   }
 
   async #parse(request: Request): Promise<Exchange> {
@@ -334,13 +376,15 @@ export class TencentCosV4Emulator {
     }
     const [appId = '', bucket = '', ...rest] = segments;
     const path = rest.join('/');
-    if (path === '' || rest.some((segment) => segment === '')) throw new CosV4Refusal(-5999, 'The URL names no file');
+    // A folder's path ends in "/": its one empty segment is the last.
+    const named = path.endsWith('/') ? rest.slice(0, -1) : rest;
+    if (path === '' || named.some((segment) => segment === '')) throw new CosV4Refusal(-5999, 'The URL names no file or folder');
     if (request.method !== 'POST') throw new CosV4Refusal(-5999, `${request.method} is not an upload call; upload calls are POST`);
     let form: FormData;
     try {
-      form = await request.formData();
+      form = /^application\/json\b/i.test(request.headers.get('content-type') ?? '') ? jsonForm(await request.json()) : await request.formData();
     } catch {
-      throw new CosV4Refusal(-5999, 'The body must be multipart/form-data');
+      throw new CosV4Refusal(-5999, 'The body must be multipart/form-data, or a JSON object for a folder');
     }
     const op = field(form, 'op') ?? '';
     const target: FaultTarget = { operation: op, key: path };
@@ -355,14 +399,13 @@ export class TencentCosV4Emulator {
   async #authenticate(exchange: Exchange): Promise<void> {
     const signature = exchange.request.headers.get('authorization') ?? exchange.url.searchParams.get('sign');
     if (!signature) throw new CosV4Refusal(-48, 'No signature: send the Authorization header or the sign parameter');
-    const parts = readCosV4Signature(signature);
+    const parts = readMultiEffectSignature(signature);
     const fields = parts?.fields;
     if (!parts || !fields || ['a', 'b', 'k', 'e', 't', 'r', 'f'].some((name) => fields[name] === undefined)) {
       throw new CosV4Refusal(-48, 'The signature is malformed');
     }
     if (fields['k'] !== this.#credentials.secretId) throw new CosV4Refusal(-47, 'The SecretId does not exist');
-    const expected = await hmacSha1(this.#credentials.secretKey, parts.original);
-    if (!sameBytes(expected, parts.hmac)) throw new CosV4Refusal(-97, 'The signature does not match');
+    if (!(await isCosV4Hmac(this.#credentials.secretKey, parts.original, parts.hmac))) throw new CosV4Refusal(-97, 'The signature does not match');
     if (fields['a'] !== exchange.appId) throw new CosV4Refusal(-70, 'The appid in the signature is not the one accessed');
     if (fields['b'] !== exchange.bucket) throw new CosV4Refusal(-61, 'The bucket in the signature is not the one accessed');
     const { e = '', t = '', r = '', f = '' } = fields;
@@ -371,7 +414,7 @@ export class TencentCosV4Emulator {
     }
     const forceExpired = this.faults.take(FaultKind.Expire, exchange.target) !== undefined;
     if (forceExpired || Number(e) <= Math.floor(this.#now() / 1000)) throw new CosV4Refusal(-59, 'The signature has expired');
-    if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_SIGNATURE_LIFETIME) {
+    if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_LIFETIME_S) {
       throw new CosV4Refusal(-48, 'A multi-effect signature must expire after t and within 90 days of it');
     }
     if (f !== '') {
@@ -385,6 +428,20 @@ export class TencentCosV4Emulator {
         throw new CosV4Refusal(-63, 'The fileid in the signature is not the file accessed');
       }
     }
+  }
+
+  /** Seed 002's precondition, "指定目录已存在": the folder a file or folder goes into must exist (the root always does). */
+  #requireFolderOf(path: string): void {
+    const parent = path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
+    if (this.#requireDirectories && parent !== '' && !this.#directories.has(parent)) {
+      throw new CosV4Refusal(NO_SUCH_FOLDER, `The folder ${parent} does not exist; create it first (op=create)`);
+    }
+  }
+
+  #createFolder(path: string): Response {
+    if (this.#directories.has(path)) throw new CosV4Refusal(FOLDER_EXISTS, `The folder ${path} exists already`);
+    this.#directories.add(path);
+    return success({ ctime: String(Math.floor(this.#now() / 1000)), resource_path: `/${this.appId}/${this.bucket}/${path}` });
   }
 
   #purgeExpired(): void {
@@ -408,7 +465,7 @@ export class TencentCosV4Emulator {
 
   #urls(path: string): Record<string, string> {
     const host = `${this.bucket}-${this.appId}`;
-    const encoded = encodeCosV4Path(path);
+    const encoded = cosV4PathInUrl(path);
     return {
       access_url: `http://${host}.file.myqcloud.com/${encoded}`,
       resource_path: `/${this.appId}/${this.bucket}/${path}`,
@@ -584,7 +641,7 @@ export class TencentCosV4Emulator {
     this.#objects.set(path, { bytes: whole, sha: sha ?? (await sha1Hex(whole)), bizAttr: session.bizAttr });
     this.#sessions.delete(session.id);
     this.stats.finish += 1;
-    return success({ ...this.#urls(path), preview_url: `http://${this.bucket}-${this.appId}.preview.myqcloud.com/${encodeCosV4Path(path)}?cmd=txt_preview` });
+    return success({ ...this.#urls(path), preview_url: `http://${this.bucket}-${this.appId}.preview.myqcloud.com/${cosV4PathInUrl(path)}?cmd=txt_preview` });
   }
 
   async #upload(exchange: Exchange): Promise<Response> {

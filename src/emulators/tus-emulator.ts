@@ -1,6 +1,11 @@
 import { md5, sha1, sha256 } from 'hash-wasm';
 import { base64ToBytes, bytesToBase64, hexToBytes } from './checksums.js';
 import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { corsHeaders, FaultStep, randomHex, Refusal, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+
+/** tus checks a request before it holds or drops it; a PATCH's drop is its own, mid-body (see #patch). */
+const TUS_FAULT_ORDER = [FaultStep.Delay, FaultStep.Authenticate, FaultStep.LoseSession, FaultStep.Fail, FaultStep.Drop];
+const TUS_PATCH_FAULT_ORDER = [FaultStep.Delay, FaultStep.Authenticate, FaultStep.LoseSession, FaultStep.Fail];
 
 /** The protocol version the emulator speaks and requires in `Tus-Resumable`. */
 const TUS_VERSION = '1.0.0';
@@ -100,24 +105,21 @@ const EXPOSED_HEADERS = [
   'Tus-Max-Size',
   'Tus-Checksum-Algorithm',
   'Retry-After',
-].join(', ');
+];
 
 /** A tus error: a status and the line of text tus servers send with it. */
-class TusRefusal extends Error {
-  override readonly name = 'TusRefusal';
+/** A tus error: the status, and the reason as plain text (tus defines no error body). */
+class TusRefusal extends Refusal {
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(status, String(status), message, headers);
+  }
 
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+  toResponse(_requestId: string, method: string): Response {
+    const body = method === 'HEAD' ? null : `${this.message}\n`;
+    return new Response(body, { status: this.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...this.headers } });
   }
 }
 
-function randomHex(bytes: number): string {
-  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 function isCount(text: string | null): text is string {
   return text !== null && /^\d{1,16}$/.test(text) && Number.isSafeInteger(Number(text));
@@ -163,7 +165,7 @@ function concatBytes(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffe
  * connection broke, as real servers do, so clients must resume from the server's offset. Runs in a page (msw) and
  * in Node.
  */
-export class TusEmulator {
+export class TusEmulator implements Emulator {
   /** Armed faults, for tests. Targets: `operation` (a {@link TusOperation}), `key` (the upload id), and
    * `partNumber` (for PATCH: 1 + the PATCHes that upload already took). */
   readonly faults = new FaultInjector();
@@ -222,19 +224,10 @@ export class TusEmulator {
       response = await this.#serve(request);
     } catch (error) {
       if (!(error instanceof TusRefusal)) throw error;
-      const body = request.method === 'HEAD' ? null : `${error.message}\n`;
-      response = new Response(body, { status: error.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...error.headers } });
+      response = error.toResponse('', request.method);
     }
-    // A dropped connection has no headers to decorate; it must stay a network error.
-    if (response.type === 'error') return response;
-    const headers = new Headers(response.headers);
-    if (request.method !== 'OPTIONS') headers.set('Tus-Resumable', TUS_VERSION);
-    headers.set('Access-Control-Allow-Origin', '*');
-    headers.set('Access-Control-Allow-Methods', 'POST, HEAD, PATCH, DELETE, OPTIONS');
-    headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-    const requested = request.headers.get('access-control-request-headers');
-    if (requested) headers.set('Access-Control-Allow-Headers', requested);
-    return new Response(response.body, { status: response.status, headers });
+    const rule = corsHeaders(request, { methods: 'POST, HEAD, PATCH, DELETE, OPTIONS', exposed: EXPOSED_HEADERS });
+    return withHeaders(response, request.method === 'OPTIONS' ? rule : { ...rule, 'Tus-Resumable': TUS_VERSION });
   }
 
   /** A bearer token the emulator accepts until `ttlMs` from now. */
@@ -245,13 +238,13 @@ export class TusEmulator {
   }
 
   /** A copy of the bytes an upload holds so far, or `undefined`. */
-  getUpload(id: string): Uint8Array<ArrayBuffer> | undefined {
+  storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined {
     const upload = this.#uploads.get(id);
     return upload ? upload.bytes.slice(0, upload.offset) : undefined;
   }
 
   /** Every upload the emulator holds, finished or not. */
-  listUploads(): TusStoredUpload[] {
+  pending(): TusStoredUpload[] {
     return [...this.#uploads].map(([id, upload]) => ({
       id,
       length: upload.length,
@@ -295,32 +288,44 @@ export class TusEmulator {
   }
 
   async #serveOperation(request: Request, url: URL, operation: TusOperation, id: string | undefined, target: FaultTarget): Promise<Response> {
-    const delay = this.faults.take(FaultKind.Delay, target);
-    if (delay) await waitFor(delay.ms ?? 0, request.signal);
-
-    if (operation === TusOperation.Options) return this.#options(target);
-
-    const version = request.headers.get('Tus-Resumable');
-    if (version !== TUS_VERSION) {
-      throw new TusRefusal(412, version === null ? 'Tus-Resumable Required' : `Tus-Resumable ${version} is not supported`, {
-        'Tus-Version': TUS_VERSION,
-      });
+    if (operation === TusOperation.Options) {
+      const delay = this.faults.take(FaultKind.Delay, target);
+      if (delay) await waitFor(delay.ms ?? 0, request.signal);
+      return this.#options(target);
     }
-    this.#authenticate(request, target);
-    this.#failIfArmed(target);
-    if (operation !== TusOperation.Patch && this.faults.take(FaultKind.Drop, target)) return Response.error();
-
-    switch (operation) {
-      case TusOperation.Create:
-      case TusOperation.Concatenate:
-        return this.#create(request, url, operation);
-      case TusOperation.Head:
-        return this.#head(id!);
-      case TusOperation.Patch:
-        return this.#patch(request, id!, target);
-      case TusOperation.Terminate:
-        return this.#terminate(id!);
-    }
+    return serveWithFaults({
+      faults: this.faults,
+      request,
+      target,
+      // tus drops after the checks, and a PATCH drops inside #patch, mid-body, keeping what arrived, as servers do.
+      order: operation === TusOperation.Patch ? TUS_PATCH_FAULT_ORDER : TUS_FAULT_ORDER,
+      authenticate: () => {
+        const version = request.headers.get('Tus-Resumable');
+        if (version !== TUS_VERSION) {
+          throw new TusRefusal(412, version === null ? 'Tus-Resumable Required' : `Tus-Resumable ${version} is not supported`, {
+            'Tus-Version': TUS_VERSION,
+          });
+        }
+        this.#authenticate(request, target);
+      },
+      ...(id !== undefined && { forgetSession: () => this.#uploads.delete(id) }),
+      fail: (status, retryAfter) => {
+        throw new TusRefusal(status, 'Fault injected', retryAfter === undefined ? {} : { 'Retry-After': retryAfter });
+      },
+      serve: async () => {
+        switch (operation) {
+          case TusOperation.Create:
+          case TusOperation.Concatenate:
+            return this.#create(request, url, operation);
+          case TusOperation.Head:
+            return this.#head(id!);
+          case TusOperation.Patch:
+            return this.#patch(request, id!, target);
+          case TusOperation.Terminate:
+            return this.#terminate(id!);
+        }
+      },
+    });
   }
 
   #operationOf(request: Request, id: string | undefined): TusOperation {
@@ -366,13 +371,6 @@ export class TusEmulator {
     if (this.#now() >= expiresAt || this.faults.take(FaultKind.Expire, target)) {
       throw new TusRefusal(401, 'Token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="expired"' });
     }
-  }
-
-  #failIfArmed(target: FaultTarget): void {
-    const failure = this.faults.take(FaultKind.Fail, target);
-    if (!failure) return;
-    const headers: Record<string, string> = failure.retryAfter === undefined ? {} : { 'Retry-After': failure.retryAfter };
-    throw new TusRefusal(failure.status ?? 500, 'Fault injected', headers);
   }
 
   /** The upload behind an id, expiring it first when its time is up; 404 when unknown, 410 when gone. */

@@ -1,10 +1,11 @@
-import { UploadError, UploadErrorCode, codeForStatus, isUploadError, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, isUploadError, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpResponse } from '../core/http.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { digestIfReady } from './digest-ready.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
+import { fallbackError, retryableByStoreCode, type FallbackWording } from './error-mapping.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -190,6 +191,11 @@ function mappingFor(detail: ProviderDetail, isXml: boolean): Mapping | undefined
   return API_ERRORS[detail.code] ?? API_ERROR_FAMILIES.find(([pattern]) => pattern.test(detail.code as string))?.[1];
 }
 
+const PDS_WORDING: FallbackWording = {
+  failed: (where) => `PDS at ${where} failed`,
+  refused: (where) => `PDS at ${where} refused the request`,
+};
+
 /** Turns a PDS API or OSS part-URL error answer into an UploadError with a message a person can act on. */
 export function parseAliyunPdsError(response: HttpResponse): UploadError {
   const detail = readError(response);
@@ -203,22 +209,62 @@ export function parseAliyunPdsError(response: HttpResponse): UploadError {
     return new UploadError(UploadErrorCode.UrlExpired, 'The part URL expired; a new one will be requested.', init);
   }
   const known = mappingFor(detail, isXml);
-  if (known) return new UploadError(known[0], known[1], { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `PDS at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `PDS at ${where} refused the request (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
-  return new UploadError(code, message, init);
+  if (known) return new UploadError(known[0], known[1], { ...init, retryable: retryableByStoreCode(detail.code) });
+  return fallbackError(response, init, detail.message, PDS_WORDING);
 }
 
 /**
- * Reads `crc64_hash` from the raw answer: the doc prints it as a bare JSON number, which `JSON.parse` would round,
- * while the SDK model has a string. Both are read exactly.
+ * Reads the file's `crc64_hash` from the raw answer: the doc prints it as a bare JSON number, which `JSON.parse`
+ * would round, while the SDK model has a string. Both are read exactly, and only the top-level one counts.
  */
 export function readCrc64(text: string): string | undefined {
-  return /"crc64_hash"\s*:\s*"?(\d+)"?/.exec(text)?.[1];
+  const raw = topLevelRawValue(text, 'crc64_hash');
+  return raw === undefined ? undefined : /^"?(\d+)"?$/.exec(raw)?.[1];
+}
+
+/** Where the JSON string starting at `start` (its opening quote) ends: the index of its closing quote. */
+function endOfJsonString(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i;
+  }
+  return text.length;
+}
+
+/**
+ * The raw text of the value of `name` in the answer's top-level object, read without `JSON.parse` so a 64-bit number
+ * keeps its digits; a member of the same name nested deeper (the file's `streams_info`) is not it.
+ */
+function topLevelRawValue(text: string, name: string): string | undefined {
+  let depth = 0;
+  let atKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      const end = endOfJsonString(text, i);
+      if (depth === 1 && atKey) {
+        atKey = false;
+        const colon = text.indexOf(':', end);
+        if (colon === -1) return undefined;
+        if (text.slice(i + 1, end) === name) {
+          const rest = text.slice(colon + 1).trimStart();
+          const valueEnd = rest.startsWith('"') ? endOfJsonString(rest, 0) + 1 : rest.search(/[,}\]\s]|$/);
+          return rest.slice(0, valueEnd);
+        }
+        i = colon;
+      } else {
+        i = end;
+      }
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      atKey = depth === 1 && char === '{';
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    } else if (char === ',' && depth === 1) {
+      atKey = true;
+    }
+  }
+  return undefined;
 }
 
 function badAnswer(what: string): UploadError {

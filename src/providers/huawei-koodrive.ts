@@ -1,10 +1,11 @@
-import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, redactUrl } from '../core/errors.js';
 import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
 import { digestIfReady } from './digest-ready.js';
+import { readXmlError } from '../core/xml-error.js';
+import { fallbackError } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,8 +43,9 @@ export type KooDriveAutoRename = 2 | 3 | 4;
 /** Options of {@link createKooDriveAdapter}. */
 export interface KooDriveAdapterOptions {
   /**
-   * Where the three API calls go: the base URL of the shipped `createKooDriveHandler` (app authentication, the
-   * default), or, with `getToken`, KooDrive's API origin itself (`https://cn.myhuaweicloud-koodrive.com`).
+   * Where the three API calls go: the base URL of the shipped `createKooDriveHandler` (which adds the user's token,
+   * or signs with app authentication), or, with `getToken`, KooDrive's API origin itself
+   * (`https://cn.myhuaweicloud-koodrive.com`).
    */
   endpoint?: string;
   /**
@@ -75,7 +77,10 @@ export interface KooDriveAdapterOptions {
   urlBatchSize?: number;
   /** Case of the hex `sha256` (lower-case is inferred; the reference does not say); default `hex`. */
   sha256Encoding?: 'hex' | 'hex-upper';
-  /** Between `Bearer` and the token: `' '` (default) or the reference's literal `'+'`. */
+  /**
+   * Between `Bearer` and the token: the reference's `'+'` ("The format is Bearer+{access_token}", its example
+   * `Authorization:Bearer+10f88…`) by default, or `' '`.
+   */
   bearerSeparator?: ' ' | '+';
 }
 
@@ -218,13 +223,7 @@ export function parseKooDriveError(response: HttpResponse): UploadError {
   const table = source === 'storage' ? STORAGE_ERRORS : source === 'gateway' ? GATEWAY_ERRORS : source === 'koodrive' ? KOODRIVE_ERRORS : {};
   const known = detail.code !== undefined && Object.hasOwn(table, detail.code) ? table[detail.code] : undefined;
   if (known) return new UploadError(known[0], known[1], { ...init, ...(known[2] !== undefined && { retryable: known[2] }) });
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
-  return new UploadError(code, message, init);
+  return fallbackError(response, init, detail.message);
 }
 
 interface ApiAnswer {
@@ -296,7 +295,7 @@ export function createKooDriveAdapter(options: KooDriveAdapterOptions = {}): Pro
   async function call(ctx: AdapterContext, path: string, body: Record<string, unknown>): Promise<ApiAnswer> {
     const headers: Record<string, string> = { ...options.headers, 'Content-Type': 'application/json' };
     if (options.language) headers.language = options.language;
-    if (getToken) headers.Authorization = `Bearer${options.bearerSeparator ?? ' '}${await currentToken()}`;
+    if (getToken) headers.Authorization = `Bearer${options.bearerSeparator ?? '+'}${await currentToken()}`;
     const request: HttpRequest = { method: 'POST', url: `${endpoint}${path}`, headers, body: JSON.stringify(body) };
     let response: HttpResponse;
     try {

@@ -4,7 +4,9 @@ import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import type { AdapterContext, FileDescription, PartLimits, PartPlan, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
+import type { MetaStudioConfirmState, MetaStudioCreateFileAnswer, MetaStudioUploadUrlAnswer } from '../server/huawei-metastudio-protocol.js';
+import { retryableByStoreCode } from './error-mapping.js';
 
 /** The largest file CreateFile takes (`file_size` 1 .. 5,368,709,120). */
 export const METASTUDIO_MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024;
@@ -61,8 +63,6 @@ export const METASTUDIO_ASSET_TYPES = [
 /** One of {@link METASTUDIO_ASSET_TYPES}. */
 export type MetaStudioAssetType = (typeof METASTUDIO_ASSET_TYPES)[number];
 
-/** The states ConfirmFileUpload takes. */
-export type MetaStudioConfirmState = 'CREATED' | 'FAILED' | 'CANCELLED';
 
 const CONTENT_TYPES: Record<string, string> = {
   gif: 'image/gif',
@@ -73,6 +73,39 @@ const CONTENT_TYPES: Record<string, string> = {
   mp3: 'audio/mp3',
   wav: 'audio/wav',
 };
+
+/**
+ * The categories a file may have by asset type, from CreateFile's table. The table's general row ("SCENE、ANIMATION、
+ * VIDEO、IMAGE、MATERIAL时,包含MAIN、COVER和OTHER") is narrowed by its own later rows, "IMAGE时,包含MAIN" and "VIDEO时,包含
+ * MAIN、COVER", which are taken as the rule. Types it does not list are not checked here.
+ */
+export const METASTUDIO_CATEGORIES_BY_ASSET_TYPE: Readonly<Partial<Record<MetaStudioAssetType, readonly MetaStudioFileCategory[]>>> = {
+  SCENE: ['MAIN', 'COVER', 'OTHER'],
+  ANIMATION: ['MAIN', 'COVER', 'OTHER'],
+  MATERIAL: ['MAIN', 'COVER', 'OTHER'],
+  IMAGE: ['MAIN'],
+  VIDEO: ['MAIN', 'COVER'],
+  PPT: ['MAIN', 'COVER', 'PAGE', 'OTHER'],
+  HUMAN_MODEL: ['MAIN', 'COVER', 'WHOLE_MODEL', 'USER_MODIFIED_MODEL', 'OTHER'],
+  HUMAN_MODEL_2D: ['MAIN', 'COVER', 'SAMPLE', 'OTHER'],
+  BUSINESS_CARD_TEMPLET: ['MAIN', 'COVER'],
+};
+
+/**
+ * Why a file of `category` cannot be the first file of a new asset of `assetType`, or undefined: the category must be
+ * one the type allows, and "一个资产中MAIN文件只有一个,且必须有一个" (one MAIN per asset, and there must be one) makes
+ * the first file of a new asset its MAIN.
+ */
+export function newAssetCategoryProblem(assetType: MetaStudioAssetType, category: MetaStudioFileCategory): string | undefined {
+  const allowed = METASTUDIO_CATEGORIES_BY_ASSET_TYPE[assetType];
+  if (allowed && !allowed.includes(category)) {
+    return `A ${assetType} asset takes ${allowed.join(', ')} files, not ${category}; choose another \`assetFileCategory\`.`;
+  }
+  if (category !== 'MAIN') {
+    return `The file would be the first of a new asset, which must have a MAIN file; upload a ${category} file into an existing asset (\`assetId\`).`;
+  }
+  return undefined;
+}
 
 /** The Content-Type the MetaStudio upload URL is signed with for a `file_type` (the CreateFile table). */
 export function metaStudioContentType(fileType: string): string {
@@ -192,25 +225,6 @@ export interface MetaStudioSession {
   ownAsset: boolean;
 }
 
-/** The handler's answer to a CreateFile request. */
-export interface MetaStudioCreateFileAnswer {
-  file_id: string;
-  asset_id: string;
-  content_type: string;
-  /** Epoch ms. */
-  expires_at: number;
-  /** With a handler `secret`: what the file routes take instead of `file_id`. */
-  upload_ref?: string;
-}
-
-/** The handler's answer to an upload-URL request (direct mode). */
-export interface MetaStudioUploadUrlAnswer {
-  upload_url: string;
-  expires_at: number;
-  /** The headers the PUT must carry with exactly these values: Content-MD5 and Content-Type are signed. */
-  headers: Record<string, string>;
-}
-
 /** Digest name under which the adapter reads the whole-file MD5. */
 const FILE_MD5 = 'file-md5';
 
@@ -308,7 +322,7 @@ export function parseMetaStudioError(response: HttpResponse): UploadError {
   }
   const known = MSS_ERRORS[code] ?? OBS_ERRORS[code] ?? HANDLER_ERRORS[code];
   // A bad digest with a digest computed from the file means the bytes were damaged on the way: sending again cures it.
-  if (known) return new UploadError(known[0], known[1], { ...init, retryable: code === 'BadDigest' ? true : undefined });
+  if (known) return new UploadError(known[0], known[1], { ...init, retryable: retryableByStoreCode(code) });
   const fallback = code.startsWith('APIGW.') && response.status === 401 ? UploadErrorCode.AuthFailed : codeForStatus(response.status);
   const where = redactUrl(response.url);
   const said = detail.message ? `: ${detail.message}` : '.';
@@ -494,13 +508,18 @@ export function createMetaStudioAdapter(options: MetaStudioAdapterOptions): Prov
     async create(ctx) {
       checkFile(ctx.file);
       const fileType = fileTypeOf(ctx.file);
+      const category = pick(options.assetFileCategory, ctx.file) ?? 'MAIN';
+      if (!pick(options.assetId, ctx.file)) {
+        const problem = newAssetCategoryProblem(options.newAsset?.assetType ?? assetTypeForFileType(fileType), category);
+        if (problem) throw new UploadError(UploadErrorCode.ProviderRejected, problem, { retryable: false });
+      }
       const fileMd5 = (await ctx.digest(FILE_MD5)) as string;
       const file = {
         ...(await assetFor(ctx, fileType)),
         fileMd5,
         fileType,
         contentType: metaStudioContentType(fileType),
-        category: pick(options.assetFileCategory, ctx.file) ?? 'MAIN',
+        category,
       };
       return { kind: 'session', session: { ...file, ...(await createFile(ctx, file)) } };
     },

@@ -3,6 +3,7 @@ import { parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
 import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
+import { fallbackError } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -41,6 +42,19 @@ export interface IflytekOstAdapterOptions {
   singleUploadLimit?: number;
   /** Sends slices one at a time in ascending order, as iFlytek's demo does. Default `false`: in parallel (inferred safe). */
   sequentialSlices?: boolean;
+  /**
+   * Makes each call's `request_id` ("请求唯一标识"). Default {@link seedStyleRequestId}: twelve digits, the year to the
+   * minute, as every example in iFlytek's upload page (`"request_id":"202006290840"`).
+   */
+  requestId?: () => string;
+}
+
+/**
+ * A `request_id` shaped as the upload page's examples (`202006290840`, `202007030859`): the time to the minute,
+ * `yyyyMMddHHmm`, in China Standard Time (UTC+8, inferred from where the examples were taken).
+ */
+export function seedStyleRequestId(now: number = Date.now()): string {
+  return new Date(now + 8 * 3600_000).toISOString().slice(0, 16).replace(/\D/g, '');
 }
 
 /**
@@ -57,18 +71,22 @@ interface OstAnswer {
   data?: Record<string, unknown>;
 }
 
+/**
+ * The service's codes, from the upload page's table. Its advice for 10002/3/4/6/7 is "提交工单" (file a ticket), not to
+ * try again, so they are not retried: a second `complete` after 10007 (task push failed) could push the task twice.
+ */
 const SERVICE_ERRORS: Record<number, [UploadErrorCode, boolean, string]> = {
   10001: [UploadErrorCode.ProviderRejected, false, 'The upload service refused a request parameter'],
-  10002: [UploadErrorCode.ServerError, true, 'The upload service\'s object storage failed; the upload will retry.'],
-  10003: [UploadErrorCode.ServerError, true, 'The upload service\'s database failed; the upload will retry.'],
-  10004: [UploadErrorCode.ServerError, true, 'The upload service\'s cache failed; the upload will retry.'],
+  10002: [UploadErrorCode.ServerError, false, 'The upload service\'s object storage failed; iFlytek asks for a support ticket.'],
+  10003: [UploadErrorCode.ServerError, false, 'The upload service\'s database failed; iFlytek asks for a support ticket.'],
+  10004: [UploadErrorCode.ServerError, false, 'The upload service\'s cache failed; iFlytek asks for a support ticket.'],
   10005: [
     UploadErrorCode.NotFound,
     false,
     'The upload service no longer has this upload (it expired, or was completed or canceled); it has to start over.',
   ],
-  10006: [UploadErrorCode.ServerError, true, 'The upload service had an I/O failure; the upload will retry.'],
-  10007: [UploadErrorCode.ServerError, true, 'The upload service could not hand the file on (task push failed); the upload will retry.'],
+  10006: [UploadErrorCode.ServerError, false, 'The upload service had an I/O failure; iFlytek asks for a support ticket.'],
+  10007: [UploadErrorCode.ServerError, false, 'The upload service could not hand the file on (task push failed); iFlytek asks for a support ticket.'],
 };
 
 /** The signing gateway's refusals, by message, as iFlytek's WebAPIs answer them (their shape on this host is unknown). */
@@ -155,12 +173,7 @@ export function parseIflytekOstError(response: HttpResponse): UploadError {
     if (known) return new UploadError(known[1], known[2], { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) });
   }
 
-  const code = codeForStatus(response.status);
-  const text =
-    code === UploadErrorCode.ServerError
-      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${gatewayMessage ? `: ${gatewayMessage}` : '.'}`;
-  return new UploadError(code, text, { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) });
+  return fallbackError(response, { ...base, provider: providerDetail(undefined, gatewayMessage, undefined) }, gatewayMessage);
 }
 
 /** Reads a 2xx answer: the service reports failures as a non-zero `code`, often with HTTP 200. */
@@ -207,6 +220,7 @@ export function createIflytekOstAdapter(options: IflytekOstAdapterOptions = {}):
   if (options.multipartThreshold !== undefined && options.multipartThreshold > singleUploadLimit) {
     throw new RangeError(`iflytek-ost: multipartThreshold must not exceed singleUploadLimit (${singleUploadLimit} bytes).`);
   }
+  const requestId = options.requestId ?? (() => seedStyleRequestId());
   // A single upload's URL stays in memory only: it may be signed, and the checkpoint store must never hold one.
   const singleUrls = new Map<string, string>();
 
@@ -253,13 +267,13 @@ export function createIflytekOstAdapter(options: IflytekOstAdapterOptions = {}):
       if (isSingle(ctx.file.size) && ctx.plan.partCount === 1) {
         return { kind: 'session', session: { mode: 'single', ref: crypto.randomUUID() } };
       }
-      const answer = readAnswer(await ctx.send(call('/file/mpupload/init', { request_id: crypto.randomUUID() })));
+      const answer = readAnswer(await ctx.send(call('/file/mpupload/init', { request_id: requestId() })));
       return { kind: 'session', session: { mode: 'multipart', uploadId: requireString(answer, 'upload_id', 'init') } };
     },
 
     async uploadPart(ctx: AdapterContext, session, part): Promise<PartReceipt> {
       const form = new FormData();
-      form.append('request_id', crypto.randomUUID());
+      form.append('request_id', requestId());
       if (session.mode === 'multipart') {
         form.append('upload_id', session.uploadId);
         form.append('slice_id', String(part.partNumber));
@@ -289,7 +303,7 @@ export function createIflytekOstAdapter(options: IflytekOstAdapterOptions = {}):
         return result(url, { code: 0, ...(typeof sid === 'string' && { sid }) });
       }
       const answer = readAnswer(
-        await ctx.send(call('/file/mpupload/complete', { request_id: crypto.randomUUID(), upload_id: session.uploadId })),
+        await ctx.send(call('/file/mpupload/complete', { request_id: requestId(), upload_id: session.uploadId })),
       );
       return result(requireString(answer, 'url', 'complete'), answer, session.uploadId);
     },
@@ -299,7 +313,7 @@ export function createIflytekOstAdapter(options: IflytekOstAdapterOptions = {}):
         singleUrls.delete(session.ref);
         return;
       }
-      readAnswer(await ctx.send(call('/file/mpupload/cancel', { request_id: crypto.randomUUID(), upload_id: session.uploadId })));
+      readAnswer(await ctx.send(call('/file/mpupload/cancel', { request_id: requestId(), upload_id: session.uploadId })));
     },
 
     parseError: parseIflytekOstError,

@@ -1,10 +1,11 @@
-import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, redactUrl } from '../core/errors.js';
 import { mergeHeaders, parseJson } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { planParts } from '../core/part-plan.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from '../hashing/digest-spec.js';
-import { readXmlError } from './xml-error.js';
+import { readXmlError } from '../core/xml-error.js';
+import { fallbackError, retryableByStoreCode } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 /** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */
@@ -156,14 +157,8 @@ export function parseS3Error(response: HttpResponse): UploadError {
   // The store's own words name the refused checksum (Content-MD5, CRC32, …), which the mode alone does not tell.
   const named = known?.[0] === UploadErrorCode.HashMismatch && detail.message ? ` The storage said: ${detail.message}` : '';
   // A bad digest means the bytes were damaged on the way; sending the part again is the cure.
-  if (known) return new UploadError(known[0], known[1] + named, { ...init, retryable: detail.code === 'BadDigest' ? true : undefined });
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `The server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${detail.message ? `: ${detail.message}` : '.'}`;
-  return new UploadError(code, message, init);
+  if (known) return new UploadError(known[0], known[1] + named, { ...init, retryable: retryableByStoreCode(detail.code) });
+  return fallbackError(response, init, detail.message);
 }
 
 function checksumHeader(checksum: Exclude<S3Checksum, 'none'>, value: string): Record<string, string> {

@@ -23,6 +23,8 @@ export interface CosV4SignatureRequest {
 
 /** The COS v4 operations, by their `op` form field. */
 export const CosV4Op = {
+  /** On a folder's path, with a JSON body: the SDKs' CreateFolder. */
+  CreateFolder: 'create',
   Upload: 'upload',
   SliceInit: 'upload_slice_init',
   SliceList: 'upload_slice_list',
@@ -47,6 +49,12 @@ export interface TencentCosV4AdapterOptions {
   signatureIn?: 'header' | 'query';
   /** Folder inside the bucket the files go to, e.g. `uploads/`; default the bucket's root. */
   directory?: string;
+  /**
+   * Creates each file's folder (`op=create` on the folder's path) before its first call, once per folder, taking "it
+   * exists already" as done: COS v4 uploads only into a folder that exists ("前置条件:指定目录已存在"). Only the file's
+   * own folder is created; the folders above it must exist. Default true; false when your folders are made elsewhere.
+   */
+  createDirectory?: boolean;
   /** Names the object inside the bucket; default `directory + file.name`. */
   objectPath?: (file: FileDescription) => string;
   /** `slice_size` sent at init; one of {@link COS_V4_SLICE_SIZES}. Default 1 MiB, the size every bucket accepts. */
@@ -85,7 +93,11 @@ interface CosV4Body {
   data?: Record<string, unknown>;
 }
 
+/** COS's "this folder exists already" (inferred: -178, as the v4 SDKs' tables name a path conflict). */
+const FOLDER_EXISTS = -178;
+
 const ERROR_MESSAGES: Record<number, [UploadErrorCode, string]> = {
+  [-166]: [UploadErrorCode.NotFound, 'The folder the file goes into does not exist on COS, and the folders above it are not created for you.'],
   [-47]: [UploadErrorCode.AuthFailed, 'COS does not know the SecretId in the signature. Check the backend\'s credentials.'],
   [-48]: [UploadErrorCode.AuthFailed, 'COS could not read the signature. The backend builds it wrongly.'],
   [-59]: [UploadErrorCode.UrlExpired, 'The COS signature expired; a new one will be requested.'],
@@ -264,6 +276,9 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
   const insertOnly = options.insertOnly ?? 1;
   const listBeforeInit = options.listBeforeInit ?? true;
   const directory = options.directory ?? '';
+  const createDirectory = options.createDirectory ?? true;
+  /** Folders this adapter made or found, so each is asked for once. */
+  const folders = new Map<string, Promise<void>>();
 
   const limits: PartLimits = {
     minPartSize: sliceSize,
@@ -330,20 +345,29 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
   async function call(
     ctx: AdapterContext,
     path: string,
-    fields: Array<[string, string | Blob]>,
+    fields: Array<[string, string | Blob]> | Record<string, string>,
     handled: { handledCodes?: number[]; absentOn404?: boolean } = {},
   ): Promise<{ status: number; body: CosV4Body }> {
     const signature = await signatureFor(path);
-    const form = new FormData();
-    for (const [name, value] of fields) {
-      if (typeof value === 'string') form.append(name, value);
-      else form.append(name, value, ctx.file.name || 'blob');
+    let body: FormData | string;
+    const headers: Record<string, string> = options.signatureIn === 'query' ? {} : { Authorization: signature };
+    if (Array.isArray(fields)) {
+      body = new FormData();
+      for (const [name, value] of fields) {
+        if (typeof value === 'string') body.append(name, value);
+        else body.append(name, value, ctx.file.name || 'blob');
+      }
+    } else {
+      body = JSON.stringify(fields);
+      headers['Content-Type'] = 'application/json';
     }
     const url = `${endpoint}/${encodePath(path)}`;
-    const request: HttpRequest =
-      options.signatureIn === 'query'
-        ? { method: 'POST', url: `${url}?sign=${encodeURIComponent(signature)}`, body: form }
-        : { method: 'POST', url, headers: { Authorization: signature }, body: form };
+    const request: HttpRequest = {
+      method: 'POST',
+      url: options.signatureIn === 'query' ? `${url}?sign=${encodeURIComponent(signature)}` : url,
+      ...(Object.keys(headers).length > 0 && { headers }),
+      body,
+    };
     try {
       // 404 and 409 carry answers some calls expect (no unfinished upload; -4019); the rest throw through parseError.
       const response = await ctx.send(request, { acceptStatus: [404, 409] });
@@ -364,6 +388,20 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
       }
       throw thrown;
     }
+  }
+
+  /** Makes sure the file's folder exists (see `createDirectory`); one request per folder for the adapter's life. */
+  function folderOf(ctx: AdapterContext, path: string): Promise<void> {
+    const folder = path.slice(0, path.lastIndexOf('/') + 1);
+    if (!createDirectory || folder === '') return Promise.resolve();
+    let made = folders.get(folder);
+    if (!made) {
+      made = call(ctx, folder, { op: CosV4Op.CreateFolder, biz_attr: '' }, { handledCodes: [FOLDER_EXISTS] }).then(() => undefined);
+      // A failure is asked again by the next file (or the engine's retry), not remembered.
+      made.catch(() => folders.delete(folder));
+      folders.set(folder, made);
+    }
+    return made;
   }
 
   async function sha(ctx: AdapterContext): Promise<string> {
@@ -499,6 +537,7 @@ export function createTencentCosV4Adapter(options: TencentCosV4AdapterOptions = 
 
     async create(ctx) {
       const path = pathOf(ctx.file);
+      await folderOf(ctx, path);
       if (isSingle(ctx.file)) return { kind: 'session', session: { mode: 'single', path } };
       return createSlices(ctx, path);
     },

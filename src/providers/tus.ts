@@ -1,9 +1,10 @@
-import { UploadError, UploadErrorCode, codeForStatus, redactUrl } from '../core/errors.js';
+import { UploadError, UploadErrorCode, redactUrl } from '../core/errors.js';
 import { mergeHeaders } from '../core/http.js';
 import type { HttpRequest, HttpResponse } from '../core/http.js';
 import { partSize, planParts } from '../core/part-plan.js';
 import type { AdapterContext, FileDescription, Part, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec } from '../hashing/digest-spec.js';
+import { fallbackError, PLAIN_WORDING } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 
@@ -151,13 +152,7 @@ export function parseTusError(response: HttpResponse): UploadError {
     const versions = response.status === 412 ? response.headers.get('Tus-Version') : null;
     return new UploadError(code, versions ? `${message} It offers ${versions}.` : message, { ...init, retryable });
   }
-  const code = codeForStatus(response.status);
-  const where = redactUrl(response.url);
-  const message =
-    code === UploadErrorCode.ServerError
-      ? `The tus server at ${where} failed (HTTP ${response.status}); the upload will retry.`
-      : `The request to ${where} was refused (HTTP ${response.status})${text ? `: ${text}` : '.'}`;
-  return new UploadError(code, message, init);
+  return fallbackError(response, init, text, { ...PLAIN_WORDING, failed: (where) => `The tus server at ${where} failed` });
 }
 
 function hasQueryOrFragment(url: string): boolean {

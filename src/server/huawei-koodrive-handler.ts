@@ -45,16 +45,24 @@ export type KooDrivePayloadHash = 'sha256' | 'unsigned';
 
 /** Options of {@link createKooDriveHandler}; of the {@link TransferTimeouts}, only `upstreamTimeoutMs` applies. */
 export interface KooDriveHandlerOptions extends TransferTimeouts {
-  /** The KooDrive app's AppId. */
-  appId: string;
-  /** The app's AppSecret; it signs every call and never leaves the server. */
-  appSecret: string;
   /**
-   * The KooDrive user the calls act for (`X-User-Id`): one fixed id, or a function of the request and the principal
-   * `authorize` named that maps your own user to a KooDrive user and returns `undefined` when there is none
-   * (401 `unauthenticated`).
+   * The KooDrive access token of the user a request acts for, sent as `Authorization: Bearer+{access_token}`: the
+   * token authentication the API reference documents for these calls ("Token authentication is used to call KooDrive
+   * APIs … The format is Bearer+{access_token}"), and the handler's default path. A function of the request and the
+   * principal `authorize` named; `undefined` when the user has none (401 `unauthenticated`). Give this, or the three
+   * app-authentication options below.
    */
-  userId: string | ((request: Request, principal: string | undefined) => string | undefined | Promise<string | undefined>);
+  accessToken?: (request: Request, principal: string | undefined) => string | undefined | Promise<string | undefined>;
+  /** App authentication (the note's, not in the reference): the KooDrive app's AppId. */
+  appId?: string;
+  /** App authentication: the app's AppSecret; it signs every call and never leaves the server. */
+  appSecret?: string;
+  /**
+   * App authentication: the KooDrive user the calls act for (`X-User-Id`): one fixed id, or a function of the request
+   * and the principal `authorize` named that maps your own user to a KooDrive user and returns `undefined` when there
+   * is none (401 `unauthenticated`).
+   */
+  userId?: string | ((request: Request, principal: string | undefined) => string | undefined | Promise<string | undefined>);
   /**
    * Decides who may do what: `false` refuses (403 `forbidden`), `true` allows, a string allows and names the
    * principal. With a principal every `fileId` the page gets is bound to it (`id.mac`, an HMAC under `secret`), and
@@ -220,10 +228,13 @@ export async function signKooDriveRequest(input: KooDriveSignInput): Promise<Rec
   };
 }
 
+/** How the handler speaks for the user: the reference's user token, or the note's app authentication. */
+type Credentials =
+  | { kind: 'token'; accessToken: NonNullable<KooDriveHandlerOptions['accessToken']> }
+  | { kind: 'app'; appId: string; appSecret: string; userId: NonNullable<KooDriveHandlerOptions['userId']> };
+
 interface HandlerConfig {
-  appId: string;
-  appSecret: string;
-  userId: KooDriveHandlerOptions['userId'];
+  credentials: Credentials;
   authorize: Authorize<KooDriveAction> | undefined;
   binding: UploadBinding | undefined;
   apiEndpoint: string;
@@ -275,12 +286,23 @@ export function createKooDriveHandler(options: KooDriveHandlerOptions): FetchHan
   );
 }
 
-function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
-  if (!options.appId) throw new TypeError('createKooDriveHandler: appId is required.');
+function resolveCredentials(options: KooDriveHandlerOptions): Credentials {
+  const app = options.appId !== undefined || options.appSecret !== undefined || options.userId !== undefined;
+  if (options.accessToken !== undefined) {
+    if (app) throw new TypeError('createKooDriveHandler: give accessToken (user token) or appId/appSecret/userId (app authentication), not both.');
+    if (typeof options.accessToken !== 'function') throw new TypeError('createKooDriveHandler: accessToken must be a function.');
+    return { kind: 'token', accessToken: options.accessToken };
+  }
+  if (!options.appId) throw new TypeError('createKooDriveHandler: accessToken is required (or appId, appSecret and userId for app authentication).');
   if (!options.appSecret) throw new TypeError('createKooDriveHandler: appSecret is required.');
   if (typeof options.userId !== 'function' && !isUserId(options.userId)) {
     throw new TypeError('createKooDriveHandler: userId must be a non-empty string or a function.');
   }
+  return { kind: 'app', appId: options.appId, appSecret: options.appSecret, userId: options.userId };
+}
+
+function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
+  const credentials = resolveCredentials(options);
   if (options.secret !== undefined) checkSecret('createKooDriveHandler', options.secret);
   const apiEndpoint = (options.apiEndpoint ?? KOODRIVE_API_ENDPOINT).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(apiEndpoint)) {
@@ -291,9 +313,7 @@ function resolveConfig(options: KooDriveHandlerOptions): HandlerConfig {
     throw new RangeError('createKooDriveHandler: maxFileSize must be a non-negative integer.');
   }
   return {
-    appId: options.appId,
-    appSecret: options.appSecret,
-    userId: options.userId,
+    credentials,
     authorize: options.authorize,
     binding: options.secret === undefined ? undefined : new UploadBinding(options.secret),
     apiEndpoint,
@@ -345,12 +365,8 @@ async function forward(config: HandlerConfig, route: Route, request: Request): P
     if (fileId === undefined) throw forbidden();
     body.fileId = fileId;
   }
-  const userId = typeof config.userId === 'function' ? await config.userId(request, principal) : config.userId;
-  if (userId === undefined) {
-    throw new HttpError(401, KooDriveHandlerErrorCode.Unauthenticated, 'Sign in before uploading.');
-  }
-  if (!isUserId(userId)) throw new TypeError('createKooDriveHandler: userId() returned an invalid user id.');
-  const { status, headers, text } = await call(config, route, request, userId, JSON.stringify(body));
+  const authorization = await authorizationFor(config.credentials, request, principal);
+  const { status, headers, text } = await call(config, route, request, authorization, JSON.stringify(body));
   const answer = parseObject(text);
   const succeeded =
     status >= 200 && status < 300 && answer !== undefined && answer.error_code === undefined && (answer.code === undefined || String(answer.code) === '0');
@@ -369,25 +385,37 @@ async function forward(config: HandlerConfig, route: Route, request: Request): P
   return new Response(JSON.stringify(answer), { status, headers: answerHeaders(headers) });
 }
 
+/** Who a call acts for: the user's token, or the user id app authentication signs. */
+type Authorization = { kind: 'token'; token: string } | { kind: 'app'; appId: string; appSecret: string; userId: string };
+
+async function authorizationFor(credentials: Credentials, request: Request, principal: string | undefined): Promise<Authorization> {
+  const unauthenticated = () => new HttpError(401, KooDriveHandlerErrorCode.Unauthenticated, 'Sign in before uploading.');
+  if (credentials.kind === 'token') {
+    const token = await credentials.accessToken(request, principal);
+    if (token === undefined) throw unauthenticated();
+    if (typeof token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(token)) throw new TypeError('createKooDriveHandler: accessToken() returned an invalid token.');
+    return { kind: 'token', token };
+  }
+  const userId = typeof credentials.userId === 'function' ? await credentials.userId(request, principal) : credentials.userId;
+  if (userId === undefined) throw unauthenticated();
+  if (!isUserId(userId)) throw new TypeError('createKooDriveHandler: userId() returned an invalid user id.');
+  return { kind: 'app', appId: credentials.appId, appSecret: credentials.appSecret, userId };
+}
+
 /** Signs and sends one call, within the handler's upstream time limit; redirects are answers of their own (502). */
 async function call(
   config: HandlerConfig,
   route: Route,
   request: Request,
-  userId: string,
+  authorization: Authorization,
   body: string,
 ): Promise<{ status: number; headers: Headers; text: string }> {
   const url = `${config.apiEndpoint}${KOODRIVE_PATHS[route]}`;
-  const signed = await signKooDriveRequest({
-    method: 'POST',
-    url,
-    body,
-    appId: config.appId,
-    appSecret: config.appSecret,
-    userId,
-    now: config.now(),
-    payloadHash: config.payloadHash,
-  });
+  const signed =
+    authorization.kind === 'token'
+      ? // The reference's literal form: "Authorization:Bearer+10f88…".
+        { Authorization: `Bearer+${authorization.token}` }
+      : await signKooDriveRequest({ method: 'POST', url, body, ...authorization, now: config.now(), payloadHash: config.payloadHash });
   const headers = new Headers({ ...signed, 'Content-Type': 'application/json' });
   for (const name of FORWARDED_HEADERS) {
     const value = request.headers.get(name);

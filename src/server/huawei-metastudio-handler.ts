@@ -9,20 +9,21 @@ import type { FetchHandler, RouteMethods } from './route.js';
 import { resolveTimeouts, StreamedTransfer, streamingInit, upstreamSignal, upstreamTimedOut } from './transfer.js';
 import type { TransferTimeouts } from './transfer.js';
 import {
-  METASTUDIO_ASSET_TYPES,
-  METASTUDIO_FILE_CATEGORIES,
-  METASTUDIO_MAX_FILE_SIZE,
-  METASTUDIO_MAX_FILE_TYPE_LENGTH,
-  METASTUDIO_MAX_NAME_LENGTH,
-  metaStudioContentType,
-} from '../providers/huawei-metastudio.js';
-import type {
-  MetaStudioConfirmState,
-  MetaStudioCreateFileAnswer,
-  MetaStudioFileCategory,
-  MetaStudioUploadUrlAnswer,
-} from '../providers/huawei-metastudio.js';
-import { readXmlError } from '../providers/xml-error.js';
+  METASTUDIO_HANDLER_ASSET_TYPES as METASTUDIO_ASSET_TYPES,
+  METASTUDIO_HANDLER_FILE_CATEGORIES as METASTUDIO_FILE_CATEGORIES,
+  METASTUDIO_HANDLER_MAX_FILE_SIZE as METASTUDIO_MAX_FILE_SIZE,
+  METASTUDIO_HANDLER_MAX_FILE_TYPE_LENGTH as METASTUDIO_MAX_FILE_TYPE_LENGTH,
+  METASTUDIO_HANDLER_MAX_NAME_LENGTH as METASTUDIO_MAX_NAME_LENGTH,
+  metaStudioHandlerContentType as metaStudioContentType,
+} from './huawei-metastudio-protocol.js';
+import type { MetaStudioConfirmState, MetaStudioCreateFileAnswer, MetaStudioUploadUrlAnswer } from './huawei-metastudio-protocol.js';
+import { readXmlError } from '../core/xml-error.js';
+
+/** A name's suffix after its last dot, as MetaStudio's default `file_type`; `''` when there is none. */
+function suffixOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot <= 0 ? '' : name.slice(dot + 1);
+}
 
 /** How the handler authenticates to MetaStudio: an IAM token (or a function that fetches one) or an AK/SK pair. */
 export type MetaStudioAuth = { token: string | (() => string | Promise<string>) } | HuaweiAkSk;
@@ -56,7 +57,7 @@ export interface MetaStudioUploadStore {
  */
 export type MetaStudioAction =
   | { kind: 'create-asset'; assetName: string; assetType: string }
-  | { kind: 'create-file'; assetId: string; fileName: string; fileSize: number; category: MetaStudioFileCategory }
+  | { kind: 'create-file'; assetId: string; fileName: string; fileSize: number; category: (typeof METASTUDIO_FILE_CATEGORIES)[number] }
   | { kind: 'upload-url' | 'upload' | 'delete'; fileRef: string }
   | { kind: 'confirm'; fileRef: string; state: MetaStudioConfirmState };
 
@@ -483,12 +484,20 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): Fetc
     const fileSize = input.file_size;
     if (typeof fileSize !== 'number' || !Number.isSafeInteger(fileSize) || fileSize < 1) throw invalid('file_size', 'must be a positive integer');
     if (fileSize > maxFileSize) throw new HttpError(413, ServerErrorCode.FileTooLarge, `file_size is over the ${maxFileSize} bytes allowed.`);
-    const fileType = text(input.file_type, 'file_type', 1, METASTUDIO_MAX_FILE_TYPE_LENGTH);
+    // file_type is optional: CreateFile's "默认取值" for it is the file name's suffix, so MetaStudio decides without one.
+    const fileType = input.file_type === undefined ? suffixOf(fileName) : text(input.file_type, 'file_type', 1, METASTUDIO_MAX_FILE_TYPE_LENGTH);
     if (/[/\\?#]/.test(fileType)) throw invalid('file_type', 'must not contain "/", "\\", "?" or "#"');
     const assetId = id(input.asset_id, 'asset_id');
     const category = oneOf(input.asset_file_category, 'asset_file_category', METASTUDIO_FILE_CATEGORIES);
     const principal = await principalFor(options.authorize, request, { kind: 'create-file', assetId, fileName, fileSize, category });
-    const body = { file_name: fileName, file_md5: fileMd5, file_size: fileSize, file_type: fileType, asset_id: assetId, asset_file_category: category };
+    const body = {
+      file_name: fileName,
+      file_md5: fileMd5,
+      file_size: fileSize,
+      ...(input.file_type !== undefined && { file_type: fileType }),
+      asset_id: assetId,
+      asset_file_category: category,
+    };
     const { json, requestId } = await call('CreateFile', 'POST', '/files', body, request);
     const { file_id: fileId, upload_url: uploadUrl } = json as { file_id?: unknown; upload_url?: unknown };
     const target = typeof uploadUrl === 'string' && URL.canParse(uploadUrl) ? new URL(uploadUrl) : undefined;
@@ -574,7 +583,8 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): Fetc
       throw badStorage('The storage answered the upload with a redirect.');
     }
     const headers = new Headers({ 'cache-control': 'no-store' });
-    for (const name of ['etag', 'x-obs-request-id']) {
+    // Retry-After tells the page how long OBS asked it to wait.
+    for (const name of ['etag', 'x-obs-request-id', 'retry-after']) {
       const value = response.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
@@ -631,7 +641,7 @@ export function createMetaStudioHandler(options: MetaStudioHandlerOptions): Fetc
   return serve((url) => route(url.pathname), {
     allowedOrigins: options.allowedOrigins,
     allowHeaders: ['content-type', 'content-md5', 'authorization', ...(options.allowedHeaders ?? []).map((name) => name.toLowerCase())],
-    exposeHeaders: ['ETag', 'X-Request-Id', 'x-obs-request-id'],
+    exposeHeaders: ['ETag', 'X-Request-Id', 'x-obs-request-id', 'Retry-After'],
     onError,
   });
 }

@@ -52,7 +52,10 @@ export interface IflytekOstHandlerOptions extends TransferTimeouts {
   upstream?: string;
   /** Path the routes are mounted under, such as `/api/iflytek-ost` (default `''`). */
   basePath?: string;
-  /** Sent as `cloud_id` on every call when set (`"0"` is the public cloud); the page cannot choose it. */
+  /**
+   * Sent as `cloud_id` when set (`"0"` is the public cloud) on the two calls the upload page lists it for,
+   * `/file/upload` and `/file/mpupload/init`; the page cannot choose it.
+   */
   cloudId?: string;
   /**
    * Who may do what. `false` answers 403 `forbidden`; `true` allows with no principal, and `upload_id`s pass as the
@@ -298,7 +301,7 @@ function resolveConfig(options: IflytekOstHandlerOptions): HandlerConfig {
  * `basePath` (`POST /file/upload`, `/file/mpupload/init`, `/upload`, `/complete`, `/cancel`), so the page never holds
  * the APISecret and never needs the `host`/`date` headers browsers may not set. For each call it checks the page's
  * fields (`request_id`, `upload_id`, `slice_id`, `data` last; no `app_id`/`cloud_id`), asks `authorize`, checks the
- * `upload_id` binding, adds `app_id` (and `cloud_id`), `date`, `digest` and the HMAC-SHA256 `authorization`, and
+ * `upload_id` binding, adds `app_id` (and `cloud_id` where the page lists it), `date`, `digest` and the HMAC-SHA256 `authorization`, and
  * forwards to `upstream`. A slice is passed through as it arrives, paced by the upstream socket and cut off with 408
  * when the page stalls past `idleTimeoutMs` or the request outlasts `totalTimeoutMs`, unless `multipartDigest:
  * 'body'` needs it whole; JSON calls wait at most `upstreamTimeoutMs` (504). The service's JSON answers come back
@@ -350,7 +353,8 @@ async function forwardJson(config: HandlerConfig, request: Request, route: JsonR
   const input = await readJsonObject(request, MAX_JSON_BYTES);
   checkFields(Object.keys(input), route === 'init' ? ['request_id'] : ['request_id', 'upload_id']);
   const body: Record<string, string> = { request_id: checkRequestId(input.request_id), app_id: config.appId };
-  if (config.cloudId !== undefined) body.cloud_id = config.cloudId;
+  // The upload page lists cloud_id for init only among the JSON calls.
+  if (config.cloudId !== undefined && route === 'init') body.cloud_id = config.cloudId;
   let owner: Owner | undefined;
   if (route === 'init') {
     owner = await ownerFor(config, request, { kind: 'init' });
@@ -392,7 +396,8 @@ async function forwardForm(config: HandlerConfig, request: Request, route: FormR
       ['app_id', config.appId],
       ['request_id', checkRequestId(head.fields.get('request_id'))],
     ];
-    if (config.cloudId !== undefined) fields.push(['cloud_id', config.cloudId]);
+    // The upload page lists cloud_id for /file/upload, not for a slice.
+    if (config.cloudId !== undefined && !sliced) fields.push(['cloud_id', config.cloudId]);
     if (sliced) {
       const sent = checkUploadId(head.fields.get('upload_id'));
       const sliceId = checkSliceId(head.fields.get('slice_id'));

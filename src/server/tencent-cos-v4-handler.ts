@@ -132,7 +132,8 @@ function checkPath(value: unknown): string {
     value.startsWith('/') ||
     value.includes('\\') ||
     /[\u0000-\u001f\u007f]/.test(value) ||
-    value.split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
+    // A folder's path ends in one "/": the adapter signs `op=create` on it, as COS wants the directory to exist first.
+    value.replace(/\/$/, '').split('/').some((segment) => segment === '' || segment === '.' || segment === '..');
   if (bad) throw new HttpError(400, ServerErrorCode.InvalidKey, '`path` is not a valid object path.');
   return value;
 }

@@ -11,8 +11,11 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions, AliyunPdsSession } from '../../src/providers/aliyun-pds.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes, makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const KiB = 1024;
 const PART = 256 * KiB;
@@ -26,8 +29,7 @@ const quirks = new AliyunPdsEmulator({ basePath: QUIRKS_BASE, crc64Encoding: 'nu
 const worker = setupWorker(...aliyunPdsEmulatorHandlers(emulator), ...aliyunPdsEmulatorHandlers(quirks));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+  return fileWithBytes(size, name, seed);
 }
 
 describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
@@ -71,11 +73,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     quirks.reset();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('serial mode', () => {
@@ -83,7 +81,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { file, bytes } = fileOf(5 * PART + 77);
       const { result, error } = await upload(setup({}, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4, 5, 6]);
       expect(emulator.stats.refusals).to.deep.equal([]);
       expect(emulator.stats.crc64Checked).to.equal(1);
@@ -94,7 +92,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     it('uploads an empty file', async () => {
       const { result, error } = await upload(setup(), new File([], 'empty.txt'));
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     });
 
     it('is refused part by part (PartNotSequential) when parts go out of order', async () => {
@@ -118,7 +116,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(emulator.stats.refusals.map((r) => r.code)).to.deep.equal(['PartAlreadyExist']);
       expect(emulator.stats.listUploadedParts).to.equal(1);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
     it('finishes when complete took effect but its answer was lost, by asking PDS for the file', async () => {
       const fault = emulator.faults.dropConnection({ operation: 'CompleteFile' }, { afterBytes: 1_000_000 });
@@ -129,7 +127,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(emulator.stats.complete).to.equal(1);
       expect(emulator.stats.refusals).to.deep.equal([{ operation: 'CompleteFile', code: 'NotFound.UploadId' }]);
       expect(result!['crc64Hash']).to.match(/^\d+$/);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -138,7 +136,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { file, bytes } = fileOf(6 * PART + 1000);
       const { result, error } = await upload(setup({ parallelUpload: true }, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(emulator.stats.getUploadUrl).to.be.within(1, 6);
       expect(emulator.stats.partNumbersReceived.sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
       expect(result!['contentHash']).to.equal((await sha1(bytes)).toUpperCase());
@@ -150,7 +148,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { file, bytes } = fileOf(6 * PART + 1000, 'batch.bin');
       const { result, error } = await upload(setup({ parallelUpload: true, rapidUpload: false }, { concurrency: 2 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       // Part 2's lane asked while part 1 was held; by the time the second lane is free again every context is known.
       expect(emulator.stats.getUploadUrl).to.be.at.most(2);
     });
@@ -162,7 +160,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(emulator.stats.parallelRefused).to.equal(1);
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4]);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('fails with hash-mismatch when a part\'s SHA-1 context is wrong', async () => {
@@ -195,7 +193,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(emulator.stats.uploadPart).to.equal(partsBefore);
       expect(emulator.stats.preHashMatched).to.equal(1);
       expect(emulator.stats.rapidUploads).to.equal(1);
-      expect(emulator.getFileBytes(second.result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('uploads normally, with content_hash checked at complete, when only the first KiB matches', async () => {
@@ -207,7 +205,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(second.error).to.equal(undefined);
       expect(second.result!['rapid']).to.equal(false);
       expect(emulator.stats.preHashMatched).to.equal(1);
-      expect(emulator.getFileBytes(second.result!.fileId as string)).to.deep.equal(tail);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(tail);
     });
 
     it('can be turned off: the same bytes are sent again and no pre_hash is asked', async () => {
@@ -238,7 +236,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(waits).to.deep.equal([]);
       expect(emulator.stats.getUploadUrl).to.equal(1);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     for (const parallelUpload of [false, true]) {
@@ -253,7 +251,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
         expect(error).to.equal(undefined);
         expect(emulator.stats.refusals.map((r) => [r.code, r.partNumber])).to.deep.equal([['AccessDenied', 1]]);
         expect(waits).to.deep.equal([]);
-        expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       });
     }
 
@@ -295,7 +293,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
         const resent = emulator.stats.partNumbersReceived.slice(before.length);
         expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
         expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        expect(emulator.getFileBytes(result.fileId as string)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
       });
     }
 
@@ -312,7 +310,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(second, file);
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -357,7 +355,7 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(waits).to.have.length(2);
       expect(waits).to.include(2000);
-      expect(emulator.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('server: a gateway that keeps timing out fails with server-error after the retries', async () => {
@@ -393,8 +391,10 @@ describe('Aliyun PDS adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(3 * PART + 1);
     const { result, error } = await upload(setup({}, {}, adapterWith({}, quirks)), file);
     expect(error).to.equal(undefined);
-    expect(quirks.getFileBytes(result!.fileId as string)).to.deep.equal(bytes);
+    expect(quirks.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(quirks.stats.crc64Checked).to.equal(1);
     expect(result!['crc64Hash']).to.match(/^\d{15,20}$/);
   });
 });
+
+describeAdapterContract('aliyun-pds', ADAPTER_HARNESSES['aliyun-pds']!);

@@ -12,8 +12,11 @@ import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes, makeBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const BASE = '/emulator/huawei-koodrive';
@@ -21,6 +24,7 @@ const SMALL_BASE = '/emulator/huawei-koodrive-small';
 const API = '/api/huawei-koodrive';
 const BAD_API = '/api/huawei-koodrive-bad';
 const BOUND_API = '/api/huawei-koodrive-bound';
+const TOKEN_API = '/api/huawei-koodrive-token';
 const APP = { appId: 'a378contract', appSecret: 'contract-app-secret' };
 const USER = '1505084218764547200';
 
@@ -31,6 +35,18 @@ const small = new KooDriveEmulator({ basePath: SMALL_BASE, apps: {}, quotaBytes:
 const handlerLog: unknown[] = [];
 const onError = (error: unknown) => void handlerLog.push(error);
 const handler = createKooDriveHandler({ ...APP, userId: USER, apiEndpoint: `${location.origin}${BASE}`, basePath: API, onError });
+// The shipped handler on the reference's path: the user's token, sent as `Bearer+{access_token}`.
+const tokensForwarded: string[] = [];
+const tokenHandler = createKooDriveHandler({
+  accessToken: () => {
+    const token = emulator.issueToken(USER);
+    tokensForwarded.push(token);
+    return token;
+  },
+  apiEndpoint: `${location.origin}${BASE}`,
+  basePath: TOKEN_API,
+  onError,
+});
 // The same shipped handler holding the wrong AppSecret: the emulator must refuse what it signs.
 const badHandler = createKooDriveHandler({
   ...APP,
@@ -56,11 +72,11 @@ const worker = setupWorker(
   http.all(`*${API}/*`, ({ request }) => handler(request)),
   http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
   http.all(`*${BOUND_API}/*`, ({ request }) => boundHandler(request)),
+  http.all(`*${TOKEN_API}/*`, ({ request }) => tokenHandler(request)),
 );
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+  return fileWithBytes(size, name, seed);
 }
 
 /**
@@ -147,11 +163,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     small.reset();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('modes', () => {
@@ -161,7 +173,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { file, bytes } = fileOf(12 * MiB + 3);
       const { result, error } = await upload(manager, file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect(result).to.deep.equal({ fileId: result!.fileId, fileName: 'contract.bin' });
       expect(emulator.stats.partNumbersReceived).to.deep.equal([1, 2, 3]);
       expect([emulator.stats.uploadUrl, emulator.stats.completeWithSha256]).to.deep.equal([0, 1]);
@@ -176,7 +188,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(error).to.equal(undefined);
       expect(seen).to.not.include('hashing');
       expect(emulator.stats.completeWithSha256).to.equal(1);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('parallel: offsets and hashCtx per part, several parts in flight, the chain verified at complete', async () => {
@@ -186,7 +198,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { file, bytes } = fileOf(21 * MiB + 100, 'parallel.bin', 9);
       const { result, error } = await upload(manager, file);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
       expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3, 4, 5]);
       expect(emulator.stats.partNumbersReceived[0]).to.not.equal(1);
     });
@@ -215,7 +227,20 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(states).to.not.include('hashing');
       // Before, create waited for the context of the last part, 88 MiB in.
       expect(hashedAtCreate).to.be.below(size / 2);
-      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
+    });
+
+    // Seed 004: "Token authentication is used to call KooDrive APIs … The format is Bearer+{access_token}"; the
+    // emulator takes only that spelling, so a handler or page sending "Bearer <token>" fails here.
+    it('the handler\'s documented path: the user\'s token as Bearer+{access_token}, no app signature', async () => {
+      tokensForwarded.length = 0;
+      const { file, bytes } = fileOf(6 * MiB, 'token.bin', 12);
+      const { result, error } = await upload(setup(createKooDriveAdapter({ endpoint: `${location.origin}${TOKEN_API}` })), file);
+      expect(error).to.equal(undefined);
+      expect(tokensForwarded).to.have.length(2);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
+      const spaced = await upload(setup(withToken({ bearerSeparator: ' ' })), fileOf(MiB, 'spaced.bin', 13).file);
+      expect(spaced.error?.provider?.code, 'Bearer <token> is not the documented spelling').to.equal('APIGW.0301');
     });
 
     it('Bearer: calls KooDrive directly with the page\'s token, and fetches a new one when the gateway says it expired', async () => {
@@ -226,7 +251,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(fault.fired).to.equal(1);
       expect(tokensAsked).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('with a principal: the page holds only bound file ids, serial and parallel, parts and renewed URLs included', async () => {
@@ -242,14 +267,14 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
         const bound = result!.fileId as string;
         const [fileId, mac] = [bound.slice(0, bound.lastIndexOf('.')), bound.slice(bound.lastIndexOf('.') + 1)];
         expect(mac).to.match(/^[A-Za-z0-9_-]{22}$/);
-        expect(emulator.getFile(fileId)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
       }
     });
 
     it('an empty file is one empty part', async () => {
       const { result, error } = await upload(setup(), new File([], 'empty.txt'));
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     });
   });
 
@@ -264,7 +289,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const second = await upload(setup(viaHandler({ mode: 'parallel' })), again);
       expect(second.result).to.deep.include({ rapid: true, fileName: 'again.bin' });
       expect(emulator.stats.uploadPart).to.equal(partsBefore);
-      expect(emulator.getFile(second.result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(second.result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('renames on a name conflict (2), refuses it (3), and reports the identical file as existing (4)', async () => {
@@ -310,7 +335,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       // listing to ask, it is sent again, and nothing the checkpoint holds is.
       expect(resumed.sent).to.deep.equal(missing(5, saved));
       expect(emulator.stats.uploadUrl).to.be.at.least(1);
-      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     });
 
     it('resumes parallel after a reload, the missing parts\' contexts hashed again from the saved state', async () => {
@@ -329,7 +354,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { result } = await done;
       expect(task!.resumed).to.equal(true);
       expect([...resumed.sent].sort((a, b) => a - b)).to.deep.equal(missing(5, saved));
-      expect(emulator.getFile(result.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     });
   });
 
@@ -349,7 +374,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(fault.fired).to.equal(1);
       expect(emulator.stats.uploadUrl).to.equal(1);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('expired: an app signature outside its 15-minute window is signed again at once', async () => {
@@ -405,7 +430,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const { result, error } = await upload(second, file);
       expect([(await warning).error.code, (await warning).error.provider?.code]).to.deep.equal(['not-found', '13000401']);
       expect(error).to.equal(undefined);
-      expect(emulator.getFile(result!.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: a parent folder in the recycle bin (13000404) is refused with a readable message', async () => {
@@ -441,3 +466,5 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
     expect(emulator.stats.complete).to.equal(0);
   });
 });
+
+describeAdapterContract('huawei-koodrive', ADAPTER_HARNESSES['huawei-koodrive']!);

@@ -8,9 +8,12 @@ import { createMetaStudioAdapter } from '../../src/providers/huawei-metastudio.j
 import type { MetaStudioAdapterOptions, MetaStudioSession } from '../../src/providers/huawei-metastudio.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadState } from '../../src/core/types.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome } from '../helpers/manager-events.js';
 import { METASTUDIO_TEST, metaStudioWorld, type SeenRequest } from '../helpers/huawei-metastudio-setup.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -18,9 +21,8 @@ const world = metaStudioWorld();
 const { emulator } = world;
 const worker = setupWorker(...world.handlers);
 
-function fileOf(size: number, name = 'contract.png', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.png', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed, '');
 }
 
 /** A File whose reads on the page are counted: nothing may read a file that is refused when added. */
@@ -97,11 +99,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     world.useHandler();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
     // A paused page's proxied PUT goes on inside the handler; it must land before the next test arms its faults.
     for (let waited = 0; inFlight.size > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     inFlight.clear();
@@ -124,12 +122,12 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(error).to.equal(undefined);
     expect(states).to.deep.equal(['hashing', 'uploading', 'completing', 'done']);
     expect(timeline.indexOf('hashed')).to.be.greaterThan(-1).and.lessThan(timeline.indexOf('request:POST'));
-    const stored = emulator.getFile(result!.fileId as string)!;
+    const stored = emulator.fileRecord(result!.fileId as string)!;
     expect(stored.fileMd5).to.equal('tM+9q6NqM7xQ6mfGOdsdEw==');
     expect(stored.state).to.equal('UPLOADED');
     expect(stored.category).to.equal('MAIN');
     expect(stored.fileType).to.equal('png');
-    expect(emulator.getObject(stored.fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(stored.fileId)).to.deep.equal(bytes);
     expect(result!.assetId).to.equal(stored.assetId);
 
     const calls = pageRequests().filter((r) => r.path.startsWith(METASTUDIO_TEST.apiPath));
@@ -169,22 +167,25 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(setup({ directUpload: true }), file);
     expect(error).to.equal(undefined);
     const fileId = result!.fileId as string;
-    expect(emulator.getObject(fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
     const methods = pageRequests().map((r) => `${r.method} ${r.path.includes('/obs/') ? 'OBS' : r.path.slice(METASTUDIO_TEST.apiPath.length)}`);
     expect(methods).to.deep.equal(['POST /assets', 'POST /files', `GET /files/${fileId}/upload-url`, 'PUT OBS', `POST /files/${fileId}/complete`]);
     const obsPut = pageRequests().find((r) => r.path.includes('/obs/'))!;
     expect(obsPut.headers['content-type']).to.equal('video/mp4');
   });
 
-  it('uploads into a given asset with a given category, and maps a second MAIN file to MSS.10001008', async () => {
+  // Seed 003 (CreateFile): "资产类型为VIDEO时,包含MAIN、COVER" and "一个资产中MAIN文件只有一个,且必须有一个".
+  it('uploads into a given asset with a given category, MAIN first, and maps a second MAIN file to MSS.10001008', async () => {
     const assetId = emulator.createAsset('course', 'VIDEO');
-    const cover = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'cover.jpg').file);
-    expect(cover.error).to.equal(undefined);
-    expect(emulator.getFile(cover.result!.fileId as string)).to.deep.include({ assetId, category: 'COVER', state: 'UPLOADED' });
-    expect(emulator.stats.createAsset).to.equal(0);
-
+    const early = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'early.jpg').file);
+    expect(early.error?.code, 'a COVER before the asset has its MAIN').to.equal('provider-rejected');
     const main = await uploadOutcome(setup({ assetId }), fileOf(2000, 'main.mp4').file);
     expect(main.error).to.equal(undefined);
+    const cover = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(2000, 'cover.jpg').file);
+    expect(cover.error).to.equal(undefined);
+    expect(emulator.fileRecord(cover.result!.fileId as string)).to.deep.include({ assetId, category: 'COVER', state: 'UPLOADED' });
+    expect(emulator.stats.createAsset).to.equal(0);
+
     const second = await uploadOutcome(setup({ assetId }), fileOf(2000, 'again.mp4', 9).file);
     expect(second.error?.code).to.equal('provider-rejected');
     expect(second.error?.provider?.code).to.equal('MSS.10001008');
@@ -238,7 +239,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
 
     const { result, error } = await uploadOutcome(setup({ fileType: 'txt' }), fileOf(500, 'README').file);
     expect(error).to.equal(undefined);
-    expect(emulator.getFile(result!.fileId as string)?.fileType).to.equal('txt');
+    expect(emulator.fileRecord(result!.fileId as string)?.fileType).to.equal('txt');
   });
 
   it('has a wrong Content-MD5 refused by OBS (BadDigest), retries, then fails with hash-mismatch and confirms FAILED', async () => {
@@ -294,7 +295,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(task!.resumed).to.equal(true);
     expect(emulator.stats.createFile).to.equal(1);
     expect(result.fileId).to.equal(JSON.parse(stored).fileId);
-    expect(emulator.getObject(result.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.confirmations).to.deep.equal(['CREATED']);
   });
 
@@ -309,9 +310,9 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(second, file);
     expect(error).to.equal(undefined);
     expect(result!.fileId).to.not.equal(old!.fileId);
-    expect(emulator.getFile(old!.fileId)?.state).to.equal('DELETED');
-    expect(emulator.getFile(result!.fileId as string)).to.deep.include({ state: 'UPLOADED', assetId: old!.assetId });
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.fileRecord(old!.fileId)?.state).to.equal('DELETED');
+    expect(emulator.fileRecord(result!.fileId as string)).to.deep.include({ state: 'UPLOADED', assetId: old!.assetId });
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.createFile).to.equal(2);
     expect(waits).to.deep.equal([]);
   });
@@ -327,7 +328,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(error).to.equal(undefined);
     expect(result!.fileId).to.not.equal(old!.fileId);
     expect(result!.assetId).to.not.equal(old!.assetId);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(emulator.stats.createAsset).to.equal(2);
   });
 
@@ -353,7 +354,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(task!.resumed).to.equal(true);
     expect(result.fileId).to.equal(session.fileId);
     expect(emulator.stats).to.deep.include({ createAsset: 1, createFile: 1 });
-    expect(emulator.getObject(session.fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(session.fileId)).to.deep.equal(bytes);
     const routes = pageRequests().filter((r) => r.path.startsWith(`${METASTUDIO_TEST.apiPath}/files/`)).map((r) => `${r.method} ${r.path}`);
     expect(routes).to.include(`PUT ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/content`);
     expect(routes).to.include(`POST ${METASTUDIO_TEST.apiPath}/files/${session.uploadRef}/complete`);
@@ -368,7 +369,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     expect(fault.fired).to.equal(1);
     expect(waits).to.deep.equal([]);
     expect(emulator.stats.createFile).to.equal(2);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('retries a dropped PUT connection and a MetaStudio 500, then succeeds', async () => {
@@ -378,7 +379,7 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     const { result, error } = await uploadOutcome(setup(), file);
     expect(error).to.equal(undefined);
     expect(waits).to.have.length(2);
-    expect(emulator.getObject(result!.fileId as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   describe('one error per class', () => {
@@ -399,10 +400,19 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     });
 
     it('limit: a COVER over 5,242,880 bytes (MSS.10001007) → limit-exceeded', async () => {
-      const assetId = emulator.createAsset('album', 'IMAGE');
+      const assetId = emulator.createAsset('clip', 'VIDEO');
       const { error } = await uploadOutcome(setup({ assetId, assetFileCategory: 'COVER' }), fileOf(5_242_881, 'big-cover.png').file);
       expect(error?.code).to.equal('limit-exceeded');
       expect(error?.provider?.code).to.equal('MSS.10001007');
+    });
+
+    // Seed 003: "资产类型为IMAGE时,包含MAIN" and "一个资产中MAIN文件只有一个,且必须有一个".
+    it('refuses before any request a category a new asset cannot start with: COVER for an image, anything but MAIN', async () => {
+      const cover = await uploadOutcome(setup({ assetFileCategory: 'COVER' }), fileOf(1000, 'cover.png').file);
+      expect([cover.error?.code, cover.error?.message]).to.deep.equal(['provider-rejected', 'A IMAGE asset takes MAIN files, not COVER; choose another `assetFileCategory`.']);
+      const other = await uploadOutcome(setup({ assetFileCategory: 'OTHER' }), fileOf(1000, 'notes.txt').file);
+      expect(other.error?.message).to.contain('must have a MAIN file');
+      expect(emulator.stats).to.deep.include({ createAsset: 0, createFile: 0 });
     });
 
     it('not found: an unknown asset (MSS.10001001) → not-found', async () => {
@@ -427,3 +437,5 @@ describe('Huawei MetaStudio adapter against the strict emulator, through the shi
     });
   });
 });
+
+describeAdapterContract('huawei-metastudio', ADAPTER_HARNESSES['huawei-metastudio']!);

@@ -13,9 +13,12 @@ import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
 import type { IflytekOstAdapterOptions, IflytekOstSession } from '../../src/providers/iflytek-ost.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { handSign } from '../helpers/iflytek-ost-signing.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const CREDENTIALS = { appId: 'contractapp', apiKey: 'contract-api-key', apiSecret: 'contract-api-secret' };
@@ -45,9 +48,8 @@ const worker = setupWorker(
   http.all(`*${EMULATOR_PATH}/*`, ({ request }) => emulator.handle(request)),
 );
 
-function fileOf(size: number, name = 'speech.wav', seed = 11): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'audio/wav', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'speech.wav', seed = 11): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed, 'audio/wav');
 }
 
 function fileIdOf(url: unknown): string {
@@ -85,11 +87,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
     useEmulator({});
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   describe('modes', () => {
@@ -109,7 +107,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(error).to.equal(undefined);
       expect(emulator.stats).to.include({ single: 0, init: 1, upload: 5, complete: 1 });
       expect([...emulator.stats.sliceIdsReceived].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
       expect(result!.uploadId).to.match(/^up_\d+$/);
     });
 
@@ -118,7 +116,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const { result, error } = await uploadOutcome(setup({ multipartThreshold: MiB }), file);
       expect(error).to.equal(undefined);
       expect(emulator.stats).to.include({ single: 0, init: 1, upload: 1, complete: 1 });
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('sends slices in parallel by default, and one at a time in ascending order with sequentialSlices', async () => {
@@ -145,7 +143,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       await manager.cancel(task!.id);
       expect(task!.state).to.equal('canceled');
       expect(emulator.stats.cancel).to.equal(1);
-      expect(emulator.listUploads()).to.deep.equal([]);
+      expect(emulator.pending()).to.deep.equal([]);
       expect(emulator.stats.complete).to.equal(0);
     });
 
@@ -176,7 +174,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       // A slice whose answer the pause cut off is missing for the checkpoint, and may have reached the service late.
       expect(resent.filter((id) => saved.includes(id))).to.deep.equal([]);
       expect([...new Set(resent)].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6].filter((id) => !saved.includes(id)));
-      expect(emulator.getFile(fileIdOf(result.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result.url))).to.deep.equal(bytes);
     });
   });
 
@@ -338,7 +336,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect((await slice(uploadId, '2', 10)).code, 'a re-sent slice replaces the old one').to.equal(0);
       const done = await call('/file/mpupload/complete', { ...base, upload_id: uploadId });
       expect(done.code).to.equal(0);
-      expect(emulator.getFile(fileIdOf(done.data!.url))).to.have.length(50);
+      expect(emulator.storedBytes(fileIdOf(done.data!.url))).to.have.length(50);
       expect((await slice(uploadId, '4', 20)).code).to.equal(10005);
       expect((await call('/file/mpupload/complete', { ...base, upload_id: uploadId })).code).to.equal(10005);
       expect((await call('/file/mpupload/cancel', { ...base, upload_id: uploadId })).code).to.equal(10005);
@@ -369,7 +367,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(ok.error).to.equal(undefined);
       expect(fault.fired).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getFile(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
 
       handlerOptions = { now: () => Date.now() - 10 * 60_000 };
       const { error } = await uploadOutcome(setup(), fileOf(1000, 'late.wav').file);
@@ -388,7 +386,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       const { file, bytes } = fileOf(21 * MiB + 1, 'real-digest.wav');
       const { result, error: none } = await uploadOutcome(setup(), file);
       expect(none).to.equal(undefined);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('limit: slices under 5 MiB are refused at complete (10001), the proxy\'s body limit answers limit-exceeded', async () => {
@@ -427,7 +425,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       await first.addFiles([file]);
       first.start();
       await leavePageAfter(first, 5 * MiB);
-      const [gone] = emulator.listUploads();
+      const [gone] = emulator.pending();
       expect(emulator.expireUpload(gone!.uploadId)).to.equal(true);
 
       const second = setup();
@@ -438,7 +436,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(warned.provider?.code).to.equal('10005');
       expect(error).to.equal(undefined);
       expect(emulator.stats.init).to.equal(2);
-      expect(emulator.getFile(fileIdOf(result!.url))).to.deep.equal(bytes);
+      expect(emulator.storedBytes(fileIdOf(result!.url))).to.deep.equal(bytes);
     });
 
     it('not found: an upload idle past the service\'s lifetime answers 10005', async () => {
@@ -461,22 +459,20 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(error?.code, 'each new upload expired too').to.equal('not-found');
     });
 
-    it('server: 10002 is retried with backoff and succeeds; a 10003 that persists fails as server-error', async () => {
+    // Seed 001: "10002 | 操作s3出错 | 提交工单", "10007 | 推送任务失败 | 提交工单": file a ticket, so not tried again, and a
+    // complete that failed to push its task is not sent twice.
+    it('server: 10002 on a slice and 10007 at complete fail at once (seed: 提交工单), complete sent once', async () => {
       const fault = emulator.faults.failPart(2, { status: 10002 });
-      const { file, bytes } = fileOf(11 * MiB);
-      const ok = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), file);
-      expect(ok.error).to.equal(undefined);
+      const first = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), fileOf(11 * MiB).file);
+      expect([first.error?.code, first.error?.retryable, first.error?.provider?.code]).to.deep.equal(['server-error', false, '10002']);
       expect(fault.fired).to.equal(1);
-      expect(waits).to.have.length(1);
-      expect(emulator.getFile(fileIdOf(ok.result!.url))).to.deep.equal(bytes);
+      expect(waits).to.deep.equal([]);
 
-      waits = [];
-      emulator.faults.failRequest({ operation: 'Complete' }, { status: 10003, times: Infinity });
-      const { error } = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }, { retryPolicy: { retries: 2 } }), fileOf(11 * MiB, 'x.wav', 3).file);
-      expect(error?.code).to.equal('server-error');
-      expect(error?.retryable).to.equal(true);
-      expect(error?.provider?.code).to.equal('10003');
-      expect(waits).to.have.length(2);
+      emulator.faults.failRequest({ operation: 'Complete' }, { status: 10007, times: Infinity });
+      const { error } = await uploadOutcome(setup({ multipartThreshold: 5 * MiB }), fileOf(11 * MiB, 'x.wav', 3).file);
+      expect([error?.code, error?.retryable, error?.provider?.code]).to.deep.equal(['server-error', false, '10007']);
+      expect(emulator.faults.list().at(-1)!.fired, 'complete is sent once').to.equal(1);
+      expect(waits).to.deep.equal([]);
     });
 
     it('server: an HTTP 503 with Retry-After is honoured; a service code under a non-200 status still maps', async () => {
@@ -485,7 +481,7 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(ok.error).to.equal(undefined);
       expect(waits).to.deep.equal([2000]);
       expect(proxyErrors.map(String), 'a 5xx\'s own message goes to onError, not to the page').to.have.length(1);
-      expect(String(proxyErrors[0])).to.contain('HTTP 503').and.to.contain('object storage (s3) operation failed');
+      expect(String(proxyErrors[0])).to.contain('HTTP 503').and.to.contain('Service Unavailable');
 
       useEmulator({ failureStatus: 400 });
       emulator.faults.failRequest({ operation: 'Init' }, { status: 10001 });
@@ -550,7 +546,9 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
       expect(init.body.code).to.equal(0);
     });
 
-    it('adds app_id and cloud_id itself, and signs the real SHA-256 of JSON bodies', async () => {
+    // Seed 001 lists cloud_id ("云唯一标识(0代表公有云)") for /file/upload and init only; complete and cancel list
+    // request_id, app_id and upload_id.
+    it('adds app_id itself, cloud_id to init only, and signs the real SHA-256 of JSON bodies', async () => {
       handlerOptions = { cloudId: '0' };
       useEmulator({ strictDigest: true });
       const seen: Array<{ headers: Record<string, string>; body: unknown }> = [];
@@ -564,10 +562,20 @@ describe('iFlytek OST adapter through the signing proxy against the strict emula
         body: JSON.stringify({ request_id: 'mine-1' }),
         headers: { 'content-type': 'application/json' },
       });
-      expect(((await response.json()) as { code: number }).code).to.equal(0);
+      const initAnswer = (await response.json()) as { code: number; data: { upload_id: string } };
+      expect(initAnswer.code).to.equal(0);
       expect(seen[0]!.body).to.deep.equal({ request_id: 'mine-1', app_id: CREDENTIALS.appId, cloud_id: '0' });
+      const uploadId = initAnswer.data.upload_id;
+      await fetch(`${location.origin}${API_PATH}/file/mpupload/cancel`, {
+        method: 'POST',
+        body: JSON.stringify({ request_id: 'mine-2', upload_id: uploadId }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(seen[1]!.body).to.deep.equal({ request_id: 'mine-2', app_id: CREDENTIALS.appId, upload_id: uploadId });
       expect(seen[0]!.headers).to.have.keys(['host', 'date', 'digest', 'authorization', 'content-type', 'content-length', 'accept']);
       expect(seen[0]!.headers.authorization).to.match(/^api_key="contract-api-key", algorithm="hmac-sha256", headers="host date request-line digest", signature="[A-Za-z0-9+/]{43}="$/);
     });
   });
 });
+
+describeAdapterContract('iflytek-ost', ADAPTER_HARNESSES['iflytek-ost']!);

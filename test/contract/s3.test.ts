@@ -11,8 +11,11 @@ import { createS3Adapter, parseS3Error } from '../../src/providers/s3.js';
 import type { S3AdapterOptions, S3Session } from '../../src/providers/s3.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { companionBackendHandlers } from '../helpers/s3-companion-backend.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
@@ -20,9 +23,8 @@ const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contrac
 const emulator = new S3Emulator({ basePath: '/emulator/s3', bucket: 'mcu-bucket', credentials: KEY_PAIR });
 const worker = setupWorker(...s3EmulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 
@@ -54,18 +56,14 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     emulator.faults.clear();
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a multipart file with Content-MD5 per part, stored byte for byte', async () => {
     const { file, bytes } = fileOf(12 * MiB + 3);
     const { result, error } = await upload(setup(), file);
     expect(error).to.equal(undefined);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     expect(emulator.stats.partNumbersReceived.sort()).to.deep.equal([1, 2, 3]);
     expect(emulator.stats.complete).to.equal(1);
   });
@@ -74,7 +72,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(11 * MiB);
     const { result, error } = await upload(setup({ checksum: 'crc32c' }), file);
     expect(error).to.equal(undefined);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
   });
 
   it('sends a small file in one PUT, and a 0-byte file as an empty object', async () => {
@@ -82,12 +80,12 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { result } = await upload(setup(), small.file);
     expect(emulator.stats.putObject).to.equal(1);
     expect(emulator.stats.create).to.equal(0);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
 
     const empty = new File([], 'empty.txt');
     const second = await upload(setup(), empty);
     expect(second.error).to.equal(undefined);
-    expect(emulator.getObject(second.result!.key as string)).to.deep.equal(new Uint8Array(0));
+    expect(emulator.storedBytes(second.result!.key as string)).to.deep.equal(new Uint8Array(0));
   });
 
   it('has the backend sign a small file\'s x-amz-checksum header too, which the store then verifies', async () => {
@@ -95,7 +93,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { result, error } = await upload(setup({ checksum: 'crc32c' }), small.file);
     expect(error).to.equal(undefined);
     expect(emulator.stats.putObject).to.equal(1);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
   });
 
   it('retries a single PUT whose answer was lost after the store kept the bytes to the same key: one object', async () => {
@@ -117,7 +115,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(keys).to.have.length(2);
       expect(new Set(keys).size).to.equal(1);
       expect(emulator.stats.putObject).to.equal(2);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
     } finally {
       worker.resetHandlers();
     }
@@ -140,7 +138,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(fault.fired).to.equal(1);
       expect(asked).to.deep.equal([null, result!.key]);
       expect(emulator.stats.putObject).to.equal(1);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
     } finally {
       worker.resetHandlers();
     }
@@ -173,7 +171,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(emulator.stats.putObject).to.equal(2);
       expect(keys.size).to.equal(1);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
     } finally {
       worker.resetHandlers();
     }
@@ -202,7 +200,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(error).to.equal(undefined);
     expect(fault.fired).to.equal(2);
     expect(waits).to.deep.equal([]);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
   });
 
   it('waits as long as a 503 Retry-After asks, then succeeds', async () => {
@@ -229,7 +227,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(10 * MiB + 1);
     const { result, error } = await upload(setup({}, {}, flaky), file);
     expect(error).to.equal(undefined);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
 
     corruptions = Infinity;
     const again = await upload(setup({}, {}, flaky), fileOf(10 * MiB + 1, 'other.bin', 8).file);
@@ -261,7 +259,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     await manager.cancel(task.id);
     expect(task.state).to.equal('canceled');
     expect(emulator.stats.abort).to.equal(1);
-    expect(emulator.listUploads()).to.deep.equal([]);
+    expect(emulator.pending()).to.deep.equal([]);
   });
 
   it('resumes after a reload from ListParts, sending only the missing parts, with no URL or token in IndexedDB', async () => {
@@ -288,7 +286,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const resent = emulator.stats.partNumbersReceived.slice(before.length);
     expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
     expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
-    expect(emulator.getObject(result.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result.key as string)).to.deep.equal(bytes);
   });
 
   it('starts over with a warning when the checkpointed upload is gone from the store', async () => {
@@ -304,7 +302,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { result, error } = await upload(second, file);
     expect((await warning).error.code).to.equal('not-found');
     expect(error).to.equal(undefined);
-    expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
   });
 
   it('fails with cors-blocked, naming ExposeHeaders, when the part ETag is not readable', async () => {
@@ -398,7 +396,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
         const resent = emulator.stats.partNumbersReceived.slice(before.length);
         expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
         expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
-        expect(emulator.getObject(result.key as string)).to.deep.equal(bytes);
+        expect(emulator.storedBytes(result.key as string)).to.deep.equal(bytes);
       } finally {
         worker.resetHandlers();
       }
@@ -434,7 +432,7 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       expect(emulator.stats.complete).to.equal(1);
       const resent = emulator.stats.partNumbersReceived.slice(before.length).sort((a, b) => a - b);
       expect(resent).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     } finally {
       worker.resetHandlers();
     }
@@ -454,3 +452,5 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(error?.message).to.contain('/not-a-backend');
   });
 });
+
+describeAdapterContract('s3', ADAPTER_HARNESSES['s3']!);

@@ -13,8 +13,11 @@ import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const APP_ID = '1250000000';
@@ -47,9 +50,8 @@ const worker = setupWorker(
   http.all(`*${SIGNER_PATH}/*`, ({ request }) => signer(request)),
 );
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 describe('Tencent COS v4 adapter against the strict emulator and the signature handler (in the page)', () => {
@@ -64,7 +66,8 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     return createTencentCosV4Adapter({
       endpoint: endpoint(),
       getSignature: (request) => {
-        signatureCalls += 1;
+        // Counted for files: the folder's own signature (op=create) is asked once per adapter, tested on its own.
+        if (!request.path.endsWith('/')) signatureCalls += 1;
         return fetchSignature(request);
       },
       directory: 'uploads/',
@@ -102,11 +105,34 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
   });
   afterEach(async () => {
     worker.resetHandlers();
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
+  });
+
+  // Seed 002 (结束上传分片): "前置条件:指定目录已存在" — the target directory must exist before the upload.
+  describe('folders (seed 002: 指定目录已存在)', () => {
+    it('creates the file\'s folder once (op=create), then uploads into it; the emulator refuses a missing folder', async () => {
+      expect(emulator.directories()).to.deep.equal([]);
+      const adapter = adapterWith();
+      const first = await upload(setup({}, {}, adapter), fileOf(2 * MiB, 'one.bin').file);
+      const second = await upload(setup({}, {}, adapter), fileOf(2 * MiB, 'two.bin', 2).file);
+      expect([first.error, second.error]).to.deep.equal([undefined, undefined]);
+      expect(emulator.directories()).to.deep.equal(['uploads/']);
+      expect(emulator.storedBytes('uploads/two.bin')).to.have.length(2 * MiB);
+
+      const refused = await upload(setup({ directory: 'elsewhere/', createDirectory: false }), fileOf(MiB, 'three.bin').file);
+      expect([refused.error?.code, refused.error?.provider?.code]).to.deep.equal(['not-found', '-166']);
+    });
+
+    it('takes a folder that exists already (-178) as made, and leaves the folders above the file\'s own to you', async () => {
+      expect((await upload(setup(), fileOf(MiB, 'made.bin').file)).error).to.equal(undefined);
+      // A new page's adapter does not know the folder is there: COS says so (-178), which is what it wanted.
+      const { error } = await upload(setup(), fileOf(MiB, 'kept.bin', 3).file);
+      expect(error).to.equal(undefined);
+      expect(emulator.storedBytes('uploads/kept.bin')).to.have.length(MiB);
+      const deep = await upload(setup({ directory: 'a/b/' }), fileOf(MiB, 'deep.bin').file);
+      expect([deep.error?.code, deep.error?.provider?.code]).to.deep.equal(['not-found', '-166']);
+      expect(emulator.directories()).to.deep.equal(['uploads/']);
+    });
   });
 
   describe('modes', () => {
@@ -123,7 +149,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
         uploadparts: NOTE_UPLOADPARTS,
         insertOnly: '1',
       });
-      expect(emulator.getObject('uploads/vector.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/vector.bin')).to.deep.equal(bytes);
       expect([...emulator.stats.partNumbersReceived].sort()).to.deep.equal([1, 2, 3]);
       expect(emulator.stats.finish).to.equal(1);
       expect(result).to.deep.include({
@@ -132,7 +158,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
         location: `http://${BUCKET}-${APP_ID}.cossh.myqcloud.com/uploads/vector.bin`,
       });
       expect(signatureCalls).to.equal(1);
-      expect(emulator.listSessions()).to.deep.equal([]);
+      expect(emulator.pending()).to.deep.equal([]);
     });
 
     it('uses slices above the 20 MiB default threshold and one op=upload below it, empty files included', async () => {
@@ -140,18 +166,18 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const first = await upload(setup({ singleUploadThreshold: undefined }), big.file);
       expect(first.error).to.equal(undefined);
       expect(emulator.stats.data).to.equal(21);
-      expect(emulator.getObject('uploads/big.bin')).to.deep.equal(big.bytes);
+      expect(emulator.storedBytes('uploads/big.bin')).to.deep.equal(big.bytes);
 
       const small = fileOf(3 * MiB + 1, 'small.bin');
       const second = await upload(setup({ singleUploadThreshold: undefined }), small.file);
       expect(second.error).to.equal(undefined);
       expect(emulator.stats.upload).to.equal(1);
       expect(emulator.stats.init).to.equal(1);
-      expect(emulator.getObject('uploads/small.bin')).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes('uploads/small.bin')).to.deep.equal(small.bytes);
 
       const empty = await upload(setup(), new File([], 'empty.txt'));
       expect(empty.error).to.equal(undefined);
-      expect(emulator.getObject('uploads/empty.txt')).to.deep.equal(new Uint8Array(0));
+      expect(emulator.storedBytes('uploads/empty.txt')).to.deep.equal(new Uint8Array(0));
     });
 
     it('sends neither sha nor uploadparts with hashing off, and finishes without sha', async () => {
@@ -159,7 +185,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({ hashing: false }), file);
       expect(error).to.equal(undefined);
       expect(Object.keys(emulator.stats.initForms[0]!)).to.deep.equal(['op', 'filesize', 'slice_size', 'insertOnly']);
-      expect(emulator.getObject('uploads/plain.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/plain.bin')).to.deep.equal(bytes);
     });
 
     it('finishes at once on a rapid-upload hit: no slice is sent', async () => {
@@ -174,7 +200,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(emulator.stats.rapid).to.equal(1);
       expect(emulator.stats.data).to.equal(0);
       expect(states).to.include('hashing');
-      expect(emulator.getObject('uploads/copy.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/copy.bin')).to.deep.equal(bytes);
     });
 
     it('sends slices one at a time in order when init says serial_upload', async () => {
@@ -186,14 +212,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({}, { concurrency: 4 }), file);
       expect(error).to.equal(undefined);
       expect(serial.stats.partNumbersReceived).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(serial.getObject('uploads/serial.bin')).to.deep.equal(bytes);
+      expect(serial.storedBytes('uploads/serial.bin')).to.deep.equal(bytes);
     });
 
     it('sends the signature as the sign query parameter when asked', async () => {
       const { file, bytes } = fileOf(2 * MiB, 'query.bin');
       const { error } = await upload(setup({ signatureIn: 'query' }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getObject('uploads/query.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/query.bin')).to.deep.equal(bytes);
     });
 
     it('overwrites an existing file with insertOnly 0, and refuses to with the default (-177)', async () => {
@@ -204,7 +230,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(refused.error?.provider?.code).to.equal('-177');
       const { error } = await upload(setup({ insertOnly: 0 }), file);
       expect(error).to.equal(undefined);
-      expect(emulator.getObject('uploads/exists.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/exists.bin')).to.deep.equal(bytes);
     });
   });
 
@@ -230,14 +256,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const resent = emulator.stats.partNumbersReceived.slice(before.length);
       expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
       expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     });
 
     it('on -4019 lists the unfinished session of the same sha and resumes it, even without a checkpoint', async () => {
       const { file, bytes } = fileOf(6 * MiB + 7, 'lost.bin');
       await uploadUntil(setup({}, { concurrency: 1 }), file, 2 * MiB);
       const before = [...emulator.stats.partNumbersReceived];
-      expect(emulator.listSessions()).to.have.length(1);
+      expect(emulator.pending()).to.have.length(1);
 
       dbName = `mcu-contract-cos-${crypto.randomUUID()}`;
       const { result, error } = await upload(setup({ listBeforeInit: false }), file);
@@ -246,7 +272,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const resent = emulator.stats.partNumbersReceived.slice(before.length);
       expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
       expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
-      expect(emulator.getObject(result!.key as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
     });
 
     it('finds the unfinished session by listing before init, so no init is sent at all', async () => {
@@ -256,7 +282,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup(), file);
       expect(error).to.equal(undefined);
       expect(emulator.stats.initForms).to.have.length(1);
-      expect(emulator.getObject('uploads/listed.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/listed.bin')).to.deep.equal(bytes);
     });
 
     it('starts over with a warning when the checkpointed session expired on COS', async () => {
@@ -269,7 +295,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
       expect(emulator.stats.initForms).to.have.length(2);
-      expect(emulator.getObject('uploads/expired.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/expired.bin')).to.deep.equal(bytes);
     });
   });
 
@@ -280,7 +306,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       const { error } = await upload(setup({}, {}, elsewhere), fileOf(2 * MiB, 'mine.bin').file);
       expect(error?.code).to.equal('auth-failed');
       expect(error?.provider?.code).to.equal('-63');
-      expect(emulator.getObject('uploads/mine.bin')).to.equal(undefined);
+      expect(emulator.storedBytes('uploads/mine.bin')).to.equal(undefined);
     });
 
     it('auth: a signature made with the wrong SecretKey fails with auth-failed (-97), not retried', async () => {
@@ -302,7 +328,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(error).to.equal(undefined);
       expect(signatureCalls).to.equal(2);
       expect(waits).to.deep.equal([]);
-      expect(emulator.getObject('uploads/late.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/late.bin')).to.deep.equal(bytes);
     });
 
     it('expired: COS answering -59 twice costs two fresh signatures and no wait', async () => {
@@ -365,7 +391,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(drop.fired).to.equal(1);
       expect(waits).to.have.length(3);
       expect(waits).to.include(2000);
-      expect(emulator.getObject('uploads/flaky.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('uploads/flaky.bin')).to.deep.equal(bytes);
     });
 
     it('server: a 500 that persists fails with server-error after the retries', async () => {
@@ -403,3 +429,5 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     });
   });
 });
+
+describeAdapterContract('tencent-cos-v4', ADAPTER_HARNESSES['tencent-cos-v4']!);

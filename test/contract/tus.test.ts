@@ -12,8 +12,11 @@ import { createTusAdapter } from '../../src/providers/tus.js';
 import type { TusAdapterOptions, TusSession } from '../../src/providers/tus.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
-import { makeBytes } from '../helpers/make-blob.js';
+import { fileWithBytes } from '../helpers/make-blob.js';
 import { once, uploadOutcome as upload } from '../helpers/manager-events.js';
+import { describeAdapterContract } from './adapter-contract.js';
+import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -33,9 +36,8 @@ const small = emulatorAt('/emulator/tus-small', { maxSize: 1 * MiB });
 const emulators = [full, plain, bare, guarded, small];
 const worker = setupWorker(...emulators.flatMap(tusEmulatorHandlers));
 
-function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array } {
-  const bytes = makeBytes(size, seed);
-  return { file: new File([bytes], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }), bytes };
+function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  return fileWithBytes(size, name, seed);
 }
 
 function endpointOf(emulator: TusEmulator): string {
@@ -103,18 +105,14 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   });
   afterEach(async () => {
     worker.resetHandlers();
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('creates one upload with length and metadata, and PATCHes each part at its offset with a SHA-1 checksum', async () => {
     const { file, bytes } = fileOf(3 * MiB + 5);
     const { result, error } = await upload(setup(plain), file);
     expect(error).to.equal(undefined);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(plain.stats.create).to.equal(1);
     expect(plain.stats.head).to.equal(0);
     expect(plain.stats.maxConcurrentPatches).to.equal(1);
@@ -124,7 +122,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [2 * MiB, MiB, 'sha1'],
       [3 * MiB, 5, 'sha1'],
     ]);
-    const [stored] = plain.listUploads();
+    const [stored] = plain.pending();
     expect(stored.metadata).to.deep.equal({ filename: 'contract.bin', filetype: 'application/octet-stream' });
     expect(result!.location).to.equal(`${endpointOf(plain)}/${result!.fileId as string}`);
   });
@@ -134,11 +132,11 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(5 * MiB + 1, 'parallel.bin');
     const { result, error } = await upload(setup(full, {}, { concurrency: 3 }), file);
     expect(error).to.equal(undefined);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(full.stats).to.include({ create: 0, partialCreate: 6, concatenate: 1 });
     expect(full.stats.maxConcurrentPatches).to.be.greaterThan(1);
     expect(full.stats.patches.every((patch) => patch.offset === 0 && patch.checksum === 'sha1')).to.equal(true);
-    const final = full.listUploads().find((stored) => stored.concat === 'final')!;
+    const final = full.pending().find((stored) => stored.concat === 'final')!;
     expect(final.parts).to.have.length(6);
     expect(final.metadata.filename).to.equal('parallel.bin');
   });
@@ -153,7 +151,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(error).to.equal(undefined);
     expect(hashed.length).to.be.greaterThan(0);
     expect(Math.max(...hashed)).to.equal(0);
-    expect(bare.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(bare.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(bare.stats.patches.map((patch) => patch.checksum)).to.deep.equal([undefined, undefined, undefined]);
     expect(adapter.digests({ name: 'next.bin', size: 10, type: '', lastModified: 0 })).to.deep.equal([]);
   });
@@ -163,7 +161,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { file, bytes } = fileOf(2 * MiB + 9);
     const { result, error } = await upload(setup(full), file);
     expect(error).to.equal(undefined);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     expect(full.stats).to.include({ create: 1, partialCreate: 0 });
     expect(full.stats.patches.every((patch) => patch.checksum === undefined)).to.equal(true);
   });
@@ -171,7 +169,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
   it('uploads a 0-byte file with one creation and no PATCH', async () => {
     const { result, error } = await upload(setup(plain), new File([], 'empty.txt'));
     expect(error).to.equal(undefined);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(new Uint8Array(0));
     expect(plain.stats.patch).to.equal(0);
   });
 
@@ -205,7 +203,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [MiB + 256 * KiB, 768 * KiB, undefined],
       [2 * MiB, MiB, 'sha1'],
     ]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('continues a part from the server\'s offset after the connection broke mid-body', async () => {
@@ -223,7 +221,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [2 * MiB, MiB],
       [3 * MiB, 1],
     ]);
-    expect(bare.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(bare.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('sends a whole chunk again, with its checksum, when a checksummed PATCH broke (the server keeps none of it)', async () => {
@@ -235,7 +233,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       [0, MiB, 'sha1'],
       [MiB, MiB, 'sha1'],
     ]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('retries a chunk the server refused with 460 Checksum Mismatch, and fails with hash-mismatch if it persists', async () => {
@@ -257,7 +255,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { result, error } = await upload(setup(plain, {}, {}, flaky), file);
     expect(error).to.equal(undefined);
     expect(retried.map((e) => [e.code, e.status])).to.deep.equal([['hash-mismatch', 460]]);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
 
     corruptions = Infinity;
     const again = await upload(setup(plain, {}, { retryPolicy: { retries: 2 } }, flaky), fileOf(3 * MiB, 'other.bin', 8).file);
@@ -272,11 +270,11 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     manager.start();
     // Until create returns there is no session to terminate; a PATCH under way means it has.
     while (delay.fired === 0) await sleep(20);
-    const [created] = plain.listUploads();
+    const [created] = plain.pending();
     await manager.cancel(task.id);
     expect(task.state).to.equal('canceled');
     expect(plain.stats.terminate).to.equal(1);
-    expect(plain.listUploads()).to.deep.equal([]);
+    expect(plain.pending()).to.deep.equal([]);
     const head = await fetch(`${endpointOf(plain)}/${created.id}`, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
     expect(head.status).to.equal(410);
   });
@@ -290,7 +288,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     await manager.cancel(task.id);
     expect(full.stats.partialCreate).to.be.within(1, 2);
     expect(full.stats.terminate).to.equal(full.stats.partialCreate);
-    expect(full.listUploads()).to.deep.equal([]);
+    expect(full.pending()).to.deep.equal([]);
   });
 
   it('makes each partial upload when a lane frees up to send its part, not all at once, and joins them byte for byte', async () => {
@@ -321,12 +319,12 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(mostAhead).to.be.at.most(2);
     expect(log.lastIndexOf('POST')).to.be.greaterThan(log.indexOf('PATCH'));
     expect(full.stats.concatenate).to.equal(1);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('resumes after a reload from the upload URL in IndexedDB and the server\'s offset (HEAD), sending no byte twice', async () => {
     const { file, bytes } = fileOf(4 * MiB + 3, 'resume.bin');
-    await uploadUntil(setup(plain, {}, { concurrency: 1 }), file, () => (plain.listUploads()[0]?.offset ?? 0) >= 2 * MiB);
+    await uploadUntil(setup(plain, {}, { concurrency: 1 }), file, () => (plain.pending()[0]?.offset ?? 0) >= 2 * MiB);
     const [record] = await storedRecords();
     expect(record).to.contain(`"url":"${endpointOf(plain)}/`);
     expect(record).to.not.match(/\?|token|authorization/i);
@@ -351,7 +349,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(offsetOnHead).to.be.at.least(2 * MiB);
     expect(plain.stats.patches.slice(patchesBefore)[0].offset).to.equal(offsetOnHead);
     expect(plain.stats.bytesReceived).to.equal(file.size);
-    expect(plain.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   it('continues a partial upload made before the reload from its offset, and makes no second one for that part', async () => {
@@ -367,28 +365,28 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { result, error } = await upload(setup(full, {}, { concurrency: 2 }), file);
     expect(error).to.equal(undefined);
     expect(full.stats.partialCreate).to.equal(4);
-    expect(full.getUpload(result!.fileId as string)).to.deep.equal(bytes);
-    expect(full.listUploads().filter((stored) => stored.concat === 'partial').length).to.equal(4);
+    expect(full.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
+    expect(full.pending().filter((stored) => stored.concat === 'partial').length).to.equal(4);
   });
 
   it('terminates a partial upload made before the reload when the resumed upload is canceled', async () => {
     const { file } = fileOf(4 * MiB, 'left-behind.bin', 12);
     full.faults.delay(1500, { operation: 'Patch', times: 4 });
     await uploadUntil(setup(full, {}, { concurrency: 2 }), file, async () => full.stats.partialCreate >= 1 && (await storedRecords()).join().includes('"partials"'));
-    expect(full.listUploads().length).to.be.greaterThan(0);
+    expect(full.pending().length).to.be.greaterThan(0);
 
     const second = setup(full, {}, { concurrency: 2 });
     const [task] = await second.addFiles([file]);
     await second.cancel(task.id);
-    expect(full.listUploads()).to.deep.equal([]);
+    expect(full.pending()).to.deep.equal([]);
   });
 
   it('resumes partial uploads after a reload, re-sending none that the server holds in full', async () => {
     const { file, bytes } = fileOf(6 * MiB, 'resume-parallel.bin');
     full.faults.delay(100, { operation: 'Patch', times: 20 });
-    const finishedCount = () => full.listUploads().filter((u) => u.offset === u.length).length;
+    const finishedCount = () => full.pending().filter((u) => u.offset === u.length).length;
     await uploadUntil(setup(full, {}, { concurrency: 2 }), file, async () => finishedCount() >= 2 && (await hasReceipt()));
-    const finished = new Set(full.listUploads().filter((u) => u.offset === u.length).map((u) => u.id));
+    const finished = new Set(full.pending().filter((u) => u.offset === u.length).map((u) => u.id));
     expect(finished.size).to.be.within(2, 4);
     const patchesBefore = full.stats.patches.length;
     const madeBefore = full.stats.partialCreate;
@@ -409,7 +407,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(full.stats.partialCreate - madeBefore).to.equal(6 - begun);
     expect(full.stats.head).to.be.at.least(saved.length);
     expect(full.stats.patches.slice(patchesBefore).filter((patch) => finished.has(patch.id))).to.deep.equal([]);
-    expect(full.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(full.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   it('keeps the upload URL out of IndexedDB with noPersistUploadUrl, and starts over after a reload', async () => {
@@ -424,7 +422,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(error).to.equal(undefined);
     expect((await warning).error.code).to.equal('not-found');
     expect(plain.stats.create).to.equal(2);
-    expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
   });
 
   it('keeps a Location with a query string in memory only, never in IndexedDB', async () => {
@@ -445,7 +443,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     const { result } = await done;
     expect((await saved).join()).to.not.contain('sig=');
     expect(result.location).to.not.contain('sig=');
-    expect(plain.getUpload(result.fileId as string)).to.deep.equal(bytes);
+    expect(plain.storedBytes(result.fileId as string)).to.deep.equal(bytes);
   });
 
   describe('error classes', () => {
@@ -470,7 +468,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       expect(fetched).to.equal(3);
       expect(retried.map((e) => e.code)).to.deep.equal(['url-expired', 'url-expired']);
       expect(waits).to.deep.equal([]);
-      expect(guarded.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(guarded.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('limit: a file over Tus-Max-Size is refused before creation, and a 413 maps to limit-exceeded', async () => {
@@ -493,7 +491,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(second, file);
       expect((await warning).error.code).to.equal('not-found');
       expect(error).to.equal(undefined);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: an upload gone before its first part was confirmed is made anew, without failing', async () => {
@@ -505,7 +503,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(setup(plain), file);
       expect(error).to.equal(undefined);
       expect(plain.stats.create).to.equal(1);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: an upload that expired mid-way surfaces as not-found (410 Gone), never as a retried error', async () => {
@@ -532,7 +530,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       expect(error).to.equal(undefined);
       expect(seen.map((e) => e.code)).to.deep.equal(['not-found', 'not-found']);
       expect(plain.stats.create).to.equal(3);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('server: waits as long as a 503 Retry-After asks, and gives up with server-error on a lasting 500', async () => {
@@ -541,7 +539,7 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const { result, error } = await upload(setup(plain), file);
       expect(error).to.equal(undefined);
       expect(waits).to.deep.equal([2000]);
-      expect(plain.getUpload(result!.fileId as string)).to.deep.equal(bytes);
+      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
 
       plain.faults.failRequest({ operation: 'Patch' }, { status: 500, times: Infinity });
       const lasting = await upload(setup(plain, {}, { retryPolicy: { retries: 1 } }), fileOf(2 * MiB, 'other.bin', 3).file);
@@ -565,3 +563,5 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     });
   });
 });
+
+describeAdapterContract('tus', ADAPTER_HARNESSES['tus']!);

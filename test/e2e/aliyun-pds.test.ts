@@ -13,6 +13,7 @@ import { pdsAdmin, pdsEndpoint, pdsFile, pdsToken } from '../helpers/aliyun-pds-
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -43,11 +44,7 @@ describe('Aliyun PDS end to end over real HTTP', function () {
     await pdsAdmin('reset', { method: 'POST' });
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('serial: uploads a multi-part random file through <multi-cloud-uploader>, in order, byte for byte', async () => {

@@ -15,6 +15,7 @@ import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { kooDriveAdmin, kooDriveEndpoints, kooDriveFile, kooDriveToken } from '../helpers/huawei-koodrive-e2e.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -79,11 +80,7 @@ describe('Huawei KooDrive end to end over real HTTP', function () {
     await kooDriveAdmin('reset', { method: 'POST' });
   });
   afterEach(async () => {
-    for (const made of managers.splice(0)) {
-      await made.cancel();
-      made.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('serial through the shipped app-auth handler: a multi-part random file via <multi-cloud-uploader>, byte for byte', async () => {

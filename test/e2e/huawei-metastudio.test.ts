@@ -11,6 +11,7 @@ import type { UploadState } from '../../src/core/types.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { metaStudioAdmin, metaStudioObject } from '../helpers/huawei-metastudio-e2e.js';
 import { once } from '../helpers/manager-events.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,10 +60,7 @@ describe('Huawei MetaStudio end to end over real HTTP, through the shipped handl
 
   beforeEach(() => metaStudioAdmin('reset', { method: 'POST' }));
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
+    await releaseManagers(managers);
   });
   after(() => {
     file64 = undefined;

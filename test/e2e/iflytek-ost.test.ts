@@ -9,6 +9,7 @@ import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { iflytekOstAdmin, iflytekOstEndpoint, iflytekOstFile, savedSliceIds } from '../helpers/iflytek-ost-e2e.js';
 import type { IflytekOstStats } from '../helpers/iflytek-ost-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -36,11 +37,7 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     await iflytekOstAdmin('reset', { method: 'POST' });
   });
   afterEach(async () => {
-    for (const created of managers.splice(0)) {
-      await created.cancel();
-      created.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a 40 MiB random file through <multi-cloud-uploader> in form-data slices, byte for byte, with progress inside slices', async () => {
@@ -118,9 +115,9 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     expect(await iflytekOstAdmin('uploads')).to.deep.equal([]);
   });
 
-  it('survives a slice dropped mid-body, a 10002, and a stale date (signed again at once)', async () => {
+  it('survives a slice dropped mid-body, a gateway 500, and a stale date (signed again at once)', async () => {
     await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'drop', partNumber: 2 } });
-    await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'fail', partNumber: 3, status: 10002 } });
+    await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'fail', partNumber: 3, status: 500 } });
     await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'expire', operation: 'Complete' } });
     const errors: string[] = [];
     const endpoint = await iflytekOstEndpoint();

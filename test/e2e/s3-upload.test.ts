@@ -10,6 +10,7 @@ import { makeBytes } from '../helpers/make-blob.js';
 import { diskFile, e2eServers, emulatorAdmin, emulatorObject, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -44,11 +45,7 @@ describe('S3 end to end over real HTTP', function () {
     await fetch(`${(await e2eServers()).emulatorUrl}/__admin/s3/faults`, { method: 'DELETE' });
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
   after(() => {
     file64 = undefined;

@@ -10,6 +10,7 @@ import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { cosV4Admin, cosV4E2eOptions, cosV4Object, type CosV4E2eStats } from '../helpers/tencent-cos-v4-e2e.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -48,11 +49,7 @@ describe('Tencent COS v4 end to end over real HTTP', function () {
     await cosV4Admin('reset', { method: 'POST' });
   });
   afterEach(async () => {
-    for (const made of managers.splice(0)) {
-      await made.cancel();
-      made.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a 48 MiB random file through <multi-cloud-uploader> and the signature handler, byte for byte', async () => {

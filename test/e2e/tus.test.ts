@@ -19,6 +19,7 @@ import {
   tusServerUpload,
 } from '../helpers/tus-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,11 +43,7 @@ describe('tus end to end over real HTTP', function () {
   });
   afterEach(async () => {
     await tusServerHoldPosts(false);
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   function manager(endpoint: string, options: { resume?: boolean; concurrency?: number } = {}): UploadManager {

@@ -1,3 +1,4 @@
+import { adminRoute, storedBytesOf } from './emulator-admin.js';
 import type { E2eServers } from './e2e-servers-plugin.js';
 
 let servers: Promise<E2eServers> | undefined;
@@ -9,23 +10,13 @@ export function e2eServers(): Promise<E2eServers> {
 }
 
 /** Reads an object back from the emulator, as bytes. */
-export async function emulatorObject(key: string): Promise<Uint8Array> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await fetch(`${emulatorUrl}/__admin/s3/objects/${encodeURIComponent(key)}`);
-  if (!response.ok) throw new Error(`object ${key}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+export function emulatorObject(key: string): Promise<Uint8Array> {
+  return storedBytesOf('s3', `objects/${encodeURIComponent(key)}`);
 }
 
 /** Calls an emulator admin route. */
-export async function emulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await fetch(`${emulatorUrl}/__admin/s3/${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (!response.ok) throw new Error(`admin ${path}: HTTP ${response.status} ${await response.text()}`);
-  return response.json() as Promise<T>;
+export function emulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return adminRoute<T>('s3', path, init);
 }
 
 /** Compares two byte arrays in full; reports the first differing offset. */

@@ -1,3 +1,4 @@
+import { adminRoute, storedBytesOf } from './emulator-admin.js';
 import { createStore, entries } from 'idb-keyval';
 import { e2eServers } from './e2e.js';
 
@@ -13,24 +14,13 @@ export interface IflytekOstStats {
 }
 
 /** Calls an iFlytek OST emulator admin route on the e2e emulator server; JSON in and out (204 gives `undefined`). */
-export async function iflytekOstAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await fetch(`${emulatorUrl}/__admin/iflytek-ost/${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (!response.ok) throw new Error(`admin ${path}: HTTP ${response.status} ${await response.text()}`);
-  return (response.status === 204 ? undefined : await response.json()) as T;
+export function iflytekOstAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return adminRoute<T>('iflytek-ost', path, init);
 }
 
 /** The bytes of a completed file, read through the admin route by the id at the end of its URL. */
-export async function iflytekOstFile(url: unknown): Promise<Uint8Array> {
-  const { emulatorUrl } = await e2eServers();
-  const id = String(url).split('/').pop()!;
-  const response = await fetch(`${emulatorUrl}/__admin/iflytek-ost/files/${encodeURIComponent(id)}`);
-  if (!response.ok) throw new Error(`file ${id}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+export function iflytekOstFile(url: unknown): Promise<Uint8Array> {
+  return storedBytesOf('iflytek-ost', `files/${encodeURIComponent(String(url).split('/').pop()!)}`);
 }
 
 /** The signing proxy's URL on the e2e emulator server. */

@@ -24,6 +24,12 @@ export function makeBytes(length: number, seed = 1): Uint8Array<ArrayBuffer> {
   return createLcg(seed)(length);
 }
 
+/** A File of `size` LCG bytes from `seed`, with the bytes to compare the stored object against; a fixed `lastModified`. */
+export function fileWithBytes(size: number, name: string, seed: number, type = 'application/octet-stream'): { file: File; bytes: Uint8Array<ArrayBuffer> } {
+  const bytes = makeBytes(size, seed);
+  return { file: new File([bytes], name, { type, lastModified: 1_700_000_000_000 }), bytes };
+}
+
 /** A Blob of `size` LCG bytes from `seed`, built from chunks so that no single array holds the whole file. */
 export function makeBlob(size: number, seed = 1, chunkSize = 4 * MiB): Blob {
   const next = createLcg(seed);

@@ -1,3 +1,4 @@
+import { adminRoute, storedBytesOf } from './emulator-admin.js';
 import { cosV4SignatureFromBackend } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions } from '../../src/providers/tencent-cos-v4.js';
 import { e2eServers } from './e2e.js';
@@ -27,21 +28,11 @@ export async function cosV4E2eOptions(): Promise<TencentCosV4AdapterOptions & { 
 }
 
 /** Calls a COS v4 emulator admin route (`stats`, `sessions`, `faults`, `reset`). */
-export async function cosV4Admin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await fetch(`${emulatorUrl}/__admin/tencent-cos-v4/${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (!response.ok) throw new Error(`admin ${path}: HTTP ${response.status} ${await response.text()}`);
-  return (response.status === 204 ? undefined : await response.json()) as T;
+export function cosV4Admin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return adminRoute<T>('tencent-cos-v4', path, init);
 }
 
 /** Reads a stored file back from the COS v4 emulator, as bytes. */
-export async function cosV4Object(path: string): Promise<Uint8Array> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await fetch(`${emulatorUrl}/__admin/tencent-cos-v4/objects/${encodeURIComponent(path)}`);
-  if (!response.ok) throw new Error(`object ${path}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+export function cosV4Object(path: string): Promise<Uint8Array> {
+  return storedBytesOf('tencent-cos-v4', `objects/${encodeURIComponent(path)}`);
 }

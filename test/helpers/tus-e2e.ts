@@ -1,3 +1,4 @@
+import { adminRoute, storedBytesOf } from './emulator-admin.js';
 import { e2eServers } from './e2e.js';
 import type { TusServerRequest } from './tus-server.js';
 
@@ -41,18 +42,11 @@ export async function tusServerHoldPosts(hold: boolean): Promise<number> {
 }
 
 /** Calls an admin route of the tus emulator on the emulator server. */
-export async function tusEmulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const { emulatorUrl } = await e2eServers();
-  const response = await getOk(`${emulatorUrl}/__admin/tus/${path}`, {
-    method: init?.method ?? 'GET',
-    headers: init?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return (response.status === 204 ? undefined : response.json()) as Promise<T>;
+export function tusEmulatorAdmin<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return adminRoute<T>('tus', path, init);
 }
 
 /** The bytes the tus emulator on the emulator server holds for an upload id. */
-export async function tusEmulatorFile(id: string): Promise<Uint8Array> {
-  const { emulatorUrl } = await e2eServers();
-  return new Uint8Array(await (await getOk(`${emulatorUrl}/__admin/tus/files/${encodeURIComponent(id)}`)).arrayBuffer());
+export function tusEmulatorFile(id: string): Promise<Uint8Array> {
+  return storedBytesOf('tus', `files/${encodeURIComponent(id)}`);
 }

@@ -15,9 +15,9 @@ import {
   EMULATOR_METASTUDIO_CREDENTIALS,
   EMULATOR_METASTUDIO_PROJECT_ID,
   EMULATOR_METASTUDIO_SECRET,
-} from '../../src/emulators/huawei-metastudio-node.js';
+} from '../../src/emulators/huawei-metastudio-mounts.js';
 import { EMULATOR_IFLYTEK_OST_BASE_PATH, EMULATOR_IFLYTEK_OST_CREDENTIALS } from '../../src/emulators/iflytek-ost-mounts.js';
-import { EMULATOR_COS_V4 } from '../../src/emulators/tencent-cos-v4-server.js';
+import { EMULATOR_COS_V4 } from '../../src/emulators/tencent-cos-v4-mounts.js';
 import type { WorkerdEmulators } from '../workerd/handlers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -81,8 +81,8 @@ describe('MetaStudio handler: two instances with one secret serve the same uploa
       body: JSON.stringify({ state: 'CREATED' }),
     });
     assert.equal(confirmed.status, 200);
-    assert.deepEqual(emulator.getObject(fileId), new Uint8Array(bytes));
-    assert.equal(emulator.getFile(fileId)?.state, 'UPLOADED');
+    assert.deepEqual(emulator.storedBytes(fileId), new Uint8Array(bytes));
+    assert.equal(emulator.fileRecord(fileId)?.state, 'UPLOADED');
     assert.deepEqual(emulator.stats.putOrigins, [null]);
   });
 });

@@ -119,7 +119,7 @@ describe('createIflytekOstHandler', () => {
       }
       const done = await postJson(`${second}/file/mpupload/complete`, { upload_id: uploadId }, 'alice');
       assert.equal(done.json.code, 0);
-      assert.deepEqual(emulator.getFile(String(done.json.data.url).split('/').pop()!), concatBytes(slices));
+      assert.deepEqual(emulator.storedBytes(String(done.json.data.url).split('/').pop()!), concatBytes(slices));
 
       const otherSecret = await serveProxy(url, { authorize: bearerPrincipal, secret: `${SECRET}-rotated` });
       const refused = await postJson(`${otherSecret}/file/mpupload/cancel`, { upload_id: uploadId }, 'alice');
@@ -130,7 +130,7 @@ describe('createIflytekOstHandler', () => {
       const { emulator, url } = await serveEmulator();
       const api = await serveProxy(url, { authorize: () => true });
       const init = await postJson(`${api}/file/mpupload/init`, {});
-      assert.equal(init.json.data.upload_id, emulator.listUploads()[0]!.uploadId);
+      assert.equal(init.json.data.upload_id, emulator.pending()[0]!.uploadId);
       assert.equal((await postJson(`${api}/file/mpupload/cancel`, { upload_id: init.json.data.upload_id })).json.code, 0);
     });
 
@@ -208,7 +208,7 @@ describe('createIflytekOstHandler', () => {
       const single = bytesOf(300_001, 9);
       const one = await postForm(`${api}/file/upload`, form([], single));
       assert.equal(one.json.code, 0, JSON.stringify(one.json));
-      assert.deepEqual(emulator.getFile(String(one.json.data.url).split('/').pop()!), single);
+      assert.deepEqual(emulator.storedBytes(String(one.json.data.url).split('/').pop()!), single);
       const uploadId = (await postJson(`${api}/file/mpupload/init`, {})).json.data.upload_id;
       assert.equal((await postForm(`${api}/file/mpupload/upload`, form([['upload_id', uploadId], ['slice_id', '1']], single))).json.code, 0);
       assert.equal((await postJson(`${api}/file/mpupload/complete`, { upload_id: uploadId })).json.code, 0);

@@ -110,7 +110,7 @@ describe('createKooDriveHandler: uploads belong to the principal that created th
     const api = await serveHandler();
     const bound = await createFile(api, 'alice');
     const fileId = bound.slice(0, bound.lastIndexOf('.'));
-    assert.equal(emulator.listUploads()[0]?.fileId, fileId);
+    assert.equal(emulator.pending()[0]?.fileId, fileId);
     const flipped = bound.slice(0, -1) + (bound.endsWith('A') ? 'B' : 'A');
     for (const forged of [fileId, `${fileId}.${'A'.repeat(22)}`, flipped, `${bound}.${'A'.repeat(22)}`]) {
       assertError(await postJson(`${api}${KOODRIVE_PATHS.complete}`, { fileId: forged }, 'alice'), 403, 'forbidden');

@@ -166,7 +166,7 @@ describe('MetaStudio handler under attack', { timeout: 20_000 }, () => {
     ];
     const seen = new Set(answers.map((answer) => `${answer.status} ${answer.text}`));
     assert.deepEqual([...seen], [`403 ${JSON.stringify({ error: { code: 'forbidden', message: 'This request is not allowed.' } })}`]);
-    assert.equal(emulator.getFile(fileId)?.state, 'CREATING');
+    assert.equal(emulator.fileRecord(fileId)?.state, 'CREATING');
     assert.deepEqual(emulator.stats, { ...emulator.stats, putObject: 0, deleteFile: 0, confirmations: [] });
   });
 

@@ -133,7 +133,7 @@ describe('createIflytekOstHandler under attack', () => {
     const init = await postJson(`${api}/file/mpupload/init`, {}, 'alice');
     assert.equal(init.json?.code, 0, init.text);
     const aliceId: string = init.json.data.upload_id;
-    const [pending] = emulator.listUploads();
+    const [pending] = emulator.pending();
     assert.match(aliceId, new RegExp(`^${pending!.uploadId}\\.[A-Za-z0-9_-]{22}$`), 'the page gets the service id bound to its principal');
     assert.equal((await postForm(`${api}/file/mpupload/upload`, form([['upload_id', aliceId], ['slice_id', '1']], new Uint8Array(8)), { as: 'alice' })).json?.code, 0);
 
@@ -152,7 +152,7 @@ describe('createIflytekOstHandler under attack', () => {
     // Alice herself cannot use the bare service id either: only what the proxy handed out opens it.
     assertError(await postJson(`${api}/file/mpupload/cancel`, { upload_id: pending!.uploadId }, 'alice'), 403, 'forbidden');
 
-    assert.deepEqual(emulator.listUploads(), [{ uploadId: pending!.uploadId, sliceIds: [1] }]);
+    assert.deepEqual(emulator.pending(), [{ uploadId: pending!.uploadId, sliceIds: [1] }]);
     assert.deepEqual(emulator.stats.sliceIdsReceived, [1]);
     assert.equal(emulator.stats.complete + emulator.stats.cancel, 0);
     const done = await postJson(`${api}/file/mpupload/complete`, { upload_id: aliceId }, 'alice');

@@ -100,7 +100,7 @@ describe('createS3Handler: uploads are bound to the principal that created them'
     assert.equal(emulator.s3.stats.abort, 0);
     assert.equal(emulator.s3.stats.listParts, 0);
     assert.deepEqual(
-      emulator.s3.listUploads().map((upload) => [upload.key, upload.partNumbers]),
+      emulator.s3.pending().map((upload) => [upload.key, upload.partNumbers]),
       [[victim.key, [1]]],
     );
 
@@ -300,7 +300,7 @@ describe('createS3Handler: signs no more than the call needs', () => {
       assert.equal((await storedObject(params.json.key))?.type, 'application/octet-stream', type);
     }
     const created = await postJson(`${api}/s3/multipart`, { filename: 'a.svg', type: 'image/svg+xml' });
-    const uploads = emulator.s3.listUploads();
+    const uploads = emulator.s3.pending();
     assert.equal(uploads.length, 1);
     assert.equal(uploads[0]?.key, created.json.key);
     const policy = await call(`${api}/s3/params?filename=a.html&type=text/html`);

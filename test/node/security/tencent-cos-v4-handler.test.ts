@@ -58,7 +58,7 @@ after(async () => {
   await Promise.all([emulatorServer, ...servers.splice(0)].map((server) => server.close()));
 });
 beforeEach(() => {
-  emulator = new TencentCosV4Emulator({ basePath: EMULATOR_BASE, appId: APP_ID, bucket: BUCKET, credentials: KEYS });
+  emulator = new TencentCosV4Emulator({ basePath: EMULATOR_BASE, appId: APP_ID, bucket: BUCKET, credentials: KEYS, directories: ['uploads/', 'uploads/alice/'] });
 });
 
 describe('createCosV4SignatureHandler: not a signing oracle by default', () => {
@@ -73,7 +73,7 @@ describe('createCosV4SignatureHandler: not a signing oracle by default', () => {
     assert.equal(granted.status, 200, granted.text);
     for (const other of ['uploads/bob/a.bin', 'root.bin', 'uploads/alice/other.bin']) {
       assert.equal((await writeWith(granted.json.signature, other)).code, -63, other);
-      assert.equal(emulator.getObject(other), undefined);
+      assert.equal(emulator.storedBytes(other), undefined);
     }
     assert.equal((await writeWith(granted.json.signature, 'uploads/alice/a.bin')).code, 0);
   });

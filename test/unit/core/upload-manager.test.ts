@@ -8,6 +8,7 @@ import { UploadError, UploadErrorCode } from '../../../src/core/errors.js';
 import { createMemoryAdapter } from '../../helpers/memory-adapter.js';
 import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-adapter.js';
 import { once } from '../../helpers/manager-events.js';
+import { releaseManagers } from '../../helpers/manager-fixture.js';
 
 const KiB = 1024;
 
@@ -46,11 +47,7 @@ describe('UploadManager', () => {
     dbName = `mcu-test-${crypto.randomUUID()}`;
   });
   afterEach(async () => {
-    for (const manager of managers.splice(0)) {
-      await manager.cancel();
-      manager.dispose();
-    }
-    indexedDB.deleteDatabase(dbName);
+    await releaseManagers(managers, dbName);
   });
 
   it('uploads a file through the states queued → uploading → completing → done, bytes exact', async () => {

@@ -35,7 +35,7 @@ describe('s3EmulatorHandlers under msw', () => {
     const response = await fetch(url, { method: 'PUT', body });
     expect(response.status).to.equal(200);
     expect(response.headers.get('etag')).to.equal(`"${await md5(body)}"`);
-    expect(await md5(s3.getObject('a.bin') as Uint8Array)).to.equal(await md5(body));
+    expect(await md5(s3.storedBytes('a.bin') as Uint8Array)).to.equal(await md5(body));
   });
 
   it('answers OPTIONS and refuses unsigned requests through the worker', async () => {
@@ -57,7 +57,7 @@ describe('s3EmulatorHandlers under msw', () => {
     }
     expect(failure).to.be.instanceOf(TypeError);
     expect(fault.fired).to.equal(1);
-    expect(s3.getObject('a.bin')).to.equal(undefined);
+    expect(s3.storedBytes('a.bin')).to.equal(undefined);
   });
 });
 
@@ -98,7 +98,7 @@ describe('companionBackendHandlers', () => {
       }),
     );
     expect(completed.etag).to.match(/^"[0-9a-f]{32}-2"$/);
-    expect(await md5(s3.getObject(key) as Uint8Array)).to.equal(await md5(new Uint8Array([...part1, ...part2])));
+    expect(await md5(s3.storedBytes(key) as Uint8Array)).to.equal(await md5(new Uint8Array([...part1, ...part2])));
   });
 
   it('passes S3 refusals through as JSON errors with S3 codes', async () => {
@@ -122,6 +122,6 @@ describe('companionBackendHandlers', () => {
     expect(tampered.status).to.equal(400);
     const put = await fetch(params.url, { method: params.method, headers: params.headers, body });
     expect(put.status).to.equal(200);
-    expect(new TextDecoder().decode(s3.getObject(params.key))).to.equal('small file');
+    expect(new TextDecoder().decode(s3.storedBytes(params.key))).to.equal('small file');
   });
 });

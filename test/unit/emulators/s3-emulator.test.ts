@@ -133,7 +133,7 @@ describe('S3Emulator: signatures', () => {
       const error = await s3Error(await s3.handle(new Request(target, { method, body: method === 'GET' ? null : 'x' })));
       expect(error.code, `${method} ${target}`).to.equal('SignatureDoesNotMatch');
     }
-    expect(s3.getObject('uploads/b.txt')).to.equal(undefined);
+    expect(s3.storedBytes('uploads/b.txt')).to.equal(undefined);
   });
 
   it('checks signed headers: a different or missing value is refused', async () => {
@@ -180,7 +180,7 @@ describe('S3Emulator: signatures', () => {
     clock = START + 61_000;
     const error = await s3Error(await s3.handle(new Request(url, { method: 'PUT', body: 'b' })));
     expect([error.status, error.code, error.message]).to.deep.equal([403, 'AccessDenied', 'Request has expired']);
-    expect(new TextDecoder().decode(s3.getObject('k'))).to.equal('a');
+    expect(new TextDecoder().decode(s3.storedBytes('k'))).to.equal('a');
   });
 
   it('refuses X-Amz-Expires above 604800 with AuthorizationQueryParametersError', async () => {
@@ -244,7 +244,7 @@ describe('S3Emulator: multipart upload', () => {
     expect(xmlText(xml, 'ETag')).to.equal(`"${await md5(md5s)}-2"`);
     expect(xmlText(xml, 'Location')).to.equal(`${ORIGIN}/emulator/s3/mcu-bucket/uploads/file.bin`);
 
-    const stored = s3.getObject('uploads/file.bin') as Uint8Array;
+    const stored = s3.storedBytes('uploads/file.bin') as Uint8Array;
     expect(stored.byteLength).to.equal(part1.byteLength + part2.byteLength);
     expect(await md5(stored)).to.equal(await md5(new Uint8Array([...part1, ...part2])));
     expect(s3.stats).to.deep.include({ create: 1, uploadPart: 2, listParts: 1, complete: 1 });
@@ -341,9 +341,9 @@ describe('S3Emulator: multipart upload', () => {
     const s3 = emulator();
     const uploadId = await create(s3);
     await uploadPart(s3, uploadId, 1, makeBytes(5));
-    expect(s3.listUploads()).to.deep.equal([{ uploadId, key: 'uploads/file.bin', partNumbers: [1] }]);
+    expect(s3.pending()).to.deep.equal([{ uploadId, key: 'uploads/file.bin', partNumbers: [1] }]);
     expect((await send(s3, 'DELETE', 'uploads/file.bin', { query: { uploadId } })).status).to.equal(204);
-    expect(s3.listUploads()).to.deep.equal([]);
+    expect(s3.pending()).to.deep.equal([]);
     const again = await s3Error(await send(s3, 'DELETE', 'uploads/file.bin', { query: { uploadId } }));
     expect([again.status, again.code]).to.deep.equal([404, 'NoSuchUpload']);
     expect(s3.stats.abort).to.equal(1);
@@ -368,7 +368,7 @@ describe('S3Emulator: objects and digests', () => {
     const put = await send(s3, 'PUT', 'empty.txt', { body: new Uint8Array(0), headers: { 'content-type': 'text/plain' } });
     expect(put.status).to.equal(200);
     expect(put.headers.get('etag')).to.equal('"d41d8cd98f00b204e9800998ecf8427e"');
-    expect(s3.getObject('empty.txt')?.byteLength).to.equal(0);
+    expect(s3.storedBytes('empty.txt')?.byteLength).to.equal(0);
     const get = await send(s3, 'GET', 'empty.txt');
     expect([get.status, get.headers.get('content-type'), (await get.arrayBuffer()).byteLength]).to.deep.equal([200, 'text/plain', 0]);
     const head = await send(s3, 'HEAD', 'empty.txt');
@@ -525,8 +525,8 @@ describe('S3Emulator: faults', () => {
     s3.faults.failPart(1, { status: 500 });
     const stats = s3.stats;
     s3.reset();
-    expect(s3.getObject('k')).to.equal(undefined);
-    expect(s3.listUploads()).to.deep.equal([]);
+    expect(s3.storedBytes('k')).to.equal(undefined);
+    expect(s3.pending()).to.deep.equal([]);
     expect(s3.faults.list()).to.deep.equal([]);
     expect(stats).to.deep.equal({ uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] });
   });

@@ -136,7 +136,7 @@ describe('Aliyun PDS emulator', () => {
       const rapid = await create({ name: 'c.bin', size: bytes.byteLength, content_hash: (await sha1(bytes)).toUpperCase(), content_hash_name: 'sha1' });
       expect(rapid['rapid_upload']).to.equal(true);
       expect(rapid['upload_id']).to.equal(undefined);
-      expect(emulator.getFileBytes(rapid['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(rapid['file_id'])).to.deep.equal(bytes);
       const after = await api('get_upload_url', { drive_id: '1', file_id: rapid['file_id'], upload_id: 'X', part_info_list: [{ part_number: 1 }] });
       expect(after.json['code']).to.equal('AlreadyExist.File');
     });
@@ -209,9 +209,9 @@ describe('Aliyun PDS emulator', () => {
       expect([wrong.status, wrong.json['code']]).to.deep.equal([400, 'InvalidParameter.Crc64Hash']);
       const done = await api('complete', { ...target(created), crc64_hash: crc });
       expect(done.json['status']).to.equal('available');
-      expect(done.json['crc64_hash']).to.equal(crc);
+      expect(await done.response.text()).to.contain(`"crc64_hash":${crc},`);
       expect(done.json['content_hash']).to.equal((await sha1(bytes)).toUpperCase());
-      expect(emulator.getFileBytes(created['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created['file_id'])).to.deep.equal(bytes);
       expect((await api('complete', target(created))).json['code']).to.equal('NotFound.UploadId');
     });
 
@@ -226,18 +226,26 @@ describe('Aliyun PDS emulator', () => {
       expect(lost.type).to.equal('error');
       expect((await api('complete', target(created))).json['code']).to.equal('NotFound.UploadId');
       const file = await api('get', { drive_id: '1', file_id: created['file_id'] });
-      expect(file.json).to.deep.include({ status: 'available', size: 5000, crc64_hash: BigInt(`0x${await crc64(bytes)}`).toString() });
+      expect(file.json).to.deep.include({ status: 'available', size: 5000 });
+      expect(await file.response.text()).to.contain(`"crc64_hash":${BigInt(`0x${await crc64(bytes)}`).toString()},`);
       expect((await api('get', { drive_id: '1', file_id: 'nope' })).json['code']).to.equal('NotFound.File');
     });
 
-    it('can answer crc64_hash as a bare JSON number', async () => {
-      emulator = new AliyunPdsEmulator({ basePath: BASE, crc64Encoding: 'number', minPartSize: 1 });
-      token = emulator.issueToken().access_token;
+    // Seed 000 (CompleteFile), its answer: `"crc64_hash": 3574582125365864400,` — a bare number — and, in
+    // `"streams_info": { "key": { "crc64_hash": "", …`, a second, empty one.
+    it('answers crc64_hash as a bare JSON number with an empty one in streams_info, as seed 000 does; a string on request', async () => {
       const bytes = makeBytes(4096, 2);
+      const crc = BigInt(`0x${await crc64(bytes)}`).toString();
       const created = await create({}, 1);
       await put(urlOf(created, 1), bytes);
-      const { response } = await api('complete', target(created));
-      expect(await response.text()).to.contain(`"crc64_hash":${BigInt(`0x${await crc64(bytes)}`).toString()}`);
+      const text = await (await api('complete', target(created))).response.text();
+      expect(text).to.contain(`"crc64_hash":${crc},`);
+      expect(text).to.contain('"streams_info":{"key":{"crc64_hash":""');
+      emulator = new AliyunPdsEmulator({ basePath: BASE, crc64Encoding: 'string', minPartSize: 1 });
+      token = emulator.issueToken().access_token;
+      const again = await create({}, 1);
+      await put(urlOf(again, 1), bytes);
+      expect((await api('complete', target(again))).json['crc64_hash']).to.equal(crc);
     });
 
     it('refuses non-last parts below the minimum at complete', async () => {
@@ -274,14 +282,14 @@ describe('Aliyun PDS emulator', () => {
       expect((await put(urlOf(urls.json, 2), bytes.subarray(MiB, 2 * MiB))).status).to.equal(200);
       const done = await api('complete', target(created));
       expect(done.json['content_hash']).to.equal('43C3E7DEC6C828BA9641ED7E2D5AB64BD7ABD81D');
-      expect(emulator.getFileBytes(created['file_id'])).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created['file_id'])).to.deep.equal(bytes);
     });
 
     it('refuses a part whose bytes do not continue into the next context', async () => {
       const created = await create({ parallel_upload: true, part_info_list: [{ part_number: 1 }, { part_number: 2, parallel_sha1_ctx: ctx2 }, { part_number: 3, parallel_sha1_ctx: ctx3 }] });
       const wrong = await put(urlOf(created, 1), bytes.subarray(1, MiB + 1));
       expect([wrong.status, codeOf(wrong.text)]).to.deep.equal([400, 'InvalidParameter.ParallelSha1Ctx']);
-      expect(emulator.listUploads()[0]?.partNumbers).to.deep.equal([]);
+      expect(emulator.pending()[0]?.partNumbers).to.deep.equal([]);
     });
   });
 

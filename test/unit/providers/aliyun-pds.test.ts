@@ -107,6 +107,16 @@ describe('Aliyun PDS adapter (pure logic)', () => {
     expect(readCrc64('{"size":1}')).to.equal(undefined);
   });
 
+  // Seed 000 (CompleteFile), its answer: `"crc64_hash": 3574582125365864400,` at the top and, further down,
+  // `"streams_info": { "key": { "crc64_hash": "", …` — only the file's own, top-level one is the file's CRC.
+  it('reads the top-level crc64_hash, not the one inside streams_info (seed 000)', () => {
+    const seedShape = '{"drive_id":1,"crc64_hash": 3574582125365864400,"streams_info":{"key":{"crc64_hash":"","size":0}}}';
+    expect(readCrc64(seedShape)).to.equal('3574582125365864400');
+    const nestedFirst = '{"streams_info":{"key":{"crc64_hash":"123","size":0}},"name":"a \\"crc64_hash\\": 9","crc64_hash":"3574582125365864400"}';
+    expect(readCrc64(nestedFirst)).to.equal('3574582125365864400');
+    expect(readCrc64('{"streams_info":{"key":{"crc64_hash":"123"}}}')).to.equal(undefined);
+  });
+
   it('refuses to build without endpoint, getToken or driveId', () => {
     expect(() => createAliyunPdsAdapter({ ...base, endpoint: undefined })).to.throw(/endpoint/);
     expect(() => createAliyunPdsAdapter({ ...base, getToken: undefined })).to.throw(/getToken/);

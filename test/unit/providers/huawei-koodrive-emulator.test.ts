@@ -33,7 +33,7 @@ describe('KooDrive emulator', () => {
     const response = await emulator.handle(
       new Request(`https://kd.example/kd/koodrive/ose/v1/files/${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        headers: { authorization: `Bearer+${token}`, 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       }),
     );
@@ -189,7 +189,7 @@ describe('KooDrive emulator', () => {
       await store(bytes, { fileName: 'first.bin' });
       const rapid = await create({ fileName: 'second.bin', sha256: await sha256Hex(bytes) }, plan(bytes.byteLength, 2 * KiB));
       expect([rapid.body.rapidUpload, rapid.body.uploadId, rapid.body.multiParts]).to.deep.equal([true, undefined, undefined]);
-      expect(emulator.getFile(rapid.body.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(rapid.body.fileId as string)).to.deep.equal(bytes);
       expect(emulator.listFiles().map((file) => file.fileName).sort()).to.deep.equal(['first.bin', 'second.bin']);
       const otherLength = await create({ fileName: 'third.bin', sha256: await sha256Hex(bytes) }, plan(bytes.byteLength - 1, 2 * KiB));
       expect(otherLength.body.rapidUpload).to.equal(false);
@@ -252,7 +252,7 @@ describe('KooDrive emulator', () => {
       expect([wrong.status, wrong.body.code]).to.deep.equal([400, '13000402']);
       const right = await api('complete', { fileId: created.body.fileId, sha256: (await sha256Hex(bytes)).toUpperCase() });
       expect(right.body).to.deep.equal({ code: 0, msg: 'Success.' });
-      expect(emulator.getFile(created.body.fileId as string)).to.deep.equal(bytes);
+      expect(emulator.storedBytes(created.body.fileId as string)).to.deep.equal(bytes);
       const again = await api('complete', { fileId: created.body.fileId });
       expect(again.body.code).to.equal('13000401');
     });
@@ -276,16 +276,23 @@ describe('KooDrive emulator', () => {
   });
 
   describe('gateway', () => {
-    it('slides a token\'s 20 minutes with each call, accepts "Bearer+", and asks for a new one once it lapsed', async () => {
+    // Seed 004: "Token authentication is used to call KooDrive APIs … The format is Bearer+{access_token}", and its
+    // example header is literally `Authorization:Bearer+10f88…`: one spelling, so a client sending the other is caught.
+    it('slides a token\'s 20 minutes with each call, takes only "Bearer+" (seed 004), and asks for a new one once it lapsed', async () => {
       clock += 19 * 60_000;
       expect((await create({}, plan(10, 10))).status).to.equal(200);
+      const spaced = await api('create', {}, { authorization: `Bearer ${token}` });
+      expect([spaced.status, spaced.body.error_code]).to.deep.equal([401, 'APIGW.0301']);
       clock += 19 * 60_000;
       expect((await api('create', {}, { authorization: `Bearer+${token}` })).body.code).to.equal('13000102');
       clock += 21 * 60_000;
       const lapsed = await create({}, plan(10, 10));
       expect([lapsed.status, lapsed.body.error_code]).to.deep.equal([401, 'APIGW.0307']);
-      const unknown = await api('create', {}, { authorization: 'Bearer nope' });
+      const unknown = await api('create', {}, { authorization: 'Bearer+nope' });
       expect([unknown.status, unknown.body.error_code]).to.deep.equal([401, 'APIGW.0301']);
+      make({ bearerSeparator: ' ' });
+      const other = await api('create', {}, { authorization: `Bearer+${token}` });
+      expect([other.status, other.body.error_code], 'switched to "Bearer ", "Bearer+" is refused').to.deep.equal([401, 'APIGW.0301']);
     });
 
     it('checks X-Traceid\'s 58 characters only when switched on', async () => {

@@ -242,7 +242,7 @@ describe('KooDrive app authentication', () => {
       };
       const created = await read(await as('alice', { userId })(post('/koodrive/ose/v1/files/create', tenBytes)));
       const bound = created.body.fileId as string;
-      const [fileId] = emulator.listUploads().map((upload) => upload.fileId);
+      const [fileId] = emulator.pending().map((upload) => upload.fileId);
       expect(bound).to.match(new RegExp(`^${fileId}\\.[A-Za-z0-9_-]{22}$`));
 
       const renewed = await read(await as('alice')(post('/koodrive/ose/v1/files/multipart/uploadUrl', { fileId: bound, multiParts: [{ partNumber: 1, partSize: 10 }] })));

@@ -287,17 +287,18 @@ describe('KooDrive adapter', () => {
       const kd = adapter({ endpoint: 'https://kd.example', getToken: async () => `tok${++issued}`, language: 'en-US' });
       const ctx = context(kd, { sha256: 'ab'.repeat(32) });
       const { session } = (await kd.create(ctx)) as { session: KooDriveSession };
-      expect(sent[0]?.headers).to.deep.include({ Authorization: 'Bearer tok1', language: 'en-US' });
+      // Seed 004: "The format is Bearer+{access_token}".
+      expect(sent[0]?.headers).to.deep.include({ Authorization: 'Bearer+tok1', language: 'en-US' });
       answer = () => response(401, { error_code: 'APIGW.0307', error_msg: 'The token must be updated.' });
       expect(((await kd.complete(ctx, session, []).catch((e: unknown) => e)) as UploadError).code).to.equal('url-expired');
       answer = () => response(200, { code: 0, msg: 'success.' });
       await kd.complete(ctx, session, []);
-      expect(sent.map((request) => request.headers?.Authorization)).to.deep.equal(['Bearer tok1', 'Bearer tok1', 'Bearer tok2']);
+      expect(sent.map((request) => request.headers?.Authorization)).to.deep.equal(['Bearer+tok1', 'Bearer+tok1', 'Bearer+tok2']);
       expect(issued).to.equal(2);
 
-      const plus = adapter({ endpoint: 'https://kd.example', getToken: () => 'tok', bearerSeparator: '+' });
-      await plus.complete(context(plus, { sha256: 'ab'.repeat(32) }), session, []);
-      expect(sent.at(-1)?.headers?.Authorization).to.equal('Bearer+tok');
+      const spaced = adapter({ endpoint: 'https://kd.example', getToken: () => 'tok', bearerSeparator: ' ' });
+      await spaced.complete(context(spaced, { sha256: 'ab'.repeat(32) }), session, []);
+      expect(sent.at(-1)?.headers?.Authorization).to.equal('Bearer tok');
       const failing = adapter({ getToken: () => Promise.reject(new Error('offline')) });
       const error = await failing.complete(context(failing, { sha256: 'ab'.repeat(32) }), session, []).catch((e: unknown) => e);
       expect([(error as UploadError).code, (error as UploadError).retryable]).to.deep.equal(['auth-failed', false]);

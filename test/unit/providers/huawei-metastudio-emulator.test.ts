@@ -81,12 +81,25 @@ describe('MetaStudio emulator', () => {
     expect(await errorOf(await api(emulator, 'POST', '/digital-assets', {}, { 'X-Auth-Token': expired }))).to.deep.equal([401, 'APIGW.0307']);
   });
 
+  // Seed 003 (CreateFile): "资产类型为IMAGE时,包含MAIN", "资产类型为VIDEO时,包含MAIN、COVER", and
+  // "一个资产中MAIN文件只有一个,且必须有一个" (one MAIN per asset, and there must be one).
+  it('holds an IMAGE asset to MAIN, a VIDEO asset to MAIN and COVER, and every asset to its MAIN first', async () => {
+    const emulator = emulatorWith();
+    const file = { file_name: 'a.png', file_md5: await md5Base64(bytes), file_size: 5000, file_type: 'png' };
+    const image = emulator.createAsset('i', 'IMAGE');
+    expect(await errorOf(await api(emulator, 'POST', '/files', { ...file, asset_id: image, asset_file_category: 'COVER' }))).to.deep.equal([400, 'MSS.00000003']);
+    const video = emulator.createAsset('v', 'VIDEO');
+    expect(await errorOf(await api(emulator, 'POST', '/files', { ...file, asset_id: video, asset_file_category: 'COVER' })), 'no MAIN yet').to.deep.equal([400, 'MSS.00000003']);
+    expect((await api(emulator, 'POST', '/files', { ...file, asset_id: video, asset_file_category: 'MAIN' })).status).to.equal(200);
+    expect((await api(emulator, 'POST', '/files', { ...file, asset_id: video, asset_file_category: 'COVER' })).status).to.equal(200);
+  });
+
   it('checks the project, the JSON body and CreateFile\'s rules', async () => {
     const emulator = emulatorWith();
     const other = await emulator.handle(new Request(`${ORIGIN}/ms/v1/otherproject/files`, { method: 'POST', headers: { 'X-Auth-Token': TOKEN, 'Content-Type': 'application/json' }, body: '{}' }));
     expect(await errorOf(other)).to.deep.equal([400, 'MSS.00010009']);
     expect(await errorOf(await api(emulator, 'POST', '/files', 'not json'))).to.deep.equal([400, 'MSS.10000002']);
-    const assetId = emulator.createAsset('a', 'IMAGE');
+    const assetId = emulator.createAsset('a', 'VIDEO');
     const good = { file_name: 'a.png', file_md5: await md5Base64(bytes), file_size: 5000, file_type: 'png', asset_id: assetId, asset_file_category: 'MAIN' };
     const refusals: Array<[Record<string, unknown>, string]> = [
       [{ file_name: '' }, 'MSS.00000003'],
@@ -107,6 +120,7 @@ describe('MetaStudio emulator', () => {
     expect((await api(emulator, 'POST', '/files', { ...good, file_type: undefined })).status).to.equal(200);
     expect(await errorOf(await api(emulator, 'POST', '/files', good))).to.deep.equal([400, 'MSS.10001008']);
     expect((await api(emulator, 'POST', '/files', { ...good, asset_file_category: 'COVER' })).status).to.equal(200);
+    expect(await errorOf(await api(emulator, 'POST', '/files', { ...good, asset_file_category: 'OTHER' })), 'VIDEO takes MAIN and COVER').to.deep.equal([400, 'MSS.00000003']);
     expect(await errorOf(await api(emulator, 'POST', '/files', { ...good, asset_file_category: 'COVER' }))).to.deep.equal([400, 'MSS.10001009']);
     expect(await errorOf(await api(emulator, 'POST', '/digital-assets', { asset_name: 'v', asset_type: 'VOICE_MODEL' }))).to.deep.equal([400, 'MSS.00000003']);
   });
@@ -124,11 +138,11 @@ describe('MetaStudio emulator', () => {
     const damaged = bytes.slice();
     damaged[7] ^= 1;
     expect(await errorOf(await put(emulator, uploadUrl, damaged, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' }))).to.deep.equal([400, 'BadDigest']);
-    expect(emulator.getObject(fileId)).to.equal(undefined);
+    expect(emulator.storedBytes(fileId)).to.equal(undefined);
     const stored = await put(emulator, uploadUrl, bytes, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(stored.status).to.equal(200);
     expect(stored.headers.get('x-obs-request-id')).to.match(/^[0-9a-f]{32}$/);
-    expect(emulator.getObject(fileId)).to.deep.equal(bytes);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(bytes);
     now += 24 * 60 * 60 * 1000;
     const late = await put(emulator, uploadUrl, bytes, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(await late.text()).to.contain('Request has expired');
@@ -163,7 +177,7 @@ describe('MetaStudio emulator', () => {
     const other = await created(emulator, bytes);
     expect((await api(emulator, 'POST', `/files/${other.fileId}/complete`, { state: 'CANCELLED' })).status).to.equal(200);
     expect((await api(emulator, 'POST', `/files/${other.fileId}/complete`, { state: 'CANCELLED' })).status).to.equal(200);
-    expect(emulator.getFile(other.fileId)?.state).to.equal('CANCELLED');
+    expect(emulator.fileRecord(other.fileId)?.state).to.equal('CANCELLED');
   });
 
   it('answers CORS on the upload URL only for allowed origins', async () => {
@@ -238,9 +252,9 @@ describe('MetaStudio server handler', () => {
     const stored = await call('PUT', `/files/${fileId}/content`, body, { 'Content-MD5': md5Header, 'Content-Type': 'image/png' });
     expect(stored.status).to.equal(200);
     expect(stored.headers.get('access-control-expose-headers')).to.contain('X-Request-Id');
-    expect(emulator.getObject(fileId)).to.deep.equal(body);
+    expect(emulator.storedBytes(fileId)).to.deep.equal(body);
     expect((await call('POST', `/files/${fileId}/complete`, { state: 'CREATED' })).status).to.equal(200);
-    expect(emulator.getFile(fileId)?.state).to.equal('UPLOADED');
+    expect(emulator.fileRecord(fileId)?.state).to.equal('UPLOADED');
   });
 
   it('validates input, knows only its own files, and asks authorize', async () => {

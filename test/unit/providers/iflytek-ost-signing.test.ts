@@ -129,12 +129,12 @@ describe('iflytek-ost proxy handler, form bodies cut into small chunks', () => {
   }
 
   for (const chunk of [1, 3, 17, 4096]) {
-    it(`rebuilds the form with app_id and cloud_id and streams data through (${chunk}-byte chunks)`, async () => {
+    it(`rebuilds the form with app_id and cloud_id (which seed 001 lists for /file/upload) and streams data through (${chunk}-byte chunks)`, async () => {
       const { emulator, calls, post } = setup();
       const single = await post('/file/upload', multipart(boundary, [['request_id', 'r-1']], data), chunk);
       const answer = (await single.json()) as { code: number; data: { url: string } };
       expect(answer.code).to.equal(0);
-      expect(emulator.getFile(answer.data.url.split('/').pop()!)).to.deep.equal(data);
+      expect(emulator.storedBytes(answer.data.url.split('/').pop()!)).to.deep.equal(data);
       const sent = calls[0]!;
       expect(sent.headers.digest).to.equal(EMPTY_DIGEST);
       expect(Number(sent.headers['content-length'])).to.equal(sent.bytes.length);

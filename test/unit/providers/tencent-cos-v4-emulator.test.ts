@@ -15,7 +15,7 @@ const SLICE = 512 * KiB;
 let clock = T0 * 1000;
 
 function emulatorWith(options: Partial<TencentCosV4EmulatorOptions> = {}) {
-  return new TencentCosV4Emulator({ basePath: '/cos', appId: APP_ID, bucket: BUCKET, credentials: KEYS, now: () => clock, ...options });
+  return new TencentCosV4Emulator({ basePath: '/cos', appId: APP_ID, bucket: BUCKET, credentials: KEYS, now: () => clock, directories: ['dir/'], ...options });
 }
 
 function sign(overrides: Partial<CosV4SignatureInput> = {}, secretKey = KEYS.secretKey, order?: typeof COS_V4_DOC_FIELD_ORDER) {
@@ -164,7 +164,7 @@ describe('Tencent COS v4 emulator', () => {
       expect(rapid.code).to.equal(0);
       expect(rapid.data['resource_path']).to.equal(`/${APP_ID}/${BUCKET}/dir/b.bin`);
       expect(rapid.data['session']).to.equal(undefined);
-      expect(emulator.getObject('dir/b.bin')).to.deep.equal(file.bytes);
+      expect(emulator.storedBytes('dir/b.bin')).to.deep.equal(file.bytes);
     });
   });
 
@@ -192,7 +192,7 @@ describe('Tencent COS v4 emulator', () => {
       const done = await finish({ sha: file.sha });
       expect(done.code).to.equal(0);
       expect(Object.keys(done.data)).to.include.members(['access_url', 'resource_path', 'source_url', 'url']);
-      expect(emulator.getObject('dir/a.bin')).to.deep.equal(file.bytes);
+      expect(emulator.storedBytes('dir/a.bin')).to.deep.equal(file.bytes);
       expect((await data(0, file.slice(0))).status).to.equal(404);
     });
 
@@ -207,7 +207,7 @@ describe('Tencent COS v4 emulator', () => {
       expect((await finish()).code).to.equal(-4016);
       await data(0, file.slice(0));
       expect((await finish()).code).to.equal(0);
-      expect(emulator.getObject('dir/a.bin')).to.deep.equal(file.bytes);
+      expect(emulator.storedBytes('dir/a.bin')).to.deep.equal(file.bytes);
     });
 
     it('in serial mode refuses a slice ahead of the next one', async () => {
@@ -229,7 +229,7 @@ describe('Tencent COS v4 emulator', () => {
       expect((await call(emulator, { op: 'upload_slice_list' })).code).to.equal(0);
       clock += 61_000;
       expect(await call(emulator, { op: 'upload_slice_list' }, { signature: await sign({ currentTime: T0 + 61, expiresAt: T0 + 600 }) })).to.deep.include({ code: -197, status: 404 });
-      expect(emulator.listSessions()).to.deep.equal([]);
+      expect(emulator.pending()).to.deep.equal([]);
     });
 
     it('stores a single op=upload after checking its sha', async () => {
@@ -238,7 +238,7 @@ describe('Tencent COS v4 emulator', () => {
       expect((await call(emulator, { op: 'upload', sha: '0'.repeat(40), filecontent: new Blob([bytes]) })).code).to.equal(-4016);
       const stored = await call(emulator, { op: 'upload', sha: await sha1(bytes), filecontent: new Blob([bytes]) });
       expect(stored.code).to.equal(0);
-      expect(emulator.getObject('dir/a.bin')).to.deep.equal(bytes);
+      expect(emulator.storedBytes('dir/a.bin')).to.deep.equal(bytes);
       expect((await call(emulator, { op: 'upload', filecontent: new Blob([new Uint8Array(3)]) })).code).to.equal(-177);
     });
   });

@@ -85,6 +85,8 @@ function adapterWith(options: Partial<TencentCosV4AdapterOptions> = {}) {
     },
     singleUploadThreshold: 0,
     directory: 'dir/',
+    // The folder call is the contract suite's; these answer the file calls only.
+    createDirectory: false,
     ...options,
   });
   return { adapter, calls: () => calls };

@@ -1,0 +1,188 @@
+import { expect } from '@open-wc/testing';
+import { createStore, entries } from 'idb-keyval';
+import { UploadManager } from '../../src/core/upload-manager.js';
+import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
+import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
+import type { ProviderAdapter, UploadResult } from '../../src/core/adapter.js';
+import type { UploadError } from '../../src/core/errors.js';
+import { makeBytes } from '../helpers/make-blob.js';
+import { e2eServers, firstDifference } from '../helpers/e2e.js';
+import { adminRoute, storedBytesOf, type ArmedFault } from '../helpers/emulator-admin.js';
+import { leavePageAfter, once } from '../helpers/manager-events.js';
+import { releaseManagers } from '../helpers/manager-fixture.js';
+
+/** A fault's match: an operation of the provider's emulator, and a part number where the call carries one. */
+export interface CallMatch {
+  operation: string;
+  partNumber?: number;
+}
+
+/** What the shared suite needs to drive one adapter against its emulator on the e2e emulator server. */
+export interface AdapterHarness {
+  /** A fresh adapter, as a new page would make it, pointed at `emulatorUrl`. */
+  adapter(emulatorUrl: string): Promise<ProviderAdapter>;
+  partSize: number;
+  /** A size of at least three parts. */
+  size: number;
+  /** The call carrying the second part's bytes (a provider sending one PUT: that PUT). */
+  partCall: CallMatch;
+  /** The call whose session `lose-session` takes away; default `partCall`. */
+  sessionCall?: CallMatch;
+  /** The emulator's admin path holding the result's stored bytes (`objects/<key>`, `files/<id>`). */
+  storedPath(result: UploadResult): string;
+  /** The part numbers the store received, in order, from its stats; absent where a resume re-sends the whole file. */
+  partsReceived?(stats: Record<string, unknown>): number[];
+  /** Whether cancel leaves nothing open on the store (the provider has an abort call). */
+  cancelCloses: boolean;
+}
+
+/** Anything a checkpoint must never hold: a presigned query, a signature, a bearer or access token. */
+const SECRET_SHAPES = /X-Amz-|Signature=|Expires=|OSSAccessKeyId|AccessKeyId=|[?&]sign=|Bearer|access_token|token/i;
+
+/**
+ * The one suite every adapter runs (hash-wasm's `api.test.ts` over every implementation): byte-exact multipart upload,
+ * resume after a reload sending only the missing parts with no URL or token stored, cancel, an expired URL signed
+ * again without a wait, a 503 with Retry-After honoured, a lost session started over with a warning, and a part the
+ * store kept when the answer was lost. It drives the real adapter through the real manager against the strict
+ * emulator over real HTTP (`npm run emulators`' server), arming faults through the admin route. A provider's own
+ * contract file keeps only its quirks.
+ */
+export function describeAdapterContract(id: string, harness: AdapterHarness): void {
+  describe(`${id}: the shared adapter contract, over real HTTP`, function () {
+    this.timeout(120_000);
+    const managers: UploadManager[] = [];
+    let dbName: string;
+    let waits: number[];
+
+    beforeEach(async () => {
+      dbName = `mcu-adapter-contract-${crypto.randomUUID()}`;
+      waits = [];
+      await adminRoute(id, 'reset', { method: 'POST' });
+    });
+    afterEach(async () => {
+      await releaseManagers(managers, dbName);
+    });
+
+    async function manager(options: Partial<UploadManagerOptions> = {}): Promise<UploadManager> {
+      const made = new UploadManager({
+        adapter: await harness.adapter((await e2eServers()).emulatorUrl),
+        checkpointStore: new CheckpointStore({ dbName }),
+        partSize: harness.partSize,
+        concurrency: 1,
+        retryHooks: { wait: async (ms) => void waits.push(ms), random: () => 0 },
+        ...options,
+      });
+      managers.push(made);
+      return made;
+    }
+
+    async function finish(made: UploadManager, file: File): Promise<{ result?: UploadResult; error?: UploadError; warnings: string[] }> {
+      const warnings: string[] = [];
+      made.addEventListener('warning', (event) => warnings.push(event.detail.error.code));
+      await made.addFiles([file]);
+      const outcome = Promise.race([
+        once(made, 'task-complete').then(({ result }) => ({ result })),
+        once(made, 'task-error').then(({ error }) => ({ error })),
+      ]);
+      made.start();
+      return { ...(await outcome), warnings };
+    }
+
+    const fileOf = (name: string, seed: number) => {
+      const bytes = makeBytes(harness.size, seed);
+      return { file: new File([bytes], name, { lastModified: 1_700_000_000_000 + seed }), bytes };
+    };
+
+    async function expectStored(result: UploadResult | undefined, bytes: Uint8Array): Promise<void> {
+      expect(result, 'the upload finished').to.not.equal(undefined);
+      expect(firstDifference(await storedBytesOf(id, harness.storedPath(result!)), bytes)).to.equal(-1);
+    }
+
+    async function arm(kind: string, match: CallMatch, extra: Record<string, unknown> = {}): Promise<void> {
+      const armed = await adminRoute<ArmedFault>(id, 'faults', { method: 'POST', body: { kind, ...match, ...extra } });
+      expect(armed.kind).to.equal(kind);
+    }
+
+    async function firedOnce(): Promise<void> {
+      const faults = await adminRoute<ArmedFault[]>(id, 'faults');
+      expect(faults.map((fault) => fault.fired)).to.deep.equal([1]);
+    }
+
+    it('uploads a file of several parts byte for byte', async () => {
+      const { file, bytes } = fileOf(`${id}-exact.bin`, 1);
+      const { result, error } = await finish(await manager(), file);
+      expect(error).to.equal(undefined);
+      await expectStored(result, bytes);
+    });
+
+    it('resumes after a reload from the checkpoint, which holds no URL and no token, sending only the missing parts', async () => {
+      const { file, bytes } = fileOf(`${id}-resume.bin`, 2);
+      const first = await manager();
+      await first.addFiles([file]);
+      first.start();
+      await leavePageAfter(first, harness.partSize + 1);
+      const saved = JSON.stringify(await entries(createStore(dbName, 'checkpoints')));
+      expect(saved).to.not.match(SECRET_SHAPES);
+      const before = harness.partsReceived?.(await adminRoute(id, 'stats')) ?? [];
+
+      const { result, error } = await finish(await manager(), file);
+      expect(error).to.equal(undefined);
+      await expectStored(result, bytes);
+      if (harness.partsReceived) {
+        const again = harness.partsReceived(await adminRoute(id, 'stats')).slice(before.length);
+        const storedBefore = before.filter((n) => !again.includes(n));
+        expect(storedBefore.length, 'parts stored before the reload are not sent again').to.be.at.least(1);
+      }
+    });
+
+    it('cancels: the task ends canceled and no part goes up after it', async () => {
+      const { file } = fileOf(`${id}-cancel.bin`, 3);
+      const made = await manager();
+      const [task] = await made.addFiles([file]);
+      made.start();
+      await once(made, 'task-progress', (d) => d.progress.bytesSent > 0);
+      await made.cancel(task!.id);
+      expect(task!.state).to.equal('canceled');
+      if (harness.cancelCloses) expect(await adminRoute<unknown[]>(id, 'uploads')).to.deep.equal([]);
+    });
+
+    it('signs an expired URL or credential again at once, without a counted wait', async () => {
+      await arm('expire', harness.partCall);
+      const { file, bytes } = fileOf(`${id}-expired.bin`, 4);
+      const { result, error } = await finish(await manager(), file);
+      expect(error).to.equal(undefined);
+      await firedOnce();
+      expect(waits).to.deep.equal([]);
+      await expectStored(result, bytes);
+    });
+
+    it('honours a 503 with Retry-After before trying again', async () => {
+      await arm('fail', harness.partCall, { status: 503, retryAfter: '2' });
+      const { file, bytes } = fileOf(`${id}-busy.bin`, 5);
+      const { result, error } = await finish(await manager(), file);
+      expect(error).to.equal(undefined);
+      await firedOnce();
+      expect(waits).to.deep.equal([2000]);
+      await expectStored(result, bytes);
+    });
+
+    it('starts over with a warning when the store lost the session (lose-session)', async () => {
+      await arm('lose-session', harness.sessionCall ?? harness.partCall);
+      const { file, bytes } = fileOf(`${id}-lost.bin`, 6);
+      const { result, error, warnings } = await finish(await manager({ resume: false }), file);
+      expect(error).to.equal(undefined);
+      await firedOnce();
+      expect(warnings).to.include('not-found');
+      await expectStored(result, bytes);
+    });
+
+    it('ends byte for byte when the store kept a part and the answer was lost (store-then-drop)', async () => {
+      await arm('store-then-drop', harness.partCall);
+      const { file, bytes } = fileOf(`${id}-kept.bin`, 7);
+      const { result, error } = await finish(await manager({ resume: false }), file);
+      expect(error).to.equal(undefined);
+      await firedOnce();
+      await expectStored(result, bytes);
+    });
+  });
+}
