@@ -40,7 +40,7 @@ function drawFaults(random: Random, provider: SoakProvider, size: number): Drawn
   for (let i = between(random, 0, 3); i > 0; i--) {
     const kind = pick(random, provider.kinds);
     const partNumber = between(random, 1, partCount);
-    const part = single ? { operation: single } : { operation: provider.partOperation, ...(provider.sessionLoss ? {} : { partNumber }) };
+    const part = single ? { operation: single } : { operation: provider.partOperation, ...(provider.partNumbered === false ? {} : { partNumber }) };
     const control = { operation: pick(random, provider.controlOperations) };
     const onPart = kind === 'drop' || kind === 'expire' || random() < 0.7;
     const target = onPart ? part : control;
@@ -68,6 +68,10 @@ function drawFaults(random: Random, provider: SoakProvider, size: number): Drawn
         break;
       case 'session':
         if (provider.sessionLoss) faults.push({ kind, onPart: true, spec: provider.sessionLoss(partNumber) });
+        break;
+      case 'store-drop':
+        // The store keeps the part, and the answer never reaches the page: the part goes up again by design.
+        faults.push({ kind, onPart: true, spec: { kind: 'store-then-drop', ...part } });
         break;
     }
   }

@@ -8,7 +8,7 @@ const MiB = 1024 * 1024;
 export type FaultSpec = Record<string, unknown> & { kind: string };
 
 /** The fault kinds the soak draws, as counted in its table. */
-export const SOAK_FAULT_KINDS = ['5xx', '5xx+Retry-After', 'drop', 'delay', 'stall', 'expire', 'session'] as const;
+export const SOAK_FAULT_KINDS = ['5xx', '5xx+Retry-After', 'drop', 'delay', 'stall', 'expire', 'session', 'store-drop'] as const;
 export type SoakFaultKind = (typeof SOAK_FAULT_KINDS)[number];
 
 /** A drawn fault: what the table counts it as, and what the admin route arms. */
@@ -53,6 +53,8 @@ export interface SoakProvider {
   sessionEnding: readonly SoakFaultKind[];
   /** A fault that ends the session on the store, for providers whose emulator can fake one. */
   sessionLoss?: (partNumber: number) => FaultSpec;
+  /** Whether part faults name their part number (default); tus's partial uploads are not numbered on the wire. */
+  partNumbered?: boolean;
   /** The admin path that returns the stored bytes for this result. */
   storedPath(result: Record<string, unknown>): string | undefined;
   /** Part bytes the store received more than once (a part stored twice, a single PUT stored twice). */
@@ -95,9 +97,11 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     partOperation: 'UploadPart',
     singleOperation: (size, partSize) => (size <= partSize ? 'PutObject' : undefined),
     controlOperations: ['CreateMultipartUpload', 'CompleteMultipartUpload'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
-    // An expired presigned URL is signed again; nothing here ends the multipart upload.
-    sessionEnding: [],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
+    // An expired presigned URL is signed again.
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'UploadPart', partNumber }),
     storedPath: (result) => (typeof result['key'] === 'string' ? `s3/objects/${encodeURIComponent(result['key'])}` : undefined),
     resentBytes: (facts) =>
       resentParts(facts, facts.stats['partNumbersReceived']) + Math.max(0, Number(facts.stats['putObject'] ?? 0) - 1) * facts.size,
@@ -111,8 +115,9 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     extra: { checksum: 'none' },
     partOperation: 'Patch',
     controlOperations: ['Create', 'Head'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session'],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
     // The tus emulator's `expire` is the upload's own expiry (tus Expiration), not a URL's: the server drops it.
+    partNumbered: false,
     sessionEnding: ['expire', 'session'],
     // tus answers 404 for an upload the server no longer has; the client has to start over.
     sessionLoss: () => ({ kind: 'fail', operation: 'Patch', status: 404 }),
@@ -129,9 +134,11 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     extra: { rapidUpload: false },
     partOperation: 'UploadPart',
     controlOperations: ['CreateFile', 'GetUploadUrl', 'ListUploadedParts', 'CompleteFile'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
     // `expire` is a part URL's or the Bearer token's: the adapter asks for new ones.
-    sessionEnding: [],
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'UploadPart', partNumber }),
     storedPath: (result) => (typeof result['fileId'] === 'string' ? `aliyun-pds/files/${encodeURIComponent(result['fileId'])}` : undefined),
     resentBytes: (facts) => resentParts(facts, facts.stats['partNumbersReceived']),
   },
@@ -144,8 +151,10 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     extra: { rapidUpload: false },
     partOperation: 'UploadPart',
     controlOperations: ['CreateFile', 'UploadUrl', 'Complete'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
-    sessionEnding: [],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'UploadPart', partNumber }),
     storedPath: (result) => (typeof result['fileId'] === 'string' ? `huawei-koodrive/files/${encodeURIComponent(result['fileId'])}` : undefined),
     resentBytes: (facts) => resentParts(facts, facts.stats['partNumbersReceived']),
   },
@@ -160,9 +169,11 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     partOperation: 'UploadPart',
     singleOperation: (size) => (size <= 20 * MiB ? 'FileUpload' : undefined),
     controlOperations: ['Init', 'Complete'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
     // `expire` is the request signature's clock check: the proxy signs again.
-    sessionEnding: [],
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'UploadPart', partNumber }),
     storedPath: (result) => (typeof result['url'] === 'string' ? `iflytek-ost/files/${result['url'].split('/').pop()}` : undefined),
     resentBytes: (facts) =>
       resentParts(facts, facts.stats['sliceIdsReceived']) + Math.max(0, Number(facts.stats['single'] ?? 0) - 1) * facts.size,
@@ -179,8 +190,10 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     partOperation: 'upload_slice_data',
     singleOperation: (size) => (size <= 20 * MiB ? 'upload' : undefined),
     controlOperations: ['upload_slice_init', 'upload_slice_list', 'upload_slice_finish'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
-    sessionEnding: [],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'upload_slice_data', partNumber }),
     storedPath: (result) => (typeof result['key'] === 'string' ? `tencent-cos-v4/objects/${encodeURIComponent(result['key'])}` : undefined),
     resentBytes: (facts) => resentParts(facts, facts.stats['partNumbersReceived']) + Math.max(0, Number(facts.stats['upload'] ?? 0) - 1) * facts.size,
   },
@@ -195,8 +208,10 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     partOperation: 'PutObject',
     singleOperation: () => 'PutObject',
     controlOperations: ['CreateDigitalAsset', 'CreateFile', 'ConfirmFileUpload'],
-    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire'],
-    sessionEnding: [],
+    kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
+    // The store forgets the upload (lose-session): the engine starts over with a warning.
+    sessionEnding: ['session'],
+    sessionLoss: () => ({ kind: 'lose-session', operation: 'PutObject' }),
     storedPath: (result) => (typeof result['fileId'] === 'string' ? `huawei-metastudio/objects/${encodeURIComponent(result['fileId'])}` : undefined),
     resentBytes: (facts) => Math.max(0, Number(facts.stats['putObject'] ?? 0) - 1) * facts.size,
   },
