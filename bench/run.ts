@@ -465,6 +465,8 @@ async function main(): Promise<void> {
     };
     const derivedRows: Row[] = [];
     const derived = (name: string, result: string): void => {
+      // A ratio between rows that did not run (left out by --only or --short) says nothing.
+      if (/^(n\/a|[\s·])+$/.test(result)) return;
       derivedRows.push({ section: 'derived', name, result, runs: '', longTasks: '', longFrames: '', memory: '', check: '' });
     };
     /** How many times faster `subject` ran than `reference` (a speed ratio: above 1 is faster). */
