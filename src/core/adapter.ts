@@ -85,7 +85,7 @@ export interface AdapterContext {
   /** The parts the engine holds receipts for, as it holds them now; after a reload, at first those the checkpoint kept. */
   receipts?: readonly PartReceipt[];
   /**
-   * Writes the session to the checkpoint again, for an adapter that adds to it after `create` (a tus partial upload
+   * Writes the session to the checkpoint again, for an adapter that adds to it after `create` (a partial upload
    * made when its part starts): what the server holds is then known after a reload even before the part is done.
    */
   saveSession?(): Promise<void>;
@@ -99,7 +99,7 @@ export interface ProviderAdapter<Session = unknown> {
   readonly id: string;
   readonly limits: PartLimits;
   /**
-   * Learns what the provider offers before anything is hashed (tus: its extensions and checksum algorithms), so that
+   * Learns what the provider offers before anything is hashed (the extensions and checksum algorithms a server lists), so that
    * `digests` asks only for what will be sent. Called once per run, before `digests`.
    */
   prepare?(ctx: AdapterContext): Promise<void>;

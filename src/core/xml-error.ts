@@ -6,8 +6,8 @@ export interface XmlErrorDetail {
 }
 
 /**
- * Reads the S3-style `<Error><Code/><Message/><RequestId/></Error>` body that the object stores behind several
- * providers (S3, OSS, OBS) answer part uploads with; undefined when the body is not one.
+ * Reads the `<Error><Code/><Message/><RequestId/></Error>` body that object stores (behind several providers) answer
+ * part uploads with; undefined when the body is not one.
  */
 export function readXmlError(text: string): XmlErrorDetail | undefined {
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
