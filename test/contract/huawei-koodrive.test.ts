@@ -228,7 +228,7 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       // Before, create waited for the context of the last part, 88 MiB in.
       expect(hashedAtCreate).to.be.below(size / 2);
       expect(emulator.storedBytes(result.fileId as string)).to.deep.equal(bytes);
-    });
+    }).timeout(180_000); // 96 MiB hashed in the page and by the emulator: slow on a loaded 2-core machine
 
     // Seed 004: "Token authentication is used to call KooDrive APIs … The format is Bearer+{access_token}"; the
     // emulator takes only that spelling, so a handler or page sending "Bearer <token>" fails here.
