@@ -49,6 +49,7 @@ export class StreamedTransfer {
   #failure: HttpError | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #totalTimer: ReturnType<typeof setTimeout>;
+  #pageBody: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   constructor(request: Request, timeouts: ResolvedTimeouts) {
     this.#timeouts = timeouts;
@@ -64,15 +65,21 @@ export class StreamedTransfer {
     return this.#failure;
   }
 
-  /** Stops the timers; call it once the upstream answer is in. */
+  /**
+   * Stops the timers and lets go of the page's body; call it once the upstream answer is in. A storage service may
+   * answer before it read the whole body (a refusal): what the page still sends is then dropped here, so that a page
+   * that goes away afterwards errors no stream that the finished upstream request might still be reading.
+   */
   finish(): void {
     clearTimeout(this.#totalTimer);
     clearTimeout(this.#idleTimer);
+    void this.#pageBody?.cancel().catch(() => undefined);
   }
 
   /** `body` passed through lazily, each wait for the page's next bytes bounded by the idle limit. */
   guard(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
     const reader = body.getReader();
+    this.#pageBody = reader;
     const fail = (error: HttpError) => {
       this.#fail(error);
       void reader.cancel(error).catch(() => undefined);
