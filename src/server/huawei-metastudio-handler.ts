@@ -683,7 +683,8 @@ function exactly(body: ReadableStream<Uint8Array>, size: number, refuse: (error:
         if (received > size) fail(controller, tooLong(size));
         else controller.enqueue(value);
       },
-      cancel: (reason) => reader.cancel(reason),
+      // Never rejects (see StreamedTransfer.guard): undici's fetch would rethrow it as an unhandled rejection.
+      cancel: (reason) => reader.cancel(reason).catch(() => undefined),
     },
     { highWaterMark: 0 },
   );

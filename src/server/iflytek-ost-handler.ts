@@ -748,8 +748,9 @@ function prepend(first: Uint8Array, rest: ReadableStream<Uint8Array>): ReadableS
           controller.error(error);
         }
       },
+      // Never rejects (see StreamedTransfer.guard): undici's fetch would rethrow it as an unhandled rejection.
       cancel(reason) {
-        return reader.cancel(reason);
+        return reader.cancel(reason).catch(() => undefined);
       },
     },
     { highWaterMark: 0 },
@@ -838,8 +839,9 @@ function guardTail(
           }
         }
       },
+      // Never rejects (see StreamedTransfer.guard): undici's fetch would rethrow it as an unhandled rejection.
       cancel(reason) {
-        return reader.cancel(reason);
+        return reader.cancel(reason).catch(() => undefined);
       },
     },
     { highWaterMark: 0 },

@@ -103,7 +103,9 @@ export class StreamedTransfer {
             controller.error(this.#failure ?? error);
           }
         },
-        cancel: (reason) => reader.cancel(reason),
+        // Never rejects: undici's fetch rethrows a failed cancel of a request body it gives up on as an unhandled
+        // rejection, which would end the process. A page body that errored already (the page went away) fails it.
+        cancel: (reason) => reader.cancel(reason).catch(() => undefined),
       },
       // Pull only when the upstream connection asks: backpressure reaches the page's socket.
       { highWaterMark: 0 },
