@@ -156,14 +156,19 @@ export class UploadTask {
     releaseLock?.();
   }
 
+  /** The file's resume fingerprint, computed once: its sampled bytes and where it goes. */
+  async #fingerprintOf(): Promise<string> {
+    this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+    return this.#fingerprint;
+  }
+
   /**
    * Loads this file's checkpoint, unless another tab holds the file (its upload is that tab's to cancel). Returns the
    * lock to release, or null when there is nothing to claim.
    */
   async #claimCheckpoint(): Promise<(() => void) | null> {
     if (!this.#store()) return null;
-    this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
-    const releaseLock = await tryLockFile(this.#fingerprint);
+    const releaseLock = await tryLockFile(await this.#fingerprintOf());
     if (releaseLock) await this.#loadCheckpoint();
     return releaseLock;
   }
@@ -175,8 +180,7 @@ export class UploadTask {
     let releaseLock: (() => void) | null = null;
     let startOver = false;
     try {
-      this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
-      releaseLock = await tryLockFile(this.#fingerprint);
+      releaseLock = await tryLockFile(await this.#fingerprintOf());
       if (!releaseLock) {
         throw new UploadError(UploadErrorCode.InUse, 'This file is already being uploaded in another tab or window.', {
           retryable: false,
