@@ -1,4 +1,4 @@
-import { createStore, del, promisifyRequest, set } from 'idb-keyval';
+import { createStore, promisifyRequest } from 'idb-keyval';
 import type { UseStore } from 'idb-keyval';
 import { UploadError, UploadErrorCode } from '../core/errors.js';
 import type { CheckpointRecord, SavedHashState } from '../core/types.js';
@@ -34,6 +34,16 @@ interface PendingWrite {
   hashState?: SavedHashState[];
 }
 
+/**
+ * One write waiting for the next shared transaction: it issues its requests on the store and may refuse its own
+ * record (a TypeError for its caller alone) without failing the others.
+ */
+interface QueuedWrite {
+  write: (store: IDBObjectStore, refuse: (error: unknown) => void) => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 interface Sweep {
   kept: CheckpointRecord[];
   problems: string[];
@@ -62,7 +72,8 @@ function refusal(problem: string): TypeError {
 /**
  * Keeps one versioned, validated resume record per upload in IndexedDB, keyed by the file fingerprint. Writes to one
  * fingerprint apply in call order; receipts and hash states that arrive while a write is in flight share the next
- * transaction.
+ * transaction. Writes of all files share transactions too (a group commit): IndexedDB runs readwrite transactions on
+ * one store one at a time, so a transaction per write would make every file of a large batch wait for all the others.
  */
 export class CheckpointStore {
   readonly #dbName: string;
@@ -74,7 +85,9 @@ export class CheckpointStore {
   readonly #watched = new WeakSet<IDBDatabase>();
   readonly #tails = new Map<string, Promise<void>>();
   readonly #pending = new Map<string, { write: PendingWrite; durable: Promise<void> }>();
-  readonly #useStore: UseStore = (mode, callback) => this.#transact(mode, callback);
+  /** Writes for the next shared transaction; it takes all that have come by the time IndexedDB lets it start. */
+  #queued: QueuedWrite[] = [];
+  #writing = false;
 
   constructor(options: CheckpointStoreOptions = {}) {
     this.#dbName = options.dbName ?? DEFAULT_CHECKPOINT_DB_NAME;
@@ -117,7 +130,7 @@ export class CheckpointStore {
     if (!check.ok) return Promise.reject(refusal(check.problem));
     const snapshot = structuredClone(record);
     this.#pending.delete(record.fingerprint);
-    return this.#enqueue(record.fingerprint, () => this.#storageCall(() => set(snapshot.fingerprint, snapshot, this.#useStore)));
+    return this.#enqueue(record.fingerprint, () => this.#write((store) => void store.put(snapshot, snapshot.fingerprint)));
   }
 
   /**
@@ -144,7 +157,7 @@ export class CheckpointStore {
   /** Deletes a file's record, after every write to it that was asked for earlier. */
   remove(fingerprint: string): Promise<void> {
     this.#pending.delete(fingerprint);
-    return this.#enqueue(fingerprint, () => this.#storageCall(() => del(fingerprint, this.#useStore)));
+    return this.#enqueue(fingerprint, () => this.#write((store) => void store.delete(fingerprint)));
   }
 
   /** Returns every valid, unexpired record, deleting the bad and expired ones it meets; throws `storage-full` if it cannot read. */
@@ -173,36 +186,68 @@ export class CheckpointStore {
     return created;
   }
 
-  /** Merges a batch into the stored record in one readwrite transaction, resolving when the transaction completes. */
-  async #apply(fingerprint: string, write: PendingWrite): Promise<void> {
-    let refused: TypeError | undefined;
-    try {
-      await this.#transact('readwrite', (store) => {
-        const request = store.get(fingerprint);
-        return new Promise<void>((resolve, reject) => {
-          request.onsuccess = () => {
+  /** Merges a batch into the stored record, in the next shared transaction. */
+  #apply(fingerprint: string, write: PendingWrite): Promise<void> {
+    return this.#write((store, refuse) => {
+      const request = store.get(fingerprint);
+      request.onsuccess = () => {
+        const check = validateCheckpointRecord(request.result, fingerprint);
+        if (!check.ok) return;
+        const merged = this.#merge(check.record, write);
+        const mergedCheck = validateCheckpointRecord(merged, fingerprint);
+        if (!mergedCheck.ok) return refuse(refusal(mergedCheck.problem));
+        try {
+          store.put(merged, fingerprint);
+        } catch (error) {
+          // Thrown from an event handler, it would abort the transaction the other files' writes share.
+          refuse(storageError(error));
+        }
+      };
+    });
+  }
+
+  /** Queues a write for the next shared readwrite transaction; resolves once that transaction is durable. */
+  #write(write: QueuedWrite['write']): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queued.push({ write, resolve, reject });
+      if (!this.#writing) void this.#flush();
+    });
+  }
+
+  /** Runs one readwrite transaction at a time, each taking every write queued by the time it starts. */
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    while (this.#queued.length > 0) {
+      let batch: QueuedWrite[] = [];
+      const refused = new Map<QueuedWrite, unknown>();
+      try {
+        await this.#transact('readwrite', (store) => {
+          batch = this.#queued;
+          this.#queued = [];
+          for (const queued of batch) {
             try {
-              const check = validateCheckpointRecord(request.result, fingerprint);
-              if (check.ok) {
-                const merged = this.#merge(check.record, write);
-                const mergedCheck = validateCheckpointRecord(merged, fingerprint);
-                if (!mergedCheck.ok) {
-                  refused = refusal(mergedCheck.problem);
-                  throw refused;
-                }
-                store.put(merged, fingerprint);
-              }
-              resolve(promisifyRequest(store.transaction));
+              queued.write(store, (error) => refused.set(queued, error));
             } catch (error) {
-              reject(error);
+              // A request that cannot even be issued (a value IndexedDB cannot store) fails its own write alone.
+              refused.set(queued, storageError(error));
             }
-          };
-          request.onerror = () => reject(request.error);
+          }
+          return promisifyRequest(store.transaction);
         });
-      });
-    } catch (error) {
-      throw refused ?? storageError(error);
+        for (const queued of batch) {
+          if (refused.has(queued)) queued.reject(refused.get(queued));
+          else queued.resolve();
+        }
+      } catch (error) {
+        // The transaction never ran (no IndexedDB) or failed as a whole: every write that was waiting for it failed.
+        if (batch.length === 0) {
+          batch = this.#queued;
+          this.#queued = [];
+        }
+        for (const queued of batch) queued.reject(refused.get(queued) ?? storageError(error));
+      }
     }
+    this.#writing = false;
   }
 
   #merge(record: CheckpointRecord, write: PendingWrite): CheckpointRecord {

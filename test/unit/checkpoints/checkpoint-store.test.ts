@@ -163,6 +163,35 @@ describe('CheckpointStore', () => {
       expect(await getRaw(dbName, 'fp-1')).to.equal(undefined);
       expect((await store.load('fp-2')).record?.receipts).to.deep.equal([receipt(7)]);
     });
+
+    it('lets the writes of many files share transactions, so a large batch does not queue file behind file', async () => {
+      const counting = countingStore(dbName);
+      const store = open({ customStore: counting.store });
+      const fingerprints = Array.from({ length: 40 }, (_, index) => `fp-${index}`);
+      const writes = fingerprints.map(async (fingerprint, index) => {
+        await store.save(makeRecord(fingerprint));
+        await store.addReceipt(fingerprint, receipt(1));
+        if (index % 2 === 0) await store.remove(fingerprint);
+      });
+      await Promise.all(writes);
+      expect(counting.readwrites).to.be.at.most(6);
+      expect(((await rawKeys(dbName)) ?? []).length).to.equal(20);
+      expect((await store.load('fp-1')).record?.receipts).to.deep.equal([receipt(1)]);
+      expect((await store.load('fp-0')).record).to.equal(undefined);
+    });
+
+    it('fails only the refused write of a shared transaction', async () => {
+      const counting = countingStore(dbName);
+      const store = open({ customStore: counting.store });
+      await Promise.all(['fp-1', 'fp-2'].map((fingerprint) => store.save(makeRecord(fingerprint, { plan: { partSize: 10, partCount: 2 } }))));
+      const before = counting.readwrites;
+      const [beyondPlan, good] = await Promise.allSettled([store.addReceipt('fp-1', receipt(3)), store.addReceipt('fp-2', receipt(2))]);
+      expect(counting.readwrites - before).to.equal(1);
+      expect((beyondPlan as PromiseRejectedResult).reason).to.be.instanceOf(TypeError);
+      expect(good.status).to.equal('fulfilled');
+      expect((await store.load('fp-1')).record!.receipts).to.deep.equal([]);
+      expect((await store.load('fp-2')).record!.receipts).to.deep.equal([receipt(2)]);
+    });
   });
 
   describe('addReceipt', () => {
