@@ -18,7 +18,8 @@ function sampleWindows(size: number): Array<[number, number]> {
  */
 export async function fingerprintFile(file: File, scope: string): Promise<string> {
   const windows = await Promise.all(
-    sampleWindows(file.size).map(([start, end]) => file.slice(start, end).arrayBuffer()),
+    // A small file is read whole, without the Blob.slice() that costs an IPC round in Chromium.
+    sampleWindows(file.size).map(([start, end]) => (start === 0 && end === file.size ? file : file.slice(start, end)).arrayBuffer()),
   );
   const header = new TextEncoder().encode(JSON.stringify([scope, file.name, file.size, file.lastModified, file.type]));
   const joined = new Uint8Array(header.byteLength + windows.reduce((sum, w) => sum + w.byteLength, 0));

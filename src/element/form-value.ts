@@ -1,6 +1,6 @@
 import type { UploadTask } from '../core/upload-task.js';
 import type { UploadResult } from '../core/adapter.js';
-import { SETTLED_STATES, UploadState } from '../core/types.js';
+import { UploadState } from '../core/types.js';
 import type { Translation } from './localize.js';
 
 /** What identifies an uploaded object to the page's backend, in the order providers report them. */
@@ -14,6 +14,13 @@ export interface FormState {
   name: string | undefined;
   required: boolean;
   tasks: readonly UploadTask[];
+  /**
+   * How many files are done and whether any is unfinished: with the list itself (a new array when files are removed,
+   * and a file never leaves Done otherwise) they decide the value and validity, so a render that changed neither costs
+   * no pass over the list.
+   */
+  done: number;
+  unfinished: boolean;
   t: Translation;
   /** Where the browser shows the validation message. */
   anchor: HTMLElement | undefined;
@@ -27,19 +34,22 @@ export class FormValue {
   readonly #internals: ElementInternals;
   #lastValue?: string;
   #lastValidity?: string;
+  #lastState?: FormState;
 
   constructor(internals: ElementInternals) {
     this.#internals = internals;
   }
 
-  update({ name, required, tasks, t, anchor }: FormState): void {
+  update(state: FormState): void {
+    // Progress re-renders the element many times a second; the form's value and validity change only with the list.
+    if (this.#lastState && (Object.keys(state) as Array<keyof FormState>).every((key) => state[key] === this.#lastState![key])) return;
+    this.#lastState = state;
+    const { name, required, tasks, unfinished, t, anchor } = state;
     const identifiers: string[] = [];
-    let unfinished = false;
     for (const task of tasks) {
-      if (task.state === UploadState.Done) {
-        const identifier = objectIdentifier(task.result);
-        if (identifier !== undefined) identifiers.push(identifier);
-      } else if (!SETTLED_STATES.has(task.state)) unfinished = true;
+      if (task.state !== UploadState.Done) continue;
+      const identifier = objectIdentifier(task.result);
+      if (identifier !== undefined) identifiers.push(identifier);
     }
     const value = JSON.stringify([name ?? null, identifiers]);
     if (value !== this.#lastValue) {

@@ -4,12 +4,13 @@ import type { PropertyValues, TemplateResult } from 'lit';
 import { property, query } from 'lit/decorators.js';
 import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { styleMap } from 'lit/directives/style-map.js';
 import { UploadError, UploadErrorCode } from '../core/errors.js';
 import { rememberFileHandle } from '../core/file-handles.js';
 import { UploadManager } from '../core/upload-manager.js';
 import type { UploadManagerOptions } from '../core/upload-manager.js';
 import type { UploadTask } from '../core/upload-task.js';
-import { BUSY_STATES, canMove, SETTLED_STATES, UploadState } from '../core/types.js';
+import { BUSY_STATES, UploadState } from '../core/types.js';
 import type { CheckpointRecord } from '../core/types.js';
 import type { ProviderAdapter } from '../core/adapter.js';
 import { loadProvider, loadedProvider } from '../providers/registry.js';
@@ -22,6 +23,8 @@ import { pickFiles, readHandle } from './file-picker.js';
 import type { PermissionedHandle } from './file-picker.js';
 import { FormValue } from './form-value.js';
 import { ListWindow } from './list-window.js';
+import { tallyTasks } from './list-tally.js';
+import type { ListTally } from './list-tally.js';
 import { LocalizeController, announcementText } from './localize.js';
 import type { Translation } from './localize.js';
 import { styles } from './multi-cloud-uploader.styles.js';
@@ -183,6 +186,11 @@ export class MultiCloudUploader extends LitElement {
   private formDisabled = false;
   private tickTimer?: ReturnType<typeof setTimeout>;
   private listedTaskCount = -1;
+  /** The last render's count of the list, for `updated()`. */
+  private tally?: ListTally;
+  private rowSizes?: ResizeObserver;
+  private sizedList?: HTMLElement;
+  private sizedRow?: HTMLElement;
   private readonly drop = new DropTarget({
     enabled: () => !this.isDisabled && !this.noDrop,
     onDragChange: (over) => this.toggleState('dragover', over),
@@ -334,6 +342,9 @@ export class MultiCloudUploader extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     document.removeEventListener('paste', this.onDocumentPaste);
+    this.rowSizes?.disconnect();
+    this.sizedList = undefined;
+    this.sizedRow = undefined;
     // A move within the page disconnects and reconnects in the same task; only a removal is still disconnected after it.
     queueMicrotask(() => {
       if (!this.isConnected) this.pauseAll();
@@ -401,13 +412,21 @@ export class MultiCloudUploader extends LitElement {
 
   protected override updated(): void {
     const tasks = this.files;
-    const states = new Set(tasks.map((task) => task.state));
-    this.toggleState('uploading', [...BUSY_STATES].some((state) => states.has(state)));
-    this.toggleState('paused', states.has(UploadState.Paused));
-    this.toggleState('error', states.has(UploadState.Failed));
-    this.formValue.update({ name: this.name, required: this.required, tasks, t: this.terms(), anchor: this.browseButton });
-    this.scheduleTick(tasks);
-    this.placeSpacers();
+    const tally = this.tally ?? tallyTasks(tasks, (taskId) => this.uploads.isMoving(taskId));
+    this.toggleState('uploading', tally.busy);
+    this.toggleState('paused', tally.paused);
+    this.toggleState('error', tally.failed);
+    this.formValue.update({
+      name: this.name,
+      required: this.required,
+      tasks,
+      done: tally.done,
+      unfinished: tally.unfinished,
+      t: this.terms(),
+      anchor: this.browseButton,
+    });
+    this.scheduleTick(tally);
+    this.watchRowSize();
     if (tasks.length !== this.listedTaskCount) {
       this.listedTaskCount = tasks.length;
       this.thumbnails.keepOnly(new Set(tasks.map((task) => task.file)));
@@ -423,6 +442,8 @@ export class MultiCloudUploader extends LitElement {
     const range = this.listWindow.range(tasks.length);
     const windowed = range.before > 0 || range.after > 0 || range.end < tasks.length;
     const disabled = this.isDisabled;
+    const tally = tallyTasks(tasks, (taskId) => this.uploads.isMoving(taskId));
+    this.tally = tally;
     return html`<div part="base" class="base">
       <div
         part="drop-zone"
@@ -455,20 +476,20 @@ export class MultiCloudUploader extends LitElement {
         />
         <p class="hint"><slot name="hint">${this.hintText(t)}</slot></p>
       </div>
-      ${this.renderSummary(t, tasks)} ${this.renderToolbar(t, tasks)}
+      ${this.renderSummary(t, tasks, tally)} ${this.renderToolbar(t, tally)}
       <ul part="file-list" class="file-list" aria-label=${t.fileList} ?hidden=${empty} ?data-virtual=${windowed} @scroll=${this.onListScroll}>
         ${repeat(
           refusals,
           (refusal) => refusal.id,
           (refusal) => refusedRow(refusal.file, this.refusalReason(refusal, t), t, () => this.uploads.dismissRefusal(refusal.id)),
         )}
-        ${windowed ? html`<li class="spacer" data-spacer="before" aria-hidden="true"></li>` : nothing}
+        ${windowed ? html`<li class="spacer" aria-hidden="true" style=${styleMap({ height: `${range.before}px` })}></li>` : nothing}
         ${repeat(
           tasks.slice(range.start, range.end),
           (task) => task.id,
           (task) => this.renderTaskRow(task, t, disabled),
         )}
-        ${windowed ? html`<li class="spacer" data-spacer="after" aria-hidden="true"></li>` : nothing}
+        ${windowed ? html`<li class="spacer" aria-hidden="true" style=${styleMap({ height: `${range.after}px` })}></li>` : nothing}
         ${repeat(
           resumable,
           (record) => record.fingerprint,
@@ -500,18 +521,10 @@ export class MultiCloudUploader extends LitElement {
     );
   }
 
-  private renderSummary(t: Translation, tasks: readonly UploadTask[]): TemplateResult {
+  private renderSummary(t: Translation, tasks: readonly UploadTask[], tally: ListTally): TemplateResult {
     if (tasks.length === 0) return html`<div part="summary" class="summary" hidden></div>`;
     const overall = this.manager.progress;
-    let done = 0;
-    let counted = 0;
-    let moving = false;
-    for (const task of tasks) {
-      if (task.state === UploadState.Canceled) continue;
-      counted++;
-      if (task.state === UploadState.Done) done++;
-      else if (task.state === UploadState.Uploading && this.uploads.isMoving(task.id)) moving = true;
-    }
+    const { done, counted, moving } = tally;
     const fraction = overall.bytesTotal > 0 ? overall.bytesSent / overall.bytesTotal : 0;
     const parts = [t.filesDone(done, counted), t.progress(overall.bytesSent, overall.bytesTotal)];
     if (moving && overall.speed > 0) {
@@ -532,18 +545,13 @@ export class MultiCloudUploader extends LitElement {
     </div>`;
   }
 
-  private renderToolbar(t: Translation, tasks: readonly UploadTask[]): TemplateResult {
-    const has = (test: (task: UploadTask) => boolean) => tasks.some(test);
+  private renderToolbar(t: Translation, tally: ListTally): TemplateResult {
     const buttons: [string, boolean, () => void][] = [
-      [t.start, !this.autoStart && has((task) => task.state === UploadState.Queued), () => this.start()],
-      [t.pauseAll, has((task) => canMove(task.state, UploadState.Paused)), () => this.pauseAll()],
-      [t.resumeAll, has((task) => task.state === UploadState.Paused), () => this.resumeAll()],
-      [
-        t.cancelAll,
-        has((task) => !SETTLED_STATES.has(task.state) || task.state === UploadState.Failed),
-        () => void this.cancelAll(),
-      ],
-      [t.clearFinished, has((task) => SETTLED_STATES.has(task.state)), () => this.clear()],
+      [t.start, !this.autoStart && tally.queued, () => this.start()],
+      [t.pauseAll, tally.pausable, () => this.pauseAll()],
+      [t.resumeAll, tally.paused, () => this.resumeAll()],
+      [t.cancelAll, tally.cancelable, () => void this.cancelAll()],
+      [t.clearFinished, tally.settled, () => this.clear()],
     ];
     const shown = buttons.filter(([, visible]) => visible);
     return html`<div class="toolbar" ?hidden=${shown.length === 0}>
@@ -574,27 +582,40 @@ export class MultiCloudUploader extends LitElement {
    * Re-renders on the next whole second while a file counts down to a retry or is uploading, so that the countdown
    * moves and a stalled file stops showing a speed even when no event comes.
    */
-  private scheduleTick(tasks: readonly UploadTask[]): void {
-    if (this.tickTimer !== undefined || !tasks.some((task) => task.retryWait || task.state === UploadState.Uploading)) return;
+  private scheduleTick(tally: ListTally): void {
+    if (this.tickTimer !== undefined || !tally.ticking) return;
     this.tickTimer = setTimeout(() => {
       this.tickTimer = undefined;
       this.requestUpdate();
     }, 1000 - (Date.now() % 1000) + 10);
   }
 
-  /** Sizes the spacers that stand for the rows outside the drawn window, and measures a row for the next window. */
-  private placeSpacers(): void {
+  /**
+   * Keeps one drawn row and the list under a ResizeObserver, which measures them after the browser's own layout: reading
+   * sizes in every render instead forced a style and layout pass per render, several per frame in a busy batch.
+   */
+  private watchRowSize(): void {
     const list = this.list;
-    if (!list) return;
-    const range = this.listWindow.range(this.files.length);
-    for (const spacer of list.querySelectorAll<HTMLElement>('.spacer')) {
-      spacer.style.setProperty('height', `${spacer.dataset.spacer === 'before' ? range.before : range.after}px`);
-    }
-    const row = list.querySelector<HTMLElement>('.file[data-state]:not([data-state="refused"]):not([data-state="interrupted"])');
-    if (!row || !list.hasAttribute('data-virtual')) return;
+    if (!list || typeof ResizeObserver === 'undefined') return;
+    const row = list.hasAttribute('data-virtual')
+      ? list.querySelector<HTMLElement>('.file[data-state]:not([data-state="refused"]):not([data-state="interrupted"])')
+      : null;
+    if (list === this.sizedList && row === this.sizedRow) return;
+    this.rowSizes ??= new ResizeObserver(() => this.measureRows());
+    this.rowSizes.disconnect();
+    this.rowSizes.observe(list);
+    if (row) this.rowSizes.observe(row);
+    this.sizedList = list;
+    this.sizedRow = row ?? undefined;
+  }
+
+  /** Takes the row pitch and the list's height for the next window; the window moves when they change. */
+  private measureRows(): void {
+    const list = this.sizedList;
+    const row = this.sizedRow;
+    if (!list || !row?.isConnected) return;
     const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
-    // The next frame draws the window from the measured rows; an update requested inside this one would be wasted.
-    if (this.listWindow.measure(list, row.offsetHeight + gap)) requestAnimationFrame(() => this.requestUpdate());
+    if (this.listWindow.measure(list, row.offsetHeight + gap)) this.requestUpdate();
   }
 
   /** Loads the module of the named provider; resolves at once for a ready `adapter` or an already loaded provider. */

@@ -32,4 +32,21 @@ describe('a long list', () => {
       timeout: 5000,
     });
   });
+
+  it('follows a change of row height: the spacers stand for the new height', async () => {
+    const el = await uploader(memoryAdapter(), html`<multi-cloud-uploader no-resume multiple></multi-cloud-uploader>`);
+    await el.addFiles(Array.from({ length: 400 }, (_, index) => fileOf(1, `photo-${String(index).padStart(4, '0')}.bin`)));
+    const list = part(el, 'file-list');
+    await waitUntil(() => list.hasAttribute('data-virtual') && list.scrollHeight > list.clientHeight * 10, 'not windowed');
+    const rowPitch = () => {
+      const [first, second] = [...list.querySelectorAll<HTMLElement>('[part~="file"]')];
+      return second!.getBoundingClientRect().top - first!.getBoundingClientRect().top;
+    };
+    const before = list.scrollHeight;
+    const pitchBefore = rowPitch();
+    el.style.setProperty('--mcu-row-height', '12rem');
+    await waitUntil(() => rowPitch() > pitchBefore, 'the rows never grew');
+    const grownBy = rowPitch() / pitchBefore;
+    await waitUntil(() => Math.abs(list.scrollHeight / before - grownBy) < 0.05, `scroll height ${list.scrollHeight} never followed the rows`);
+  });
 });
