@@ -294,13 +294,17 @@ export class UploadTask {
     if (this.#session === undefined) {
       const needsHashFirst = adapter.digests(describe(this.file)).some((spec) => spec.when === 'before-create');
       this.#setState(needsHashFirst ? UploadState.Hashing : UploadState.Uploading);
-      const created = await retry(() => adapter.create(ctx));
+      // A pause or cancel does not cut off a creating request: the provider may make the upload all the same, and only
+      // its answer says which. A session made after the signal fired is kept (a pause continues it, a cancel aborts it).
+      const created = await retry(() => adapter.create(this.#context(signal, plan, undefined, { creating: true })));
       if (created.kind === 'done') {
+        signal.throwIfAborted();
         this.result = created.result;
         return ctx;
       }
       this.#session = created.session;
       await this.#saveCheckpoint(plan);
+      signal.throwIfAborted();
     }
     return ctx;
   }
@@ -470,7 +474,13 @@ export class UploadTask {
     };
   }
 
-  #context(signal: AbortSignal, plan: PartPlan, onUploadProgress?: (loaded: number) => void): AdapterContext {
+  /** What the adapter may use; while `creating`, requests already sent outlive the signal and none start after it. */
+  #context(
+    signal: AbortSignal,
+    plan: PartPlan,
+    onUploadProgress?: (loaded: number) => void,
+    { creating = false } = {},
+  ): AdapterContext {
     const receipts = () => [...this.#receipts.values()];
     return {
       file: describe(this.file),
@@ -481,8 +491,11 @@ export class UploadTask {
         return receipts();
       },
       saveSession: () => this.#saveCheckpoint(plan),
-      send: (request, options) =>
-        this.#send(request, options?.outlivesAbort ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress),
+      send: async (request, options) => {
+        if (creating) signal.throwIfAborted();
+        const outlives = creating || options?.outlivesAbort;
+        return this.#send(request, outlives ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress);
+      },
       digest: (name, partNumber) => {
         if (!this.#hashRun) {
           return Promise.reject(new UploadError(UploadErrorCode.BadResponse, `The digest "${name}" was not declared by the adapter.`));
