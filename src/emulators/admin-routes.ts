@@ -125,6 +125,11 @@ export function armFaultFor(partOperation: string): ArmFault {
         if (ms === undefined) throw new TypeError('ms is required for a delay fault');
         return faults.delay(ms, counted);
       }
+      case FaultKind.SlowAnswer: {
+        const ms = numberField(spec, 'ms');
+        if (ms === undefined) throw new TypeError('ms is required for a slow-answer fault');
+        return faults.slowAnswer(ms, counted);
+      }
       case FaultKind.Expire:
         return faults.expireUrls(counted);
       case FaultKind.LoseSession:

@@ -192,7 +192,8 @@ export interface FaultPipeline {
 
 /**
  * Runs one request through the fault steps in order, then serves it. A `store-then-drop` fault lets the operation
- * take effect (the bytes are stored) and then breaks the connection before the client reads the answer.
+ * take effect (the bytes are stored) and then breaks the connection before the client reads the answer; a
+ * `slow-answer` fault lets it take effect and holds the answer.
  */
 export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response> {
   const { faults, request, target } = pipeline;
@@ -229,6 +230,8 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
     }
   }
   const response = await pipeline.serve();
+  const slow = faults.take(FaultKind.SlowAnswer, target);
+  if (slow) await waitFor(slow.ms ?? 0);
   return answerLost ? Response.error() : dropAfterStoring(faults, target, response);
 }
 

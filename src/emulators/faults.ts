@@ -32,6 +32,8 @@ export const FaultKind = {
   LoseSession: 'lose-session',
   /** Serve the request (a part or single PUT is stored) and then break the connection before the answer. */
   StoreThenDrop: 'store-then-drop',
+  /** Serve the request (its effect is made) and then hold the answer: a client that stops meanwhile never learns of it. */
+  SlowAnswer: 'slow-answer',
 } as const;
 
 /** One of {@link FaultKind}. */
@@ -51,7 +53,7 @@ export interface Fault {
   readonly retryAfter?: string;
   /** For `drop`: how many request body bytes are read before the connection breaks. */
   readonly afterBytes?: number;
-  /** For `delay`, in milliseconds. */
+  /** For `delay` and `slow-answer`, in milliseconds. */
   readonly ms?: number;
 }
 
@@ -135,6 +137,12 @@ export class FaultInjector {
   storeThenDrop(match: CountedMatch = {}): Fault {
     const { times, ...only } = match;
     return this.#arm(this.#base(FaultKind.StoreThenDrop, only, times));
+  }
+
+  /** Serves the next matching request, then holds its answer for `ms`. */
+  slowAnswer(ms: number, match: CountedMatch = {}): Fault {
+    const { times, ...only } = match;
+    return this.#arm({ ...this.#base(FaultKind.SlowAnswer, only, times), ms });
   }
 
   /** Disarms every fault. */

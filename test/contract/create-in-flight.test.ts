@@ -27,7 +27,7 @@ describe('stopping while the upload is being created (S3 against the strict emul
   beforeEach(async () => {
     dbName = `mcu-create-in-flight-${crypto.randomUUID()}`;
     await adminRoute('s3', 'reset', { method: 'POST' });
-    await adminRoute('s3', 'faults', { method: 'POST', body: { kind: 'delay', operation: 'CreateMultipartUpload', ms: 1500 } });
+    await adminRoute('s3', 'faults', { method: 'POST', body: { kind: 'slow-answer', operation: 'CreateMultipartUpload', ms: 1500 } });
   });
   afterEach(() => releaseManagers(managers, dbName));
 
@@ -43,7 +43,7 @@ describe('stopping while the upload is being created (S3 against the strict emul
     const uploading = once(manager, 'task-state', (detail) => detail.state === 'uploading');
     manager.start();
     await uploading;
-    // The create is now held by the store's delay.
+    // The store has made the upload by now and holds its answer.
     await new Promise((resolve) => setTimeout(resolve, 500));
     return { manager, taskId: task!.id, bytes };
   }
