@@ -143,7 +143,8 @@ export const armFault: ArmFault = armFaultFor('UploadPart');
 /**
  * Test-only control of an emulator over HTTP, mounted at `basePath`: the provider's own `routes` first, then
  * `GET {storedUnder}/{id}` (the stored bytes), `GET {pendingAt}` (the open sessions), `GET stats`,
- * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else is a 404.
+ * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear), `POST clock` (`{ advanceMs }` moves the
+ * emulator's clock; answers `{ skewMs }`) and `POST reset`; anything else is a 404.
  */
 export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
   const { basePath, emulator } = options;
@@ -177,6 +178,11 @@ export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
         }
         throw error;
       }
+    }
+    if (route === 'clock' && method === 'POST') {
+      const advanceMs = (await readJsonObject(request))?.['advanceMs'];
+      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) return jsonError(400, 'invalid-fault', 'advanceMs must be a number');
+      return json({ skewMs: emulator.advanceClock(advanceMs) });
     }
     if (route === 'reset' && method === 'POST') {
       emulator.reset();

@@ -9,7 +9,7 @@
  * An emulator is options + a parser that names the operation + the fault pipeline below + one method per operation.
  * Its refusals extend {@link Refusal} and say in `toResponse()` how the provider writes an error.
  */
-import { dropAfter, FaultKind, waitFor, type FaultInjector, type FaultTarget } from './faults.js';
+import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { xmlDocument, type XmlChild } from './xml.js';
 
 /** What every emulator offers tests, the admin routes and the mounts. */
@@ -26,6 +26,102 @@ export interface Emulator {
   storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined;
   /** The upload sessions neither finished nor cancelled. */
   pending(): readonly object[];
+  /** Moves the emulator's clock `ms` ahead until the next reset, so that tokens and URLs expire without a wait; the total. */
+  advanceClock(ms: number): number;
+}
+
+/** What every emulator's options start with. */
+export interface EmulatorOptions {
+  /** Where the emulator is mounted on its origin, e.g. `/emulator/s3`; a trailing slash is dropped. */
+  basePath: string;
+  /** The clock in milliseconds, for expiry and date-window tests; defaults to `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * The skeleton every emulator extends: faults, stats that reset to their empty values, the mount path, the clock, and
+ * `handle()`, which serves a request, writes a thrown {@link Refusal} in the provider's dialect and adds the
+ * emulator's own headers (request id, CORS). An emulator writes `serve`, `forget`, `storedBytes` and `pending`.
+ */
+export abstract class EmulatorBase<Stats extends object> implements Emulator {
+  /** Armed faults, for tests. */
+  readonly faults = new FaultInjector();
+  /** Counts since the last reset. */
+  readonly stats: Stats;
+  /** The mount path, without a trailing slash. */
+  readonly basePath: string;
+  readonly #clock: () => number;
+  #clockAdvancedMs = 0;
+  readonly #emptyStats: () => Stats;
+
+  protected constructor(options: EmulatorOptions, emptyStats: () => Stats) {
+    this.basePath = options.basePath.replace(/\/+$/, '');
+    this.#clock = options.now ?? Date.now;
+    this.#emptyStats = emptyStats;
+    this.stats = emptyStats();
+  }
+
+  /** Serves one request addressed to `{origin}{basePath}/…`. */
+  async handle(request: Request): Promise<Response> {
+    const requestId = this.newRequestId();
+    let response: Response;
+    try {
+      response = await this.serve(request, requestId);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      response = error.toResponse(requestId, request.method);
+    }
+    return withHeaders(response, this.answerHeaders(request, requestId));
+  }
+
+  advanceClock(ms: number): number {
+    this.#clockAdvancedMs += ms;
+    return this.#clockAdvancedMs;
+  }
+
+  /** Forgets every stored object, open session, statistic, fault and clock advance. */
+  reset(): void {
+    this.faults.clear();
+    this.#clockAdvancedMs = 0;
+    const stats = this.stats as Record<string, unknown>;
+    for (const [name, empty] of Object.entries(this.#emptyStats())) {
+      const current = stats[name];
+      // Lists are emptied in place, so a test holding one sees the reset.
+      if (Array.isArray(current)) current.length = 0;
+      else stats[name] = empty;
+    }
+    this.forget();
+  }
+
+  abstract storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined;
+  abstract pending(): readonly object[];
+
+  /** Serves the request, or throws a {@link Refusal}. */
+  protected abstract serve(request: Request, requestId: string): Promise<Response>;
+  /** Forgets what the emulator stores (objects, sessions, tokens), for {@link reset}. */
+  protected abstract forget(): void;
+
+  /** The emulator's clock in milliseconds. */
+  protected now(): number {
+    return this.#clock() + this.#clockAdvancedMs;
+  }
+
+  /** The id this request is known by in the provider's answers. */
+  protected newRequestId(): string {
+    return randomHex(16);
+  }
+
+  /** Headers every answer carries: the request id's header, CORS. */
+  protected answerHeaders(_request: Request, _requestId: string): Record<string, string> {
+    return {};
+  }
+}
+
+/** The page's origin when the emulator runs in one; for URLs an emulator writes without an `origin` option. */
+export function pageOrigin(emulatorName: string): string {
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  if (!origin) throw new Error(`${emulatorName} needs the \`origin\` option outside a page`);
+  return origin;
 }
 
 /** `bytes` random bytes as lower-case hex, for request ids, file ids and tokens. */

@@ -4,7 +4,7 @@ import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { sha1 } from 'hash-wasm';
 import { AliyunPdsEmulator } from '../../src/emulators/aliyun-pds-emulator.js';
-import { aliyunPdsEmulatorHandlers } from '../../src/emulators/aliyun-pds-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
@@ -26,7 +26,7 @@ let skewMs = 0;
 const emulator = new AliyunPdsEmulator({ basePath: BASE, now: () => Date.now() + skewMs });
 // A domain that prints crc64_hash as a bare number and wants a Content-Type on part PUTs.
 const quirks = new AliyunPdsEmulator({ basePath: QUIRKS_BASE, crc64Encoding: 'number', partContentType: 'application/octet-stream' });
-const worker = setupWorker(...aliyunPdsEmulatorHandlers(emulator), ...aliyunPdsEmulatorHandlers(quirks));
+const worker = setupWorker(...emulatorHandlers(emulator), ...emulatorHandlers(quirks));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
   return fileWithBytes(size, name, seed);

@@ -3,7 +3,7 @@ import { setupWorker } from 'msw/browser';
 import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { KooDriveEmulator } from '../../src/emulators/huawei-koodrive-emulator.js';
-import { kooDriveEmulatorHandlers } from '../../src/emulators/huawei-koodrive-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { createKooDriveHandler } from '../../src/server/huawei-koodrive-handler.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
@@ -67,8 +67,8 @@ const boundHandler = createKooDriveHandler({
   onError,
 });
 const worker = setupWorker(
-  ...kooDriveEmulatorHandlers(emulator),
-  ...kooDriveEmulatorHandlers(small),
+  ...emulatorHandlers(emulator),
+  ...emulatorHandlers(small),
   http.all(`*${API}/*`, ({ request }) => handler(request)),
   http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
   http.all(`*${BOUND_API}/*`, ({ request }) => boundHandler(request)),

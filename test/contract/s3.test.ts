@@ -3,7 +3,7 @@ import { setupWorker } from 'msw/browser';
 import { HttpResponse, getResponse, http } from 'msw';
 import { createStore, entries, set } from 'idb-keyval';
 import { S3Emulator } from '../../src/emulators/s3-emulator.js';
-import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
 
 const emulator = new S3Emulator({ basePath: '/emulator/s3', bucket: 'mcu-bucket', credentials: KEY_PAIR });
-const worker = setupWorker(...s3EmulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
+const worker = setupWorker(...emulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
   return fileWithBytes(size, name, seed);

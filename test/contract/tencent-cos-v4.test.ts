@@ -4,7 +4,7 @@ import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { TencentCosV4Emulator } from '../../src/emulators/tencent-cos-v4-emulator.js';
 import type { TencentCosV4EmulatorOptions } from '../../src/emulators/tencent-cos-v4-emulator.js';
-import { tencentCosV4EmulatorHandlers } from '../../src/emulators/tencent-cos-v4-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { createCosV4SignatureHandler } from '../../src/server/tencent-cos-v4-handler.js';
 import type { CosV4SignatureHandlerOptions } from '../../src/server/tencent-cos-v4-handler.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
@@ -46,7 +46,7 @@ function signerWith(options: Partial<CosV4SignatureHandlerOptions> = {}) {
 const emulator = emulatorWith();
 const signer = signerWith();
 const worker = setupWorker(
-  ...tencentCosV4EmulatorHandlers(emulator),
+  ...emulatorHandlers(emulator),
   http.all(`*${SIGNER_PATH}/*`, ({ request }) => signer(request)),
 );
 
@@ -205,7 +205,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
 
     it('sends slices one at a time in order when init says serial_upload', async () => {
       const serial = emulatorWith({ serialUpload: true });
-      worker.use(...tencentCosV4EmulatorHandlers(serial));
+      worker.use(...emulatorHandlers(serial));
       // Held back so that a parallel sender would deliver slice 2 first, which the serial emulator refuses.
       serial.faults.delay(200, { operation: 'upload_slice_data', partNumber: 1 });
       const { file, bytes } = fileOf(4 * MiB + 3, 'serial.bin');
@@ -361,14 +361,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     });
 
     it('limit: a slice size the strict bucket refuses fails with limit-exceeded (-284)', async () => {
-      worker.use(...tencentCosV4EmulatorHandlers(emulatorWith({ sliceSizes: [MiB] })));
+      worker.use(...emulatorHandlers(emulatorWith({ sliceSizes: [MiB] })));
       const { error } = await upload(setup({ sliceSize: 2 * MiB }), fileOf(5 * MiB).file);
       expect(error?.code).to.equal('limit-exceeded');
       expect(error?.provider?.code).to.equal('-284');
     });
 
     it('limit: a slice size COS answers differently stops the upload and names the option', async () => {
-      worker.use(...tencentCosV4EmulatorHandlers(emulatorWith({ grantedSliceSize: 2 * MiB })));
+      worker.use(...emulatorHandlers(emulatorWith({ grantedSliceSize: 2 * MiB })));
       const { error } = await upload(setup(), fileOf(5 * MiB).file);
       expect(error?.code).to.equal('provider-rejected');
       expect(error?.message).to.contain('sliceSize');

@@ -4,7 +4,7 @@ import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { TusEmulator } from '../../src/emulators/tus-emulator.js';
 import type { TusEmulatorOptions } from '../../src/emulators/tus-emulator.js';
-import { tusEmulatorHandlers } from '../../src/emulators/tus-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
@@ -34,7 +34,7 @@ const bare = emulatorAt('/emulator/tus-bare', { extensions: ['creation', 'termin
 const guarded = emulatorAt('/emulator/tus-auth', { requireToken: true, extensions: ['creation', 'termination', 'checksum'] });
 const small = emulatorAt('/emulator/tus-small', { maxSize: 1 * MiB });
 const emulators = [full, plain, bare, guarded, small];
-const worker = setupWorker(...emulators.flatMap(tusEmulatorHandlers));
+const worker = setupWorker(...emulators.flatMap(emulatorHandlers));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
   return fileWithBytes(size, name, seed);
