@@ -85,7 +85,7 @@ function stringField(source: Record<string, unknown>, name: string): string | un
 
 /**
  * The emulator server's fault parser for a protocol whose part-carrying operation is `partOperation`:
- * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, afterBytes?, ms? }`, where a part number alone
+ * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, code?, afterBytes?, ms? }`, where a part number alone
  * means that operation.
  */
 export function armFaultFor(partOperation: string): ArmFault {
@@ -107,10 +107,12 @@ export function armFaultFor(partOperation: string): ArmFault {
         const status = numberField(spec, 'status');
         if (status === undefined) throw new TypeError('status is required for a fail fault');
         const retryAfter = stringField(spec, 'retryAfter');
+        const code = typeof spec['code'] === 'number' ? String(spec['code']) : stringField(spec, 'code');
         return faults.failRequest(partMatch, {
           status,
           ...(times !== undefined && { times }),
           ...(retryAfter !== undefined && { retryAfter }),
+          ...(code !== undefined && { code }),
         });
       }
       case FaultKind.Drop: {

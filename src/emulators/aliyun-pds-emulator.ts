@@ -2,7 +2,7 @@ import { createCRC64, createSHA1, md5, sha1, type IHasher } from 'hash-wasm';
 import { bytesToBase64, concatBytes } from './checksums.js';
 import { FaultKind, type FaultTarget } from './faults.js';
 import { Sha1State } from './sha1-state.js';
-import { corsHeaders, EmulatorBase, JsonRefusal, randomHex, Refusal, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** Options of {@link AliyunPdsEmulator}. */
 export interface AliyunPdsEmulatorOptions extends EmulatorOptions {
@@ -978,10 +978,10 @@ export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
         bodyLength: async () => (declared === null ? (await request.clone().arrayBuffer()).byteLength : Number(declared)),
         authenticate: () => this.#authenticatePart(request, query, objectKey, target),
         forgetSession: () => this.#uploads.delete(uploadId),
-        fail: (status, retryAfter) => {
-          const code = status === 503 ? 'ServiceUnavailable' : 'InternalError';
-          const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
-          throw new OssRefusal(code, 'We encountered an internal error. Please try again.', {}, status, headers);
+        fail: (status, retryAfter, asked) => {
+          // OSS answers a busy 503 as ServiceUnavailable, not S3's SlowDown.
+          const { code, message, headers } = objectStoreFailure(status, retryAfter, asked ?? (status === 503 ? 'ServiceUnavailable' : undefined));
+          throw new OssRefusal(code, message, {}, status, headers);
         },
         serve: () => this.#receivePart(request, query, objectKey, partNumber),
       });

@@ -225,12 +225,20 @@ export class JsonRefusal extends Refusal {
   }
 }
 
-/** An object store's (S3, OSS, OBS) error for an injected failure: 503 is `SlowDown`, anything else `InternalError`. */
-export function objectStoreFailure(status: number, retryAfter: string | undefined): { code: string; message: string; headers: Record<string, string> } {
+/**
+ * An object store's (S3, OSS, OBS) error for an injected failure: the fault's own `code` when it names one, else
+ * 503 is `SlowDown` and anything else `InternalError`.
+ */
+export function objectStoreFailure(
+  status: number,
+  retryAfter: string | undefined,
+  code?: string,
+): { code: string; message: string; headers: Record<string, string> } {
   const slowDown = status === 503;
+  const named = code ?? (slowDown ? 'SlowDown' : 'InternalError');
   return {
-    code: slowDown ? 'SlowDown' : 'InternalError',
-    message: slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+    code: named,
+    message: code ? `The request was refused with ${code}.` : slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
     headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
   };
 }
@@ -272,8 +280,8 @@ export interface FaultPipeline {
   authenticate?: () => void | Promise<void>;
   /** Forgets the session the request names; without it a `lose-session` fault does not apply to this request. */
   forgetSession?: () => void;
-  /** Throws (or returns) the provider's error for an injected failure. */
-  fail: (status: number, retryAfter: string | undefined) => Response;
+  /** Throws (or returns) the provider's error for an injected failure, with the fault's own `code` where it names one. */
+  fail: (status: number, retryAfter: string | undefined, code: string | undefined) => Response;
   /** Serves the operation. */
   serve: () => Promise<Response>;
   /** A protocol's own order, e.g. one that must read the body before a delay; defaults to {@link DEFAULT_FAULT_ORDER}. */
@@ -319,7 +327,7 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
         break;
       case FaultStep.Fail: {
         const failure = faults.take(FaultKind.Fail, target);
-        if (failure) return pipeline.fail(failure.status ?? 500, failure.retryAfter);
+        if (failure) return pipeline.fail(failure.status ?? 500, failure.retryAfter, failure.code);
         break;
       }
     }

@@ -493,8 +493,8 @@ export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
       forgetSession: () => {
         if (upload) this.#uploads.delete(upload.fileId);
       },
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new ObsRefusal(status, code, message, headers);
       },
       serve: () => this.#storePart(query, objectKey, partNumber, body),

@@ -496,8 +496,8 @@ export class MetaStudioEmulator extends EmulatorBase<MetaStudioEmulatorStats> {
       authenticate: () => this.#authenticateObs(request, url, path, key, target),
       // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
       ...(file && { forgetSession: () => this.#forget(file.fileId) }),
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new ObsRefusal(code, message, status, headers);
       },
       serve: () => this.#putObject(request, key),

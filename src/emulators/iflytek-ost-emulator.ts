@@ -308,8 +308,9 @@ export class IflytekOstEmulator extends EmulatorBase<IflytekOstEmulatorStats> {
         const uploadId = fields?.get('upload_id');
         if (uploadId !== undefined) this.#sessions.delete(uploadId);
       },
-      fail: (status, retryAfter) => {
+      fail: (status, retryAfter, asked) => {
         const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+        if (asked !== undefined) throw new OstRefusal(0, Number(asked), SERVICE_MESSAGES[Number(asked)] ?? `service code ${asked}`, headers);
         if (SERVICE_MESSAGES[status]) throw new OstRefusal(0, status, SERVICE_MESSAGES[status], headers);
         // An HTTP status stands for the gateway in front of the service failing: its `{message}`, no service code.
         throw new OstRefusal(status, undefined, GATEWAY_FAILURES[status] ?? 'Internal Server Error', headers);

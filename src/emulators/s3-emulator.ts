@@ -305,8 +305,8 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
         await this.#checkContentMd5(request, body);
       },
       ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new S3Refusal(code, message, {}, headers);
       },
       serve: () => this.#dispatch(exchange, body),

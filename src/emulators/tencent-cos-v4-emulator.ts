@@ -307,11 +307,11 @@ export class TencentCosV4Emulator extends EmulatorBase<CosV4EmulatorStats> {
         if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
       },
       ...(session !== undefined && { forgetSession: () => this.#sessions.delete(session) }),
-      fail: (status, retryAfter) => {
+      fail: (status, retryAfter, asked) => {
         const busy = status === 503;
         throw new CosV4Refusal(
-          busy ? -71 : -195,
-          busy ? 'Too many requests; please slow down' : 'Internal server error',
+          asked !== undefined ? Number(asked) : busy ? -71 : -195,
+          asked !== undefined ? `The request was refused with ${asked}` : busy ? 'Too many requests; please slow down' : 'Internal server error',
           status,
           retryAfter === undefined ? {} : { 'retry-after': retryAfter },
         );
