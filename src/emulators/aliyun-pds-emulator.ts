@@ -8,8 +8,6 @@ import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, 
 export interface AliyunPdsEmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted, e.g. `/emulator/aliyun-pds`: the API is `{basePath}/v2/file/…`, parts `{basePath}/oss/…`. */
   basePath: string;
-  /** The origin written into part URLs; defaults to the origin each API request arrived at. */
-  origin?: string;
   domainId?: string;
   /** Drives that exist; defaults to `['1']`. */
   driveIds?: string[];
@@ -318,7 +316,6 @@ function sameWords(a: readonly number[], b: readonly number[]): boolean {
 export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
   readonly domainId: string;
 
-  #origin: string | undefined;
   #driveIds: Set<string>;
   #parallelUpload: boolean;
   #parallelByDefault: boolean;
@@ -352,7 +349,6 @@ export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
       refusals: [],
     }));
     this.domainId = options.domainId ?? 'emulator';
-    this.#origin = options.origin;
     this.#driveIds = new Set(options.driveIds ?? ['1']);
     this.#parallelByDefault = options.parallelUpload ?? true;
     this.#parallelUpload = this.#parallelByDefault;
@@ -493,7 +489,7 @@ export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
 
   async #answerApi(url: URL, operation: AliyunPdsOperation, body: Json, requestId: string): Promise<Response> {
     try {
-      const origin = this.#origin ?? url.origin;
+      const origin = this.urlOrigin(url);
       switch (operation) {
         case AliyunPdsOperation.CreateFile:
           return this.#json(await this.#create(body, origin));

@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   basePath: string;
   /** The clock in milliseconds, for expiry and date-window tests; defaults to `Date.now`. */
   now?: () => number;
+  /** The origin written into the URLs the emulator hands out; defaults to the origin the request came to, or the page's. */
+  origin?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export abstract class EmulatorBase<Stats extends object> implements Emulator {
   readonly stats: Stats;
   /** The mount path, without a trailing slash. */
   readonly basePath: string;
+  readonly #origin: string | undefined;
   readonly #clock: () => number;
   #clockAdvancedMs = 0;
   readonly #emptyStats: () => Stats;
@@ -57,6 +60,7 @@ export abstract class EmulatorBase<Stats extends object> implements Emulator {
   protected constructor(options: EmulatorOptions, emptyStats: () => Stats) {
     this.basePath = options.basePath.replace(/\/+$/, '');
     this.#clock = options.now ?? Date.now;
+    this.#origin = options.origin;
     this.#emptyStats = emptyStats;
     this.stats = emptyStats();
   }
@@ -106,6 +110,11 @@ export abstract class EmulatorBase<Stats extends object> implements Emulator {
     return this.#clock() + this.#clockAdvancedMs;
   }
 
+  /** The origin for the URLs the emulator writes: the `origin` option, else the one `arrivedAt` came to, else the page's. */
+  protected urlOrigin(arrivedAt?: URL): string {
+    return this.#origin ?? arrivedAt?.origin ?? pageOrigin();
+  }
+
   /** The id this request is known by in the provider's answers. */
   protected newRequestId(): string {
     return randomHex(16);
@@ -118,9 +127,9 @@ export abstract class EmulatorBase<Stats extends object> implements Emulator {
 }
 
 /** The page's origin when the emulator runs in one; for URLs an emulator writes without an `origin` option. */
-export function pageOrigin(emulatorName: string): string {
+function pageOrigin(): string {
   const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
-  if (!origin) throw new Error(`${emulatorName} needs the \`origin\` option outside a page`);
+  if (!origin) throw new Error('An emulator outside a page needs the `origin` option to write URLs');
   return origin;
 }
 

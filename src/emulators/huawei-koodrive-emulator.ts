@@ -21,8 +21,6 @@ export interface KooDriveEmulatorOptions extends EmulatorOptions {
   basePath: string;
   /** AppId → AppSecret of the apps whose app-auth signatures are accepted (test credentials). */
   apps: Readonly<Record<string, string>>;
-  /** The origin part URLs are written with; defaults to the page's `location.origin`. */
-  origin?: string;
   /** `X-Amz-Expires` of part URLs, in seconds; default 3600 as in KooDrive's example. */
   urlExpiresIn?: number;
   /** Refuse serial-mode parts that arrive out of ascending order; default `true`. */
@@ -204,7 +202,6 @@ function renameStamp(ms: number): string {
  */
 export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
   #apps: Readonly<Record<string, string>>;
-  #origin: string | undefined;
   #urlExpiresIn: number;
   #serialOrder: boolean;
   #checkTraceId: boolean;
@@ -223,7 +220,6 @@ export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
   constructor(options: KooDriveEmulatorOptions) {
     super(options, () => ({ create: 0, uploadUrl: 0, uploadPart: 0, complete: 0, rapid: 0, exist: 0, completeWithSha256: 0, partNumbersReceived: [] }));
     this.#apps = { ...options.apps };
-    this.#origin = options.origin;
     this.#urlExpiresIn = options.urlExpiresIn ?? 3600;
     this.#serialOrder = options.serialOrder ?? true;
     this.#checkTraceId = options.checkTraceId ?? false;
@@ -583,7 +579,7 @@ export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
   }
 
   async #partUrls(upload: Upload, parts: PlannedPart[], url: URL): Promise<Json[]> {
-    const origin = this.#origin ?? (globalThis as { location?: { origin?: string } }).location?.origin ?? url.origin;
+    const origin = this.urlOrigin(url);
     return Promise.all(
       parts.map(async (part) => ({
         partNumber: part.partNumber,

@@ -2,7 +2,7 @@ import { md5 } from 'hash-wasm';
 import { base64ToBytes } from './checksums.js';
 import { FaultKind, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
-import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, pageOrigin, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -39,8 +39,6 @@ export interface MetaStudioEmulatorOptions extends EmulatorOptions {
   credentials: HuaweiTestCredentials;
   /** IAM tokens accepted in `X-Auth-Token` without expiry (more with {@link MetaStudioEmulator.issueToken}). */
   tokens?: string[];
-  /** The origin written into upload URLs; defaults to the page's `location.origin`. */
-  origin?: string;
   /** Lifetime of an upload URL in seconds; MetaStudio's 24 h by default. */
   uploadUrlTtlSeconds?: number;
   /** How far `X-Sdk-Date` may be from the clock; 15 minutes by default. */
@@ -87,15 +85,7 @@ export interface MetaStudioEmulatedFile {
   storedSize: number | null;
 }
 
-interface StoredFile {
-  fileId: string;
-  assetId: string;
-  fileName: string;
-  fileMd5: string;
-  fileSize: number;
-  fileType: string;
-  category: string;
-  state: MetaStudioFileState;
+interface StoredFile extends Omit<MetaStudioEmulatedFile, 'storedSize'> {
   key: string;
   contentType: string;
   object?: Uint8Array<ArrayBuffer>;
@@ -192,7 +182,6 @@ export class MetaStudioEmulator extends EmulatorBase<MetaStudioEmulatorStats> {
 
   #credentials: HuaweiTestCredentials;
   #tokens: Map<string, number>;
-  #origin: string | undefined;
   #ttlSeconds: number;
   #windowMs: number;
   #obsAllowedOrigins: string[] | '*';
@@ -208,7 +197,6 @@ export class MetaStudioEmulator extends EmulatorBase<MetaStudioEmulatorStats> {
     this.projectId = options.projectId;
     this.#credentials = { ...options.credentials };
     this.#tokens = new Map((options.tokens ?? []).map((token) => [token, Infinity]));
-    this.#origin = options.origin;
     this.#ttlSeconds = options.uploadUrlTtlSeconds ?? 24 * 60 * 60;
     this.#windowMs = options.signatureWindowMs ?? 15 * 60 * 1000;
     this.#obsAllowedOrigins = options.obsAllowedOrigins ?? [];
@@ -433,7 +421,7 @@ export class MetaStudioEmulator extends EmulatorBase<MetaStudioEmulatorStats> {
     this.#files.set(fileId, { fileId, assetId, fileName: name, fileMd5, fileSize: size, fileType, category, state: 'CREATING', key, contentType });
     asset.files.push(fileId);
     this.stats.createFile += 1;
-    return this.#ok({ file_id: fileId, upload_url: `${(this.#origin ?? pageOrigin('MetaStudioEmulator'))}${this.basePath}/obs/${BUCKET}/${key}?${query}` });
+    return this.#ok({ file_id: fileId, upload_url: `${this.urlOrigin()}${this.basePath}/obs/${BUCKET}/${key}?${query}` });
   }
 
   #confirm(fileId: string, input: Record<string, unknown>): Response {

@@ -12,7 +12,7 @@ import {
 import { FaultKind, type FaultTarget } from './faults.js';
 import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
 import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
-import { corsHeaders, EmulatorBase, objectStoreFailure, pageOrigin, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
+import { corsHeaders, EmulatorBase, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** Options of {@link S3Emulator}. */
 export interface S3EmulatorOptions extends EmulatorOptions {
@@ -23,8 +23,6 @@ export interface S3EmulatorOptions extends EmulatorOptions {
   credentials: SigV4Credentials;
   /** Defaults to `us-east-1`. */
   region?: string;
-  /** The origin `presign()` writes into URLs; defaults to the page's `location.origin`. */
-  origin?: string;
   /** `false` emulates a bucket whose CORS rule forgets to expose `ETag`. Defaults to `true`. */
   exposeETag?: boolean;
   /** The smallest non-last part Complete accepts; AWS's 5 MiB unless a test needs smaller. */
@@ -204,7 +202,6 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
   readonly region: string;
 
   #credentials: SigV4Credentials;
-  #origin: string | undefined;
   #exposeETag: boolean;
   #minPartSize: number;
   #maxPartSize: number;
@@ -216,7 +213,6 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
     this.#credentials = { ...options.credentials };
-    this.#origin = options.origin;
     this.#exposeETag = options.exposeETag ?? true;
     this.#minPartSize = options.minPartSize ?? MIN_PART_SIZE;
     this.#maxPartSize = options.maxPartSize ?? MAX_PART_SIZE;
@@ -238,7 +234,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     const search = Object.entries(query)
       .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
       .join('&');
-    const url = `${(this.#origin ?? pageOrigin('S3Emulator'))}${this.basePath}/${this.bucket}/${encodeKey(input.key)}${search ? `?${search}` : ''}`;
+    const url = `${this.urlOrigin()}${this.basePath}/${this.bucket}/${encodeKey(input.key)}${search ? `?${search}` : ''}`;
     const presignInput = {
       method: input.method.toUpperCase(),
       url,

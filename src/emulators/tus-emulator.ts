@@ -34,8 +34,6 @@ export type TusChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
 export interface TusEmulatorOptions extends EmulatorOptions {
   /** The creation URL's path, e.g. `/emulator/tus`; uploads live at `{basePath}/{id}`. */
   basePath: string;
-  /** The origin written into `Location`; defaults to the request's own origin. */
-  origin?: string;
   /** Extensions offered in `Tus-Extension`; defaults to creation, termination, checksum and concatenation. */
   extensions?: readonly TusExtension[];
   /** `Tus-Checksum-Algorithm`; defaults to sha1, md5, sha256. */
@@ -166,7 +164,6 @@ function concatBytes(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffe
  * PATCHes that upload already took). `basePath` is the creation path.
  */
 export class TusEmulator extends EmulatorBase<TusEmulatorStats> {
-  #origin: string | undefined;
   #extensions: ReadonlySet<TusExtension>;
   #checksums: readonly TusChecksumAlgorithm[];
   #maxSize: number | undefined;
@@ -193,7 +190,6 @@ export class TusEmulator extends EmulatorBase<TusEmulatorStats> {
       patches: [],
       maxConcurrentPatches: 0,
     }));
-    this.#origin = options.origin;
     const extensions = new Set(options.extensions ?? ALL_EXTENSIONS);
     if (options.uploadLifetimeMs !== undefined) extensions.add('expiration');
     this.#extensions = extensions;
@@ -436,7 +432,7 @@ export class TusEmulator extends EmulatorBase<TusEmulatorStats> {
     }
     const id = randomHex(16);
     this.#uploads.set(id, upload);
-    const origin = this.#origin ?? url.origin;
+    const origin = this.urlOrigin(url);
     return new Response(null, {
       status: 201,
       headers: { Location: `${origin}${this.basePath}/${id}`, ...this.#expiresHeader(upload) },

@@ -154,6 +154,12 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       await made.cancel(task!.id);
       expect(task!.state).to.equal('canceled');
       if (harness.cancelCloses) expect(await adminRoute<unknown[]>(id, 'uploads')).to.deep.equal([]);
+      if (harness.partsReceived) {
+        const sent = harness.partsReceived(await adminRoute(id, 'stats')).length;
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        // One lane: the part whose body was already on the wire may still land; a part after it would mean a second.
+        expect(harness.partsReceived(await adminRoute(id, 'stats')).length - sent, 'parts stored after cancel').to.be.at.most(1);
+      }
     });
 
     it('signs an expired URL or credential again at once, without a counted wait', async () => {

@@ -14,7 +14,7 @@ import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { fileWithBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 import { releaseManagers } from '../helpers/manager-fixture.js';
@@ -284,19 +284,6 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(emulator.stats.initForms).to.have.length(1);
       expect(emulator.storedBytes('uploads/listed.bin')).to.deep.equal(bytes);
     });
-
-    it('starts over with a warning when the checkpointed session expired on COS', async () => {
-      const { file, bytes } = fileOf(5 * MiB, 'expired.bin');
-      await uploadUntil(setup({}, { concurrency: 1 }), file, 2 * MiB);
-      clockShiftMs = 25 * 3600 * 1000;
-      const second = setup();
-      const warning = once(second, 'warning');
-      const { error } = await upload(second, file);
-      expect((await warning).error.code).to.equal('not-found');
-      expect(error).to.equal(undefined);
-      expect(emulator.stats.initForms).to.have.length(2);
-      expect(emulator.storedBytes('uploads/expired.bin')).to.deep.equal(bytes);
-    });
   });
 
   describe('errors', () => {
@@ -315,20 +302,6 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(error?.code).to.equal('auth-failed');
       expect(error?.provider?.code).to.equal('-97');
       expect(waits).to.deep.equal([]);
-    });
-
-    it('expired: a signature that expires mid-upload is fetched anew at once, without counting a failure', async () => {
-      const manager = setup();
-      // The signer's 60 s signature from init is past its time on COS once the clocks jump 2 minutes.
-      manager.addEventListener('task-state', (event) => {
-        if (event.detail.state === 'uploading') clockShiftMs = 120_000;
-      });
-      const { file, bytes } = fileOf(3 * MiB, 'late.bin');
-      const { error } = await upload(manager, file);
-      expect(error).to.equal(undefined);
-      expect(signatureCalls).to.equal(2);
-      expect(waits).to.deep.equal([]);
-      expect(emulator.storedBytes('uploads/late.bin')).to.deep.equal(bytes);
     });
 
     it('expired: COS answering -59 twice costs two fresh signatures and no wait', async () => {
