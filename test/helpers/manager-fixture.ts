@@ -44,10 +44,9 @@ export function useManagers(prefix: string, reset?: () => Promise<unknown>): Man
     managers.push(made);
     return made;
   };
-  return Object.assign(make, {
-    get dbName() {
-      return databases.at(-1)!;
-    },
-    forgetCheckpoints: () => void fresh(),
-  });
+  // defineProperty, not Object.assign, which would read the getter once, before any test named its database.
+  return Object.defineProperties(make, {
+    dbName: { get: () => databases.at(-1)! },
+    forgetCheckpoints: { value: () => void fresh() },
+  }) as ManagerFactory;
 }
