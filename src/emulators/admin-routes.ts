@@ -85,7 +85,7 @@ function stringField(source: Record<string, unknown>, name: string): string | un
 
 /**
  * The emulator server's fault parser for a protocol whose part-carrying operation is `partOperation`:
- * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, afterBytes?, ms? }`, where a part number alone
+ * `{ kind, operation?, partNumber?, key?, times?, status?, retryAfter?, code?, afterBytes?, ms? }`, where a part number alone
  * means that operation.
  */
 export function armFaultFor(partOperation: string): ArmFault {
@@ -107,10 +107,12 @@ export function armFaultFor(partOperation: string): ArmFault {
         const status = numberField(spec, 'status');
         if (status === undefined) throw new TypeError('status is required for a fail fault');
         const retryAfter = stringField(spec, 'retryAfter');
+        const code = typeof spec['code'] === 'number' ? String(spec['code']) : stringField(spec, 'code');
         return faults.failRequest(partMatch, {
           status,
           ...(times !== undefined && { times }),
           ...(retryAfter !== undefined && { retryAfter }),
+          ...(code !== undefined && { code }),
         });
       }
       case FaultKind.Drop: {
@@ -148,7 +150,8 @@ export const armFault: ArmFault = armFaultFor('UploadPart');
 /**
  * Test-only control of an emulator over HTTP, mounted at `basePath`: the provider's own `routes` first, then
  * `GET {storedUnder}/{id}` (the stored bytes), `GET {pendingAt}` (the open sessions), `GET stats`,
- * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear) and `POST reset`; anything else is a 404.
+ * `GET|POST|DELETE faults` (list, arm from JSON with `armFault`, clear), `POST clock` (`{ advanceMs }` moves the
+ * emulator's clock; answers `{ skewMs }`) and `POST reset`; anything else is a 404.
  */
 export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
   const { basePath, emulator } = options;
@@ -182,6 +185,11 @@ export function createAdminHandler(options: AdminHandlerOptions): FetchHandler {
         }
         throw error;
       }
+    }
+    if (route === 'clock' && method === 'POST') {
+      const advanceMs = (await readJsonObject(request))?.['advanceMs'];
+      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) return jsonError(400, 'invalid-fault', 'advanceMs must be a number');
+      return json({ skewMs: emulator.advanceClock(advanceMs) });
     }
     if (route === 'reset' && method === 'POST') {
       emulator.reset();

@@ -1,18 +1,13 @@
 import { createCRC64, createSHA1, md5, sha1, type IHasher } from 'hash-wasm';
 import { bytesToBase64, concatBytes } from './checksums.js';
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import { Sha1State } from './sha1-state.js';
-import { xmlDocument } from './xml.js';
-import { corsHeaders, JsonRefusal, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** Options of {@link AliyunPdsEmulator}. */
-export interface AliyunPdsEmulatorOptions {
+export interface AliyunPdsEmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted, e.g. `/emulator/aliyun-pds`: the API is `{basePath}/v2/file/…`, parts `{basePath}/oss/…`. */
   basePath: string;
-  /** The origin written into part URLs; defaults to the origin each API request arrived at. */
-  origin?: string;
-  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
-  now?: () => number;
   domainId?: string;
   /** Drives that exist; defaults to `['1']`. */
   driveIds?: string[];
@@ -316,19 +311,11 @@ function sameWords(a: readonly number[], b: readonly number[]): boolean {
  * create with pre-hash and content-hash rapid upload and check_name_mode, serial and parallel part modes with their
  * ordering and SHA-1 context checks, OSS-style signed part URLs that expire, list_uploaded_parts pagination, and
  * complete with CRC-64 verification, answering in PDS's JSON and OSS's XML error shapes. Runs in a page (msw) and in
- * Node alike.
+ * Node alike. An `expire` fault applies to part URLs and, on API operations, to the Bearer token.
  */
-export class AliyunPdsEmulator implements Emulator {
-  /** Armed faults, for tests. `expire` applies to part URLs and, on API operations, to the Bearer token. */
-  readonly faults = new FaultInjector();
-  /** What was served since the last reset. */
-  readonly stats: AliyunPdsEmulatorStats = AliyunPdsEmulator.#emptyStats();
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
+export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
   readonly domainId: string;
 
-  #origin: string | undefined;
-  #now: () => number;
   #driveIds: Set<string>;
   #parallelUpload: boolean;
   #parallelByDefault: boolean;
@@ -347,10 +334,21 @@ export class AliyunPdsEmulator implements Emulator {
   #files = new Map<string, FileRecord>();
 
   constructor(options: AliyunPdsEmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({
+      create: 0,
+      rapidUploads: 0,
+      preHashMatched: 0,
+      parallelRefused: 0,
+      getUploadUrl: 0,
+      listUploadedParts: 0,
+      uploadPart: 0,
+      complete: 0,
+      crc64Checked: 0,
+      tokensIssued: 0,
+      partNumbersReceived: [],
+      refusals: [],
+    }));
     this.domainId = options.domainId ?? 'emulator';
-    this.#origin = options.origin;
-    this.#now = options.now ?? Date.now;
     this.#driveIds = new Set(options.driveIds ?? ['1']);
     this.#parallelByDefault = options.parallelUpload ?? true;
     this.#parallelUpload = this.#parallelByDefault;
@@ -365,27 +363,10 @@ export class AliyunPdsEmulator implements Emulator {
     this.#oss = { ...(options.ossCredentials ?? DEFAULT_OSS_CREDENTIALS) };
   }
 
-  static #emptyStats(): AliyunPdsEmulatorStats {
-    return {
-      create: 0,
-      rapidUploads: 0,
-      preHashMatched: 0,
-      parallelRefused: 0,
-      getUploadUrl: 0,
-      listUploadedParts: 0,
-      uploadPart: 0,
-      complete: 0,
-      crc64Checked: 0,
-      tokensIssued: 0,
-      partNumbersReceived: [],
-      refusals: [],
-    };
-  }
-
   /** Issues a Bearer access token the API accepts, as a user's backend would hand one to the page. */
   issueToken(lifetimeMs = this.#tokenLifetimeMs): AliyunPdsTestToken {
     const token = `pds-test.${randomHex(24)}`;
-    this.#tokens.set(token, this.#now() + lifetimeMs);
+    this.#tokens.set(token, this.now() + lifetimeMs);
     this.stats.tokensIssued += 1;
     return { access_token: token, token_type: 'Bearer', expires_in: Math.round(lifetimeMs / 1000) };
   }
@@ -434,24 +415,23 @@ export class AliyunPdsEmulator implements Emulator {
     }));
   }
 
-  /** Forgets every file, upload, token, statistic and fault, and restores parallel-upload support as constructed. */
-  reset(): void {
+  /** Also restores parallel-upload support as constructed. */
+  protected forget(): void {
     this.#parallelUpload = this.#parallelByDefault;
     this.#files.clear();
     this.#uploads.clear();
     this.#tokens.clear();
-    this.faults.clear();
-    Object.assign(this.stats, AliyunPdsEmulator.#emptyStats());
   }
 
-  /** Serves one request addressed to `{origin}{basePath}/…`. */
-  async handle(request: Request): Promise<Response> {
-    const requestId = randomHex(16).toUpperCase();
-    const response = await this.#route(request, requestId);
-    return withHeaders(response, { 'x-ca-request-id': requestId, ...this.#corsHeaders(request) });
+  protected override newRequestId(): string {
+    return randomHex(16).toUpperCase();
   }
 
-  async #route(request: Request, requestId: string): Promise<Response> {
+  protected override answerHeaders(request: Request, requestId: string): Record<string, string> {
+    return { 'x-ca-request-id': requestId, ...this.#corsHeaders(request) };
+  }
+
+  protected async serve(request: Request, requestId: string): Promise<Response> {
     if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
     const url = new URL(request.url);
     const path = url.pathname.startsWith(this.basePath) ? url.pathname.slice(this.basePath.length) : url.pathname;
@@ -509,7 +489,7 @@ export class AliyunPdsEmulator implements Emulator {
 
   async #answerApi(url: URL, operation: AliyunPdsOperation, body: Json, requestId: string): Promise<Response> {
     try {
-      const origin = this.#origin ?? url.origin;
+      const origin = this.urlOrigin(url);
       switch (operation) {
         case AliyunPdsOperation.CreateFile:
           return this.#json(await this.#create(body, origin));
@@ -536,7 +516,7 @@ export class AliyunPdsEmulator implements Emulator {
     if (expiresAt === undefined) {
       throw new PdsRefusal('AccessTokenInvalid', token === undefined ? 'AccessToken is required.' : 'AccessToken is invalid.');
     }
-    if (expiresAt <= this.#now() || this.faults.take(FaultKind.Expire, target)) {
+    if (expiresAt <= this.now() || this.faults.take(FaultKind.Expire, target)) {
       throw new PdsRefusal('AccessTokenExpired', 'AccessToken is expired.');
     }
   }
@@ -563,7 +543,7 @@ export class AliyunPdsEmulator implements Emulator {
 
   #liveUpload(uploadId: string): Upload | undefined {
     const upload = this.#uploads.get(uploadId);
-    if (upload && this.#now() - upload.createdAt > this.#sessionLifetimeMs) {
+    if (upload && this.now() - upload.createdAt > this.#sessionLifetimeMs) {
       this.#uploads.delete(uploadId);
       this.#files.delete(upload.fileId);
       return undefined;
@@ -624,7 +604,7 @@ export class AliyunPdsEmulator implements Emulator {
     }
     if (existing && checkNameMode === 'auto_rename') finalName = this.#freeName(driveId, parentFileId, name);
 
-    const now = this.#now();
+    const now = this.now();
     const fileId = randomHex(20);
     const record: FileRecord = {
       fileId,
@@ -845,7 +825,7 @@ export class AliyunPdsEmulator implements Emulator {
       contentHash,
       crc64Hash,
       preHash: (await sha1(bytes.subarray(0, PRE_HASH_BYTES))).toUpperCase(),
-      updatedAt: this.#now(),
+      updatedAt: this.now(),
     });
     this.#uploads.delete(upload.uploadId);
     this.stats.complete += 1;
@@ -921,7 +901,7 @@ export class AliyunPdsEmulator implements Emulator {
   }
 
   async #partInfo(upload: Upload, partNumbers: number[], origin: string): Promise<Json[]> {
-    const expires = Math.floor((this.#now() + this.#urlLifetimeMs) / 1000);
+    const expires = Math.floor((this.now() + this.#urlLifetimeMs) / 1000);
     return Promise.all(
       partNumbers.map(async (partNumber) => {
         const slot = upload.slots.get(partNumber) as PartSlot;
@@ -994,10 +974,10 @@ export class AliyunPdsEmulator implements Emulator {
         bodyLength: async () => (declared === null ? (await request.clone().arrayBuffer()).byteLength : Number(declared)),
         authenticate: () => this.#authenticatePart(request, query, objectKey, target),
         forgetSession: () => this.#uploads.delete(uploadId),
-        fail: (status, retryAfter) => {
-          const code = status === 503 ? 'ServiceUnavailable' : 'InternalError';
-          const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
-          throw new OssRefusal(code, 'We encountered an internal error. Please try again.', {}, status, headers);
+        fail: (status, retryAfter, asked) => {
+          // OSS answers a busy 503 as ServiceUnavailable, not S3's SlowDown.
+          const { code, message, headers } = objectStoreFailure(status, retryAfter, asked ?? (status === 503 ? 'ServiceUnavailable' : undefined));
+          throw new OssRefusal(code, message, {}, status, headers);
         },
         serve: () => this.#receivePart(request, query, objectKey, partNumber),
       });
@@ -1036,7 +1016,7 @@ export class AliyunPdsEmulator implements Emulator {
     if (expected !== signature) {
       throw new OssRefusal('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check the Content-Type you sent.');
     }
-    if (Number(expires) * 1000 <= this.#now() || this.faults.take(FaultKind.Expire, target)) {
+    if (Number(expires) * 1000 <= this.now() || this.faults.take(FaultKind.Expire, target)) {
       throw new OssRefusal('AccessDenied', 'Request has expired.', { Expires: new Date(Number(expires) * 1000).toISOString() });
     }
   }

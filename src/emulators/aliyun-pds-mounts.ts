@@ -1,7 +1,6 @@
-import { armFault, json, jsonError, noContent } from './admin-routes.js';
+import { json, jsonError, noContent } from './admin-routes.js';
 import { AliyunPdsEmulator } from './aliyun-pds-emulator.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
-import { xmlDocument } from './xml.js';
+import { DROPPED_AS_OBJECT_STORE, providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 
 /** Where the Aliyun PDS emulator (API and part URLs) is mounted; pages talk to it directly, with test tokens. */
 export const EMULATOR_ALIYUN_PDS_BASE_PATH = '/emulator/aliyun-pds';
@@ -28,45 +27,38 @@ async function readObject(request: Request): Promise<Record<string, unknown> | u
  * (`files/{fileId}` holding a finished file's bytes), `GET files`, `POST tokens` (`{ lifetimeMs? }`; a Bearer token),
  * `POST tokens/expire` and `POST parallel-upload` (`{ supported }`).
  */
-export function aliyunPdsMounts(options: AliyunPdsMountOptions): EmulatorMount[] {
-  const emulator = options.emulator ?? new AliyunPdsEmulator({ basePath: EMULATOR_ALIYUN_PDS_BASE_PATH, origin: options.origin });
-  return mountEmulator({
-    emulator,
-    path: EMULATOR_ALIYUN_PDS_BASE_PATH,
-    adminPath: EMULATOR_ALIYUN_PDS_ADMIN_PATH,
-    // A drop of a part PUT looks like OSS's own failure; the API's callers read the status, not the body.
-    dropped: {
-      body: xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null),
-      contentType: 'application/xml',
+export const aliyunPdsMounts = providerMounts<AliyunPdsEmulator>({
+  path: EMULATOR_ALIYUN_PDS_BASE_PATH,
+  adminPath: EMULATOR_ALIYUN_PDS_ADMIN_PATH,
+  emulator: (origin) => new AliyunPdsEmulator({ basePath: EMULATOR_ALIYUN_PDS_BASE_PATH, origin }),
+  // A drop of a part PUT looks like OSS's own failure; the API's callers read the status, not the body.
+  dropped: DROPPED_AS_OBJECT_STORE,
+  admin: (emulator) => ({
+    storedUnder: 'files',
+    pendingAt: 'uploads',
+    // An empty body is an empty object here, so an empty `POST faults` is refused as a fault, not as JSON.
+    readFaultSpec: readObject,
+    routes: async ({ route, method, request }) => {
+      if (route === 'tokens' && method === 'POST') {
+        const body = await readObject(request);
+        const lifetimeMs = body?.['lifetimeMs'];
+        if (!body || (lifetimeMs !== undefined && !(typeof lifetimeMs === 'number' && lifetimeMs > 0))) {
+          return jsonError(400, 'invalid-json', 'The body must be empty or {"lifetimeMs": <positive number>}');
+        }
+        return json(emulator.issueToken(lifetimeMs as number | undefined), 201);
+      }
+      if (route === 'tokens/expire' && method === 'POST') {
+        emulator.expireTokens();
+        return noContent();
+      }
+      if (route === 'files' && method === 'GET') return json(emulator.listFiles());
+      if (route === 'parallel-upload' && method === 'POST') {
+        const body = await readObject(request);
+        if (typeof body?.['supported'] !== 'boolean') return jsonError(400, 'invalid-json', 'The body must be {"supported": true|false}');
+        emulator.setParallelUpload(body['supported']);
+        return noContent();
+      }
+      return undefined;
     },
-    admin: {
-      armFault: options.armFault ?? armFault,
-      storedUnder: 'files',
-      pendingAt: 'uploads',
-      // An empty body is an empty object here, so an empty `POST faults` is refused as a fault, not as JSON.
-      readFaultSpec: readObject,
-      routes: async ({ route, method, request }) => {
-        if (route === 'tokens' && method === 'POST') {
-          const body = await readObject(request);
-          const lifetimeMs = body?.['lifetimeMs'];
-          if (!body || (lifetimeMs !== undefined && !(typeof lifetimeMs === 'number' && lifetimeMs > 0))) {
-            return jsonError(400, 'invalid-json', 'The body must be empty or {"lifetimeMs": <positive number>}');
-          }
-          return json(emulator.issueToken(lifetimeMs as number | undefined), 201);
-        }
-        if (route === 'tokens/expire' && method === 'POST') {
-          emulator.expireTokens();
-          return noContent();
-        }
-        if (route === 'files' && method === 'GET') return json(emulator.listFiles());
-        if (route === 'parallel-upload' && method === 'POST') {
-          const body = await readObject(request);
-          if (typeof body?.['supported'] !== 'boolean') return jsonError(400, 'invalid-json', 'The body must be {"supported": true|false}');
-          emulator.setParallelUpload(body['supported']);
-          return noContent();
-        }
-        return undefined;
-      },
-    },
-  });
-}
+  }),
+});

@@ -9,7 +9,7 @@
  * An emulator is options + a parser that names the operation + the fault pipeline below + one method per operation.
  * Its refusals extend {@link Refusal} and say in `toResponse()` how the provider writes an error.
  */
-import { dropAfter, FaultKind, waitFor, type FaultInjector, type FaultTarget } from './faults.js';
+import { dropAfter, FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
 import { xmlDocument, type XmlChild } from './xml.js';
 
 /** What every emulator offers tests, the admin routes and the mounts. */
@@ -26,6 +26,111 @@ export interface Emulator {
   storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined;
   /** The upload sessions neither finished nor cancelled. */
   pending(): readonly object[];
+  /** Moves the emulator's clock `ms` ahead until the next reset, so that tokens and URLs expire without a wait; the total. */
+  advanceClock(ms: number): number;
+}
+
+/** What every emulator's options start with. */
+export interface EmulatorOptions {
+  /** Where the emulator is mounted on its origin, e.g. `/emulator/s3`; a trailing slash is dropped. */
+  basePath: string;
+  /** The clock in milliseconds, for expiry and date-window tests; defaults to `Date.now`. */
+  now?: () => number;
+  /** The origin written into the URLs the emulator hands out; defaults to the origin the request came to, or the page's. */
+  origin?: string;
+}
+
+/**
+ * The skeleton every emulator extends: faults, stats that reset to their empty values, the mount path, the clock, and
+ * `handle()`, which serves a request, writes a thrown {@link Refusal} in the provider's dialect and adds the
+ * emulator's own headers (request id, CORS). An emulator writes `serve`, `forget`, `storedBytes` and `pending`.
+ */
+export abstract class EmulatorBase<Stats extends object> implements Emulator {
+  /** Armed faults, for tests. */
+  readonly faults = new FaultInjector();
+  /** Counts since the last reset. */
+  readonly stats: Stats;
+  /** The mount path, without a trailing slash. */
+  readonly basePath: string;
+  readonly #origin: string | undefined;
+  readonly #clock: () => number;
+  #clockAdvancedMs = 0;
+  readonly #emptyStats: () => Stats;
+
+  protected constructor(options: EmulatorOptions, emptyStats: () => Stats) {
+    this.basePath = options.basePath.replace(/\/+$/, '');
+    this.#clock = options.now ?? Date.now;
+    this.#origin = options.origin;
+    this.#emptyStats = emptyStats;
+    this.stats = emptyStats();
+  }
+
+  /** Serves one request addressed to `{origin}{basePath}/…`. */
+  async handle(request: Request): Promise<Response> {
+    const requestId = this.newRequestId();
+    let response: Response;
+    try {
+      response = await this.serve(request, requestId);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      response = error.toResponse(requestId, request.method);
+    }
+    return withHeaders(response, this.answerHeaders(request, requestId));
+  }
+
+  advanceClock(ms: number): number {
+    this.#clockAdvancedMs += ms;
+    return this.#clockAdvancedMs;
+  }
+
+  /** Forgets every stored object, open session, statistic, fault and clock advance. */
+  reset(): void {
+    this.faults.clear();
+    this.#clockAdvancedMs = 0;
+    const stats = this.stats as Record<string, unknown>;
+    for (const [name, empty] of Object.entries(this.#emptyStats())) {
+      const current = stats[name];
+      // Lists are emptied in place, so a test holding one sees the reset.
+      if (Array.isArray(current)) current.length = 0;
+      else stats[name] = empty;
+    }
+    this.forget();
+  }
+
+  abstract storedBytes(id: string): Uint8Array<ArrayBuffer> | undefined;
+  abstract pending(): readonly object[];
+
+  /** Serves the request, or throws a {@link Refusal}. */
+  protected abstract serve(request: Request, requestId: string): Promise<Response>;
+  /** Forgets what the emulator stores (objects, sessions, tokens), for {@link reset}. */
+  protected abstract forget(): void;
+
+  /** The emulator's clock in milliseconds. */
+  protected now(): number {
+    return this.#clock() + this.#clockAdvancedMs;
+  }
+
+  /** The origin for the URLs the emulator writes: the `origin` option, else the one `arrivedAt` came to, else the page's. */
+  protected urlOrigin(arrivedAt?: URL): string {
+    return this.#origin ?? arrivedAt?.origin ?? pageOrigin();
+  }
+
+  /** The id this request is known by in the provider's answers. */
+  protected newRequestId(): string {
+    return randomHex(16);
+  }
+
+  /** Headers every answer carries: the request id's header, CORS. */
+  protected answerHeaders(_request: Request, _requestId: string): Record<string, string> {
+    return {};
+  }
+}
+
+/** The page's origin when the emulator runs in one; for URLs an emulator writes without an `origin` option. */
+function pageOrigin(): string {
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  if (!origin) throw new Error('An emulator outside a page needs the `origin` option to write URLs');
+  return origin;
 }
 
 /** `bytes` random bytes as lower-case hex, for request ids, file ids and tokens. */
@@ -129,12 +234,20 @@ export class JsonRefusal extends Refusal {
   }
 }
 
-/** An object store's (S3, OSS, OBS) error for an injected failure: 503 is `SlowDown`, anything else `InternalError`. */
-export function objectStoreFailure(status: number, retryAfter: string | undefined): { code: string; message: string; headers: Record<string, string> } {
+/**
+ * An object store's (S3, OSS, OBS) error for an injected failure: the fault's own `code` when it names one, else
+ * 503 is `SlowDown` and anything else `InternalError`.
+ */
+export function objectStoreFailure(
+  status: number,
+  retryAfter: string | undefined,
+  code?: string,
+): { code: string; message: string; headers: Record<string, string> } {
   const slowDown = status === 503;
+  const named = code ?? (slowDown ? 'SlowDown' : 'InternalError');
   return {
-    code: slowDown ? 'SlowDown' : 'InternalError',
-    message: slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
+    code: named,
+    message: code ? `The request was refused with ${code}.` : slowDown ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.',
     headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
   };
 }
@@ -176,8 +289,8 @@ export interface FaultPipeline {
   authenticate?: () => void | Promise<void>;
   /** Forgets the session the request names; without it a `lose-session` fault does not apply to this request. */
   forgetSession?: () => void;
-  /** Throws (or returns) the provider's error for an injected failure. */
-  fail: (status: number, retryAfter: string | undefined) => Response;
+  /** Throws (or returns) the provider's error for an injected failure, with the fault's own `code` where it names one. */
+  fail: (status: number, retryAfter: string | undefined, code: string | undefined) => Response;
   /** Serves the operation. */
   serve: () => Promise<Response>;
   /** A protocol's own order, e.g. one that must read the body before a delay; defaults to {@link DEFAULT_FAULT_ORDER}. */
@@ -224,7 +337,7 @@ export async function serveWithFaults(pipeline: FaultPipeline): Promise<Response
         break;
       case FaultStep.Fail: {
         const failure = faults.take(FaultKind.Fail, target);
-        if (failure) return pipeline.fail(failure.status ?? 500, failure.retryAfter);
+        if (failure) return pipeline.fail(failure.status ?? 500, failure.retryAfter, failure.code);
         break;
       }
     }

@@ -51,6 +51,8 @@ export interface Fault {
   readonly status?: number;
   /** For `fail`: the `Retry-After` header to send. */
   readonly retryAfter?: string;
+  /** For `fail`: the provider's own error code to answer with, in place of the one the status stands for. */
+  readonly code?: string;
   /** For `drop`: how many request body bytes are read before the connection breaks. */
   readonly afterBytes?: number;
   /** For `delay` and `slow-answer`, in milliseconds. */
@@ -62,6 +64,8 @@ export interface FailOptions {
   status: number;
   times?: number;
   retryAfter?: string;
+  /** The provider's own error code to answer with (`NoSuchUpload`, COS `-71`, iFlytek `10005`). */
+  code?: string;
 }
 
 /** Options of {@link FaultInjector.dropConnection}. */
@@ -106,6 +110,7 @@ export class FaultInjector {
   failRequest(match: FaultMatch, options: FailOptions): Fault {
     const fault: MutableFault = { ...this.#base(FaultKind.Fail, match, options.times), status: options.status };
     if (options.retryAfter !== undefined) fault.retryAfter = options.retryAfter;
+    if (options.code !== undefined) fault.code = options.code;
     return this.#arm(fault);
   }
 

@@ -1,5 +1,5 @@
 import { concatBytes, md5Hex } from './checksums.js';
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import { authenticateKooDrive, KooDriveGatewayRefusal, type KooDriveToken, TOKEN_LIFETIME_MS } from './huawei-koodrive-auth.js';
 import { SHA256_INITIAL_STATE, sha256Continue, sha256Finish } from './huawei-koodrive-sha256.js';
 import {
@@ -13,18 +13,14 @@ import {
   stringToSign,
   UNSIGNED_PAYLOAD,
 } from './sigv4.js';
-import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** Options of {@link KooDriveEmulator}. */
-export interface KooDriveEmulatorOptions {
+export interface KooDriveEmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted, e.g. `/emulator/huawei-koodrive`: API at `{basePath}/koodrive/ose/v1/…`, parts at `{basePath}/obs/…`. */
   basePath: string;
   /** AppId → AppSecret of the apps whose app-auth signatures are accepted (test credentials). */
   apps: Readonly<Record<string, string>>;
-  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
-  now?: () => number;
-  /** The origin part URLs are written with; defaults to the page's `location.origin`. */
-  origin?: string;
   /** `X-Amz-Expires` of part URLs, in seconds; default 3600 as in KooDrive's example. */
   urlExpiresIn?: number;
   /** Refuse serial-mode parts that arrive out of ascending order; default `true`. */
@@ -204,26 +200,8 @@ function renameStamp(ms: number): string {
  * KooDrive's `{code, msg}` errors, the gateway's `{error_code, error_msg}` and S3-style XML on the storage side.
  * Runs unchanged in a page (under msw) and in Node.
  */
-export class KooDriveEmulator implements Emulator {
-  /** Armed faults, for tests. Operations are {@link KooDriveOperation}; `key` matches the file id. */
-  readonly faults = new FaultInjector();
-  /** Counts since the last reset. */
-  readonly stats: KooDriveEmulatorStats = {
-    create: 0,
-    uploadUrl: 0,
-    uploadPart: 0,
-    complete: 0,
-    rapid: 0,
-    exist: 0,
-    completeWithSha256: 0,
-    partNumbersReceived: [],
-  };
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
-
+export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
   #apps: Readonly<Record<string, string>>;
-  #now: () => number;
-  #origin: string | undefined;
   #urlExpiresIn: number;
   #serialOrder: boolean;
   #checkTraceId: boolean;
@@ -240,10 +218,8 @@ export class KooDriveEmulator implements Emulator {
   #uploads = new Map<string, Upload>();
 
   constructor(options: KooDriveEmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({ create: 0, uploadUrl: 0, uploadPart: 0, complete: 0, rapid: 0, exist: 0, completeWithSha256: 0, partNumbersReceived: [] }));
     this.#apps = { ...options.apps };
-    this.#now = options.now ?? Date.now;
-    this.#origin = options.origin;
     this.#urlExpiresIn = options.urlExpiresIn ?? 3600;
     this.#serialOrder = options.serialOrder ?? true;
     this.#checkTraceId = options.checkTraceId ?? false;
@@ -257,24 +233,14 @@ export class KooDriveEmulator implements Emulator {
     this.#recycled = new Set(options.recycledFolders ?? []);
   }
 
-  /** Serves one request addressed to `{origin}{basePath}/…`. */
-  async handle(request: Request): Promise<Response> {
-    const requestId = randomHex(16);
-    let response: Response;
-    try {
-      response = await this.#serve(request, requestId);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      response = error.toResponse(requestId, request.method);
-    }
-    const cors = corsHeaders(request, { methods: 'POST, PUT, OPTIONS', exposed: ['x-request-id', 'ETag', 'Retry-After'] });
-    return withHeaders(response, { 'x-request-id': requestId, ...cors });
+  protected override answerHeaders(request: Request, requestId: string): Record<string, string> {
+    return { 'x-request-id': requestId, ...corsHeaders(request, { methods: 'POST, PUT, OPTIONS', exposed: ['x-request-id', 'ETag', 'Retry-After'] }) };
   }
 
   /** A new user access token for `userId`, valid 20 minutes from its last use (what the KooDrive web front end hands out). */
   issueToken(userId = 'emulator-user'): string {
     const token = `kd_${randomHex(24)}`;
-    this.#tokens.set(token, { userId, expiresAt: this.#now() + TOKEN_LIFETIME_MS });
+    this.#tokens.set(token, { userId, expiresAt: this.now() + TOKEN_LIFETIME_MS });
     return token;
   }
 
@@ -305,17 +271,13 @@ export class KooDriveEmulator implements Emulator {
     }));
   }
 
-  /** Forgets every file, upload, token, statistic and fault. */
-  reset(): void {
+  protected forget(): void {
     this.#files.clear();
     this.#uploads.clear();
     this.#tokens.clear();
-    this.faults.clear();
-    Object.assign(this.stats, { create: 0, uploadUrl: 0, uploadPart: 0, complete: 0, rapid: 0, exist: 0, completeWithSha256: 0 });
-    this.stats.partNumbersReceived.length = 0;
   }
 
-  async #serve(request: Request, requestId: string): Promise<Response> {
+  protected async serve(request: Request, requestId: string): Promise<Response> {
     if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
     const url = new URL(request.url);
     const path = url.pathname.slice(this.basePath.length);
@@ -336,7 +298,7 @@ export class KooDriveEmulator implements Emulator {
           apps: this.#apps,
           payloadHash: this.#payloadHash,
           bearerSeparator: this.#bearerSeparator,
-          now: this.#now(),
+          now: this.now(),
           forceExpired: this.faults.take(FaultKind.Expire, target) !== undefined,
         });
       },
@@ -527,8 +489,8 @@ export class KooDriveEmulator implements Emulator {
       forgetSession: () => {
         if (upload) this.#uploads.delete(upload.fileId);
       },
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new ObsRefusal(status, code, message, headers);
       },
       serve: () => this.#storePart(query, objectKey, partNumber, body),
@@ -563,7 +525,7 @@ export class KooDriveEmulator implements Emulator {
     if (!credential || signedAt === undefined || !Number.isInteger(expires) || !signedHeaders || !provided) {
       throw new ObsRefusal(403, 'AccessDenied', 'Access Denied');
     }
-    if (forceExpired || this.#now() > signedAt + expires * 1000) throw new ObsRefusal(403, 'AccessDenied', 'Request has expired');
+    if (forceExpired || this.now() > signedAt + expires * 1000) throw new ObsRefusal(403, 'AccessDenied', 'Request has expired');
     if (signedHeaders !== 'content-length;host') {
       throw new ObsRefusal(403, 'AccessDenied', 'Part URLs must sign content-length and host.');
     }
@@ -617,7 +579,7 @@ export class KooDriveEmulator implements Emulator {
   }
 
   async #partUrls(upload: Upload, parts: PlannedPart[], url: URL): Promise<Json[]> {
-    const origin = this.#origin ?? (globalThis as { location?: { origin?: string } }).location?.origin ?? url.origin;
+    const origin = this.urlOrigin(url);
     return Promise.all(
       parts.map(async (part) => ({
         partNumber: part.partNumber,
@@ -631,7 +593,7 @@ export class KooDriveEmulator implements Emulator {
           region: REGION,
           expiresIn: this.#urlExpiresIn,
           headers: { 'content-length': String(part.partSize) },
-          now: this.#now(),
+          now: this.now(),
         }),
       })),
     );
@@ -665,7 +627,7 @@ export class KooDriveEmulator implements Emulator {
   #renamed(folder: string, fileName: string): string {
     const dot = fileName.lastIndexOf('.');
     const [stem, extension] = dot > 0 ? [fileName.slice(0, dot), fileName.slice(dot)] : [fileName, ''];
-    const base = `${stem}_${renameStamp(this.#now())}`;
+    const base = `${stem}_${renameStamp(this.now())}`;
     let candidate = `${base}${extension}`;
     for (let n = 1; this.#nameTaken(folder, candidate); n++) candidate = `${base}_${n}${extension}`;
     return candidate;

@@ -1,8 +1,8 @@
 import { md5 } from 'hash-wasm';
 import { base64ToBytes } from './checksums.js';
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import { obsQuerySignature, signaturesEqual, verifyHuaweiSignature, type HuaweiTestCredentials } from './huawei-metastudio-auth.js';
-import { corsHeaders, JsonRefusal, objectStoreFailure, randomHex, Refusal, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** The operations the emulator serves, named as in MetaStudio's API and OBS's. */
 export const MetaStudioOperation = {
@@ -31,7 +31,7 @@ export type MetaStudioFileState =
   | 'BLOCK';
 
 /** Options of {@link MetaStudioEmulator}. */
-export interface MetaStudioEmulatorOptions {
+export interface MetaStudioEmulatorOptions extends EmulatorOptions {
   /** Where it is mounted, e.g. `/emulator/huawei-metastudio`: the API is under `/v1/{project_id}`, OBS under `/obs`. */
   basePath: string;
   projectId: string;
@@ -39,10 +39,6 @@ export interface MetaStudioEmulatorOptions {
   credentials: HuaweiTestCredentials;
   /** IAM tokens accepted in `X-Auth-Token` without expiry (more with {@link MetaStudioEmulator.issueToken}). */
   tokens?: string[];
-  /** The origin written into upload URLs; defaults to the page's `location.origin`. */
-  origin?: string;
-  /** The clock in ms, for expiry tests; defaults to `Date.now`. */
-  now?: () => number;
   /** Lifetime of an upload URL in seconds; MetaStudio's 24 h by default. */
   uploadUrlTtlSeconds?: number;
   /** How far `X-Sdk-Date` may be from the clock; 15 minutes by default. */
@@ -89,15 +85,7 @@ export interface MetaStudioEmulatedFile {
   storedSize: number | null;
 }
 
-interface StoredFile {
-  fileId: string;
-  assetId: string;
-  fileName: string;
-  fileMd5: string;
-  fileSize: number;
-  fileType: string;
-  category: string;
-  state: MetaStudioFileState;
+interface StoredFile extends Omit<MetaStudioEmulatedFile, 'storedSize'> {
   key: string;
   contentType: string;
   object?: Uint8Array<ArrayBuffer>;
@@ -187,21 +175,13 @@ function invalidParameter(detail: string): MssRefusal {
  * bucket behind its upload URLs, as a Fetch handler. It checks IAM tokens or AK/SK signatures, every CreateFile
  * rule of the doc, the upload URL's signature over Content-MD5 and Content-Type, expiry, the body's MD5 and size,
  * and the file state machine; errors come in MetaStudio's `{error_code, error_msg}` and OBS's XML. Runs unchanged
- * in a page (under msw) and in Node.
+ * in a page (under msw) and in Node. Fault operations are {@link MetaStudioOperation}s, `key` a file id.
  */
-export class MetaStudioEmulator implements Emulator {
-  /** Armed faults, for tests; operations are {@link MetaStudioOperation}s, `key` a file id. */
-  readonly faults = new FaultInjector();
-  /** Counts of successful operations. */
-  readonly stats: MetaStudioEmulatorStats = { createAsset: 0, createFile: 0, putObject: 0, deleteFile: 0, confirmations: [], putOrigins: [] };
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
+export class MetaStudioEmulator extends EmulatorBase<MetaStudioEmulatorStats> {
   readonly projectId: string;
 
   #credentials: HuaweiTestCredentials;
   #tokens: Map<string, number>;
-  #origin: string | undefined;
-  #now: () => number;
   #ttlSeconds: number;
   #windowMs: number;
   #obsAllowedOrigins: string[] | '*';
@@ -213,12 +193,10 @@ export class MetaStudioEmulator implements Emulator {
   #files = new Map<string, StoredFile>();
 
   constructor(options: MetaStudioEmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({ createAsset: 0, createFile: 0, putObject: 0, deleteFile: 0, confirmations: [], putOrigins: [] }));
     this.projectId = options.projectId;
     this.#credentials = { ...options.credentials };
     this.#tokens = new Map((options.tokens ?? []).map((token) => [token, Infinity]));
-    this.#origin = options.origin;
-    this.#now = options.now ?? Date.now;
     this.#ttlSeconds = options.uploadUrlTtlSeconds ?? 24 * 60 * 60;
     this.#windowMs = options.signatureWindowMs ?? 15 * 60 * 1000;
     this.#obsAllowedOrigins = options.obsAllowedOrigins ?? [];
@@ -227,25 +205,24 @@ export class MetaStudioEmulator implements Emulator {
     this.#coverMaxSize = options.coverMaxSize ?? 5_242_880;
   }
 
-  /** Serves one request addressed to `{origin}{basePath}/…`. */
-  async handle(request: Request): Promise<Response> {
-    const requestId = randomHex(16);
-    const path = new URL(request.url).pathname.slice(this.basePath.length);
-    const obs = path.startsWith('/obs/');
-    let response: Response;
-    try {
-      response = obs ? await this.#serveObs(request, path.slice('/obs/'.length)) : await this.#serveApi(request, path);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      response = error.toResponse(requestId, request.method);
-    }
-    return withHeaders(response, { [obs ? 'x-obs-request-id' : 'X-Request-Id']: requestId, ...(obs ? this.#obsCors(request) : {}) });
+  protected serve(request: Request): Promise<Response> {
+    const path = this.#path(request);
+    return path.startsWith('/obs/') ? this.#serveObs(request, path.slice('/obs/'.length)) : this.#serveApi(request, path);
+  }
+
+  protected override answerHeaders(request: Request, requestId: string): Record<string, string> {
+    if (!this.#path(request).startsWith('/obs/')) return { 'X-Request-Id': requestId };
+    return { 'x-obs-request-id': requestId, ...this.#obsCors(request) };
+  }
+
+  #path(request: Request): string {
+    return new URL(request.url).pathname.slice(this.basePath.length);
   }
 
   /** A token `X-Auth-Token` accepts for `ttlMs` (IAM's are valid 24 h); after that the API answers APIGW.0307. */
   issueToken(ttlMs = 24 * 60 * 60 * 1000): string {
     const token = `MIIemulator${randomHex(24)}`;
-    this.#tokens.set(token, this.#now() + ttlMs);
+    this.#tokens.set(token, this.now() + ttlMs);
     return token;
   }
 
@@ -277,15 +254,11 @@ export class MetaStudioEmulator implements Emulator {
     return [...this.#files.values()].map((file) => this.#describe(file));
   }
 
-  /** Forgets every asset, file, token issued, statistic and fault. */
-  reset(): void {
+  /** Forgets every asset, file and issued token (the tokens given as options stay). */
+  protected forget(): void {
     this.#assets.clear();
     this.#files.clear();
     for (const [token, expiry] of this.#tokens) if (expiry !== Infinity) this.#tokens.delete(token);
-    this.faults.clear();
-    Object.assign(this.stats, { createAsset: 0, createFile: 0, putObject: 0, deleteFile: 0 });
-    this.stats.confirmations.length = 0;
-    this.stats.putOrigins.length = 0;
   }
 
   #describe(file: StoredFile): MetaStudioEmulatedFile {
@@ -293,11 +266,6 @@ export class MetaStudioEmulator implements Emulator {
     return { fileId, assetId, fileName, fileMd5, fileSize, fileType, category, state, storedSize: file.object?.byteLength ?? null };
   }
 
-  #originForUrls(): string {
-    const origin = this.#origin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
-    if (!origin) throw new Error('MetaStudioEmulator needs the `origin` option outside a page');
-    return origin;
-  }
 
   #obsCors(request: Request): Record<string, string> {
     const origin = request.headers.get('origin');
@@ -363,11 +331,11 @@ export class MetaStudioEmulator implements Emulator {
     if (token !== null) {
       const expiry = this.#tokens.get(token);
       if (expiry === undefined) throw new MssRefusal(401, 'MSS.00000001', 'Unauthorized');
-      if (forceExpired || this.#now() >= expiry) throw new MssRefusal(401, 'APIGW.0307', 'The token expires.');
+      if (forceExpired || this.now() >= expiry) throw new MssRefusal(401, 'APIGW.0307', 'The token expires.');
       return;
     }
     if (request.headers.get('authorization') === null) throw new MssRefusal(401, 'MSS.00000001', 'Unauthorized');
-    const check = await verifyHuaweiSignature(request, body, this.#credentials, this.#now(), this.#windowMs);
+    const check = await verifyHuaweiSignature(request, body, this.#credentials, this.now(), this.#windowMs);
     if (!check.ok) throw new MssRefusal(401, 'MSS.00000001', `Unauthorized: ${check.reason}`);
     if (forceExpired) throw new MssRefusal(401, 'MSS.00000001', 'Unauthorized: the signature expired.');
   }
@@ -447,13 +415,13 @@ export class MetaStudioEmulator implements Emulator {
     const extension = fileType.toLowerCase();
     const key = `${this.projectId}/${assetId}/${fileId}.${extension}`;
     const contentType = METASTUDIO_EMULATOR_CONTENT_TYPES[extension] ?? 'application/octet-stream';
-    const expires = Math.floor(this.#now() / 1000) + this.#ttlSeconds;
+    const expires = Math.floor(this.now() / 1000) + this.#ttlSeconds;
     const signature = await obsQuerySignature(this.#obsSecret, { method: 'PUT', contentMd5: fileMd5, contentType, expires, resource: `/${BUCKET}/${key}` });
     const query = new URLSearchParams({ AccessKeyId: OBS_ACCESS_KEY, Expires: String(expires), Signature: signature });
     this.#files.set(fileId, { fileId, assetId, fileName: name, fileMd5, fileSize: size, fileType, category, state: 'CREATING', key, contentType });
     asset.files.push(fileId);
     this.stats.createFile += 1;
-    return this.#ok({ file_id: fileId, upload_url: `${this.#originForUrls()}${this.basePath}/obs/${BUCKET}/${key}?${query}` });
+    return this.#ok({ file_id: fileId, upload_url: `${this.urlOrigin()}${this.basePath}/obs/${BUCKET}/${key}?${query}` });
   }
 
   #confirm(fileId: string, input: Record<string, unknown>): Response {
@@ -516,8 +484,8 @@ export class MetaStudioEmulator implements Emulator {
       authenticate: () => this.#authenticateObs(request, url, path, key, target),
       // OBS knows no sessions: the PUT lands, and MetaStudio has lost the file by the time it is confirmed.
       ...(file && { forgetSession: () => this.#forget(file.fileId) }),
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new ObsRefusal(code, message, status, headers);
       },
       serve: () => this.#putObject(request, key),
@@ -538,7 +506,7 @@ export class MetaStudioEmulator implements Emulator {
     if (!path.startsWith(`${BUCKET}/`) || accessKey !== OBS_ACCESS_KEY || !signature || !Number.isInteger(expires)) {
       throw new ObsRefusal('AccessDenied', 'Access Denied');
     }
-    if (this.faults.take(FaultKind.Expire, target) || expires * 1000 <= this.#now()) throw new ObsRefusal('AccessDenied', 'Request has expired');
+    if (this.faults.take(FaultKind.Expire, target) || expires * 1000 <= this.now()) throw new ObsRefusal('AccessDenied', 'Request has expired');
     const contentMd5 = request.headers.get('content-md5');
     if (contentMd5 === null) throw new ObsRefusal('InvalidRequest', 'Missing required header for this request: Content-MD5');
     const expected = await obsQuerySignature(this.#obsSecret, {

@@ -1,6 +1,6 @@
 import { createMetaStudioHandler } from '../server/huawei-metastudio-handler.js';
-import { armFault, json, jsonError, noContent, readJsonObject } from './admin-routes.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
+import { json, jsonError } from './admin-routes.js';
+import { droppedAsJson, providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 import { MetaStudioEmulator } from './huawei-metastudio-emulator.js';
 
 /** Where the MetaStudio emulator (API and OBS upload URLs) is mounted on the emulator server. */
@@ -26,71 +26,45 @@ export type MetaStudioMountOptions = ProviderMountOptions<MetaStudioEmulator>;
 /**
  * The emulator server's MetaStudio routes: the emulator (the test project and key pair, OBS URLs on this server), its
  * admin routes (the shared ones, `objects/{fileId}` holding the bytes, plus `GET files`, `GET files/{fileId}` for a
- * record and `POST clock` `{ advanceMs }` to move its clock), and the shipped handler in front of it.
+ * record; `POST clock` `{ advanceMs }`, shared by every emulator, moves its clock), and the shipped handler in front.
  */
-export function metaStudioMounts(options: MetaStudioMountOptions): EmulatorMount[] {
-  const { origin } = options;
-  const clock = { skewMs: 0 };
-  const emulator =
-    options.emulator ??
+export const metaStudioMounts = providerMounts<MetaStudioEmulator>({
+  path: EMULATOR_METASTUDIO_BASE_PATH,
+  adminPath: EMULATOR_METASTUDIO_ADMIN_PATH,
+  emulator: (origin) =>
     new MetaStudioEmulator({
       basePath: EMULATOR_METASTUDIO_BASE_PATH,
       projectId: EMULATOR_METASTUDIO_PROJECT_ID,
       credentials: { ...EMULATOR_METASTUDIO_CREDENTIALS },
       origin,
-      now: () => Date.now() + clock.skewMs,
       obsAllowedOrigins: '*',
-    });
-  return mountEmulator({
-    emulator,
-    path: EMULATOR_METASTUDIO_BASE_PATH,
-    adminPath: EMULATOR_METASTUDIO_ADMIN_PATH,
-    dropped: {
-      body: JSON.stringify({ error_code: 'MSS.00000004', error_msg: 'The connection was dropped by a fault.' }),
-      contentType: 'application/json',
+    }),
+  dropped: droppedAsJson({ error_code: 'MSS.00000004', error_msg: 'The connection was dropped by a fault.' }),
+  admin: (emulator) => ({
+    storedUnder: 'objects',
+    pendingAt: 'uploads',
+    routes: ({ route, method }) => {
+      if (route === 'files' && method === 'GET') return json(emulator.listFiles());
+      if (!route.startsWith('files/') || method !== 'GET') return undefined;
+      const file = emulator.fileRecord(decodeURIComponent(route.slice('files/'.length)));
+      return file ? json(file) : jsonError(404, 'not-found', 'No such file');
     },
-    admin: {
-      armFault: options.armFault ?? armFault,
-      storedUnder: 'objects',
-      pendingAt: 'uploads',
-      routes: async ({ route, method, request }) => {
-        if (route === 'files' && method === 'GET') return json(emulator.listFiles());
-        if (route.startsWith('files/') && method === 'GET') {
-          const file = emulator.fileRecord(decodeURIComponent(route.slice('files/'.length)));
-          return file ? json(file) : jsonError(404, 'not-found', 'No such file');
-        }
-        if (route === 'clock' && method === 'POST') {
-          const spec = await readJsonObject(request);
-          if (!spec) return jsonError(400, 'invalid-json', 'The body must be a JSON object');
-          const advanceMs = spec['advanceMs'];
-          if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs)) return jsonError(400, 'invalid-fault', 'advanceMs must be a number');
-          clock.skewMs += advanceMs;
-          return json({ skewMs: clock.skewMs });
-        }
-        if (route === 'reset' && method === 'POST') {
-          emulator.reset();
-          clock.skewMs = 0;
-          return noContent();
-        }
-        return undefined;
-      },
+  }),
+  handlers: (_emulator, origin) => [
+    {
+      path: EMULATOR_METASTUDIO_API_PATH,
+      handler: createMetaStudioHandler({
+        endpoint: `${origin}${EMULATOR_METASTUDIO_BASE_PATH}`,
+        projectId: EMULATOR_METASTUDIO_PROJECT_ID,
+        auth: { ...EMULATOR_METASTUDIO_CREDENTIALS },
+        basePath: EMULATOR_METASTUDIO_API_PATH,
+        // Test pages and the demo call it from their own origins.
+        allowedOrigins: '*',
+        // The emulator's upload URLs point at this server, not at OBS.
+        allowedUploadHosts: [new URL(origin).host],
+        // Stateless, as in production: file records travel sealed with the page.
+        secret: EMULATOR_METASTUDIO_SECRET,
+      }),
     },
-    handlers: [
-      {
-        path: EMULATOR_METASTUDIO_API_PATH,
-        handler: createMetaStudioHandler({
-          endpoint: `${origin}${EMULATOR_METASTUDIO_BASE_PATH}`,
-          projectId: EMULATOR_METASTUDIO_PROJECT_ID,
-          auth: { ...EMULATOR_METASTUDIO_CREDENTIALS },
-          basePath: EMULATOR_METASTUDIO_API_PATH,
-          // Test pages and the demo call it from their own origins.
-          allowedOrigins: '*',
-          // The emulator's upload URLs point at this server, not at OBS.
-          allowedUploadHosts: [new URL(origin).host],
-          // Stateless, as in production: file records travel sealed with the page.
-          secret: EMULATOR_METASTUDIO_SECRET,
-        }),
-      },
-    ],
-  });
-}
+  ],
+});

@@ -1,4 +1,4 @@
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import {
   IFLYTEK_OST_SIGNED_HEADERS,
   iflytekOstBodyDigest,
@@ -8,7 +8,7 @@ import {
   parseIflytekOstDate,
 } from './iflytek-ost-signature.js';
 import { concatBytes } from './checksums.js';
-import { FaultStep, randomHex, Refusal, serveWithFaults, type Emulator } from './emulator.js';
+import { EmulatorBase, FaultStep, randomHex, Refusal, serveWithFaults, type EmulatorOptions } from './emulator.js';
 
 /** The application the emulator accepts: its APPID and the APIKey / APISecret pair that signs for it. */
 export interface IflytekOstCredentials {
@@ -18,12 +18,10 @@ export interface IflytekOstCredentials {
 }
 
 /** Options of {@link IflytekOstEmulator}. */
-export interface IflytekOstEmulatorOptions {
+export interface IflytekOstEmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted, e.g. `/emulator/iflytek-ost`; calls go to `{basePath}/file/…`. */
   basePath: string;
   credentials: IflytekOstCredentials;
-  /** The clock in milliseconds, for date-window and expiry tests; defaults to `Date.now`. */
-  now?: () => number;
   /** Largest accepted distance between `date` and the emulator's clock; iFlytek's 300 s by default. */
   maxClockSkewMs?: number;
   /** Require `digest` to be `SHA-256=` + Base64(SHA-256(body)); off by default, as the service does not check it. */
@@ -187,25 +185,8 @@ const IFLYTEK_OST_FAULT_ORDER = [FaultStep.Drop, FaultStep.Authenticate, FaultSt
  * sent as the HTTP status with code 10002. `expireUrls` makes the next calls' dates count as stale. `delay` holds a
  * request after its body arrived, and a request whose client left meanwhile is dropped.
  */
-export class IflytekOstEmulator implements Emulator {
-  /** Armed faults, for tests. */
-  readonly faults = new FaultInjector();
-  /** Counts of successful calls. */
-  readonly stats: IflytekOstEmulatorStats = {
-    single: 0,
-    init: 0,
-    upload: 0,
-    complete: 0,
-    cancel: 0,
-    sliceIdsReceived: [],
-    maxConcurrentSlices: 0,
-    refused: [],
-  };
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
-
+export class IflytekOstEmulator extends EmulatorBase<IflytekOstEmulatorStats> {
   #credentials: IflytekOstCredentials;
-  #now: () => number;
   #maxClockSkewMs: number;
   #strictDigest: boolean;
   #rejectReusedRequestId: boolean;
@@ -221,9 +202,8 @@ export class IflytekOstEmulator implements Emulator {
   #slicesInFlight = 0;
 
   constructor(options: IflytekOstEmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({ single: 0, init: 0, upload: 0, complete: 0, cancel: 0, sliceIdsReceived: [], maxConcurrentSlices: 0, refused: [] }));
     this.#credentials = { ...options.credentials };
-    this.#now = options.now ?? Date.now;
     this.#maxClockSkewMs = options.maxClockSkewMs ?? 300_000;
     this.#strictDigest = options.strictDigest ?? false;
     this.#rejectReusedRequestId = options.rejectReusedRequestId ?? false;
@@ -236,7 +216,7 @@ export class IflytekOstEmulator implements Emulator {
   }
 
   /** Serves a Fetch `Request`. A browser `Request` cannot carry `date`; in a page, use {@link handleRaw}. */
-  handle(request: Request): Promise<Response> {
+  protected serve(request: Request): Promise<Response> {
     return this.handleRaw({ url: request.url, method: request.method, headers: request.headers, body: request.body, signal: request.signal });
   }
 
@@ -282,15 +262,10 @@ export class IflytekOstEmulator implements Emulator {
     return this.#sessions.delete(uploadId);
   }
 
-  /** Forgets every file, upload, request id, statistic and fault. */
-  reset(): void {
+  protected forget(): void {
     this.#sessions.clear();
     this.#files.clear();
     this.#requestIds.clear();
-    this.faults.clear();
-    Object.assign(this.stats, { single: 0, init: 0, upload: 0, complete: 0, cancel: 0, maxConcurrentSlices: 0 });
-    this.stats.sliceIdsReceived.length = 0;
-    this.stats.refused.length = 0;
   }
 
   #download(fileId: string): Response {
@@ -333,8 +308,9 @@ export class IflytekOstEmulator implements Emulator {
         const uploadId = fields?.get('upload_id');
         if (uploadId !== undefined) this.#sessions.delete(uploadId);
       },
-      fail: (status, retryAfter) => {
+      fail: (status, retryAfter, asked) => {
         const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+        if (asked !== undefined) throw new OstRefusal(0, Number(asked), SERVICE_MESSAGES[Number(asked)] ?? `service code ${asked}`, headers);
         if (SERVICE_MESSAGES[status]) throw new OstRefusal(0, status, SERVICE_MESSAGES[status], headers);
         // An HTTP status stands for the gateway in front of the service failing: its `{message}`, no service code.
         throw new OstRefusal(status, undefined, GATEWAY_FAILURES[status] ?? 'Internal Server Error', headers);
@@ -385,7 +361,7 @@ export class IflytekOstEmulator implements Emulator {
       throw new OstRefusal(401, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.cannotVerify);
     }
     const sent = parseIflytekOstDate(date);
-    if (sent === undefined || Math.abs(this.#now() - sent) > this.#maxClockSkewMs) {
+    if (sent === undefined || Math.abs(this.now() - sent) > this.#maxClockSkewMs) {
       throw new OstRefusal(403, undefined, IFLYTEK_OST_GATEWAY_MESSAGES.clockSkew);
     }
     const expected = await iflytekOstSignature(
@@ -436,11 +412,11 @@ export class IflytekOstEmulator implements Emulator {
   #session(uploadId: string | undefined): Session {
     if (!uploadId) throw invalid('upload_id must not be empty');
     const session = this.#sessions.get(uploadId);
-    if (!session || this.#now() - session.lastActivity > this.#sessionIdleMs) {
+    if (!session || this.now() - session.lastActivity > this.#sessionIdleMs) {
       if (session) this.expireUpload(uploadId);
       throw new OstRefusal(0, 10005, SERVICE_MESSAGES[10005]!);
     }
-    session.lastActivity = this.#now();
+    session.lastActivity = this.now();
     return session;
   }
 
@@ -468,7 +444,7 @@ export class IflytekOstEmulator implements Emulator {
 
   #init(): Response {
     const uploadId = `up_${randomDigits(24)}`;
-    this.#sessions.set(uploadId, { slices: new Map(), lastActivity: this.#now() });
+    this.#sessions.set(uploadId, { slices: new Map(), lastActivity: this.now() });
     this.stats.init += 1;
     return this.#success({ upload_id: uploadId });
   }
@@ -534,18 +510,4 @@ export class IflytekOstEmulator implements Emulator {
 function bodyInit(body: IflytekOstRawRequest['body']): BodyInit | null {
   if (body === undefined || body === null) return null;
   return body as BodyInit;
-}
-
-async function readBody(body: IflytekOstRawRequest['body']): Promise<Uint8Array<ArrayBuffer>> {
-  if (body === undefined || body === null) return new Uint8Array(0);
-  if (typeof body === 'string') return new TextEncoder().encode(body);
-  if (body instanceof Uint8Array) return body.slice();
-  const chunks: Uint8Array[] = [];
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
 }

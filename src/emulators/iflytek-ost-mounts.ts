@@ -1,6 +1,6 @@
 import { createIflytekOstHandler } from '../server/iflytek-ost-handler.js';
-import { armFault, json, jsonError, noContent } from './admin-routes.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
+import { json, jsonError, noContent } from './admin-routes.js';
+import { droppedAsJson, providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 import { IflytekOstEmulator } from './iflytek-ost-emulator.js';
 
 /** Where the iFlytek OST emulator is mounted on the emulator server. */
@@ -24,36 +24,31 @@ export type IflytekOstMountOptions = ProviderMountOptions<IflytekOstEmulator>;
  * `files/{id}` holding the bytes, plus `GET files` for the ids and `POST uploads/{id}/expire`; a fault's `status`
  * 10001–10007 answers that service code, a `partNumber` alone means a slice), and the shipped signing proxy in front.
  */
-export function iflytekOstMounts(options: IflytekOstMountOptions): EmulatorMount[] {
-  const emulator =
-    options.emulator ?? new IflytekOstEmulator({ basePath: EMULATOR_IFLYTEK_OST_BASE_PATH, credentials: { ...EMULATOR_IFLYTEK_OST_CREDENTIALS } });
-  return mountEmulator({
-    emulator,
-    path: emulator.basePath,
-    adminPath: EMULATOR_IFLYTEK_OST_ADMIN_PATH,
-    dropped: { body: JSON.stringify({ code: 10006, message: 'connection dropped by a fault' }), contentType: 'application/json' },
-    admin: {
-      armFault: options.armFault ?? armFault,
-      storedUnder: 'files',
-      pendingAt: 'uploads',
-      routes: ({ route, method }) => {
-        if (route === 'files' && method === 'GET') return json(emulator.fileIds());
-        const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
-        if (!expire || method !== 'POST') return undefined;
-        return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');
-      },
+export const iflytekOstMounts = providerMounts<IflytekOstEmulator>({
+  path: EMULATOR_IFLYTEK_OST_BASE_PATH,
+  adminPath: EMULATOR_IFLYTEK_OST_ADMIN_PATH,
+  emulator: () => new IflytekOstEmulator({ basePath: EMULATOR_IFLYTEK_OST_BASE_PATH, credentials: { ...EMULATOR_IFLYTEK_OST_CREDENTIALS } }),
+  dropped: droppedAsJson({ code: 10006, message: 'connection dropped by a fault' }),
+  admin: (emulator) => ({
+    storedUnder: 'files',
+    pendingAt: 'uploads',
+    routes: ({ route, method }) => {
+      if (route === 'files' && method === 'GET') return json(emulator.fileIds());
+      const expire = /^uploads\/([^/]+)\/expire$/.exec(route);
+      if (!expire || method !== 'POST') return undefined;
+      return emulator.expireUpload(decodeURIComponent(expire[1]!)) ? noContent() : jsonError(404, 'not-found', 'No such upload');
     },
-    handlers: [
-      {
-        path: EMULATOR_IFLYTEK_OST_API_PATH,
-        handler: createIflytekOstHandler({
-          ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
-          upstream: `${options.origin}${emulator.basePath}`,
-          basePath: EMULATOR_IFLYTEK_OST_API_PATH,
-          // Test pages and the demo call it from other origins.
-          allowedOrigins: '*',
-        }),
-      },
-    ],
-  });
-}
+  }),
+  handlers: (emulator, origin) => [
+    {
+      path: EMULATOR_IFLYTEK_OST_API_PATH,
+      handler: createIflytekOstHandler({
+        ...EMULATOR_IFLYTEK_OST_CREDENTIALS,
+        upstream: `${origin}${emulator.basePath}`,
+        basePath: EMULATOR_IFLYTEK_OST_API_PATH,
+        // Test pages and the demo call it from other origins.
+        allowedOrigins: '*',
+      }),
+    },
+  ],
+});

@@ -9,13 +9,13 @@ import {
   s3Checksum,
   type S3ChecksumAlgorithm,
 } from './checksums.js';
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
 import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
-import { corsHeaders, objectStoreFailure, randomHex, serveWithFaults, withHeaders, XmlRefusal, type Emulator } from './emulator.js';
+import { corsHeaders, EmulatorBase, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
 
 /** Options of {@link S3Emulator}. */
-export interface S3EmulatorOptions {
+export interface S3EmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted on its origin, e.g. `/emulator/s3`; URLs are `{origin}{basePath}/{bucket}/{key}`. */
   basePath: string;
   bucket: string;
@@ -23,10 +23,6 @@ export interface S3EmulatorOptions {
   credentials: SigV4Credentials;
   /** Defaults to `us-east-1`. */
   region?: string;
-  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
-  now?: () => number;
-  /** The origin `presign()` writes into URLs; defaults to the page's `location.origin`. */
-  origin?: string;
   /** `false` emulates a bucket whose CORS rule forgets to expose `ETag`. Defaults to `true`. */
   exposeETag?: boolean;
   /** The smallest non-last part Complete accepts; AWS's 5 MiB unless a test needs smaller. */
@@ -201,27 +197,11 @@ function checksumHeaders(checksums: Partial<Record<S3ChecksumAlgorithm, string>>
  * ETags and digests the way S3 does and answers with S3's XML errors, so an adapter that passes here is not relying on
  * leniency. Runs unchanged in a page (under msw) and in Node.
  */
-export class S3Emulator implements Emulator {
-  /** Armed faults, for tests. */
-  readonly faults = new FaultInjector();
-  /** Counts of successful operations. */
-  readonly stats: S3EmulatorStats = {
-    uploadPart: 0,
-    putObject: 0,
-    create: 0,
-    complete: 0,
-    abort: 0,
-    listParts: 0,
-    partNumbersReceived: [],
-  };
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
+export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
   readonly bucket: string;
   readonly region: string;
 
   #credentials: SigV4Credentials;
-  #now: () => number;
-  #origin: string | undefined;
   #exposeETag: boolean;
   #minPartSize: number;
   #maxPartSize: number;
@@ -229,28 +209,21 @@ export class S3Emulator implements Emulator {
   #objects = new Map<string, StoredObject>();
 
   constructor(options: S3EmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({ uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] }));
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
     this.#credentials = { ...options.credentials };
-    this.#now = options.now ?? Date.now;
-    this.#origin = options.origin;
     this.#exposeETag = options.exposeETag ?? true;
     this.#minPartSize = options.minPartSize ?? MIN_PART_SIZE;
     this.#maxPartSize = options.maxPartSize ?? MAX_PART_SIZE;
   }
 
-  /** Serves one request addressed to `{origin}{basePath}/…`. */
-  async handle(request: Request): Promise<Response> {
-    const requestId = randomHex(8).toUpperCase();
-    let response: Response;
-    try {
-      response = await this.#serve(request);
-    } catch (error) {
-      if (!(error instanceof S3Refusal)) throw error;
-      response = error.toResponse(requestId, request.method);
-    }
-    return withHeaders(response, { 'x-amz-request-id': requestId, 'x-amz-id-2': randomHex(24), ...this.#corsHeaders(request) });
+  protected override newRequestId(): string {
+    return randomHex(8).toUpperCase();
+  }
+
+  protected override answerHeaders(request: Request, requestId: string): Record<string, string> {
+    return { 'x-amz-request-id': requestId, 'x-amz-id-2': randomHex(24), ...this.#corsHeaders(request) };
   }
 
   /** A SigV4 query-signed URL for a request to this emulator, the same scheme as the AWS SDK's presigner. */
@@ -261,14 +234,14 @@ export class S3Emulator implements Emulator {
     const search = Object.entries(query)
       .map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`)
       .join('&');
-    const url = `${this.#originForPresign()}${this.basePath}/${this.bucket}/${encodeKey(input.key)}${search ? `?${search}` : ''}`;
+    const url = `${this.urlOrigin()}${this.basePath}/${this.bucket}/${encodeKey(input.key)}${search ? `?${search}` : ''}`;
     const presignInput = {
       method: input.method.toUpperCase(),
       url,
       credentials: this.#credentials,
       region: this.region,
       expiresIn: input.expiresIn,
-      now: this.#now(),
+      now: this.now(),
     };
     return presignUrl(input.headers ? { ...presignInput, headers: input.headers } : presignInput);
   }
@@ -288,19 +261,9 @@ export class S3Emulator implements Emulator {
     }));
   }
 
-  /** Forgets every object, upload, statistic and fault. */
-  reset(): void {
+  protected forget(): void {
     this.#uploads.clear();
     this.#objects.clear();
-    this.faults.clear();
-    Object.assign(this.stats, { uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0 });
-    this.stats.partNumbersReceived.length = 0;
-  }
-
-  #originForPresign(): string {
-    const origin = this.#origin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
-    if (!origin) throw new Error('S3Emulator needs the `origin` option to presign outside a page');
-    return origin;
   }
 
   #corsHeaders(request: Request): Record<string, string> {
@@ -316,7 +279,7 @@ export class S3Emulator implements Emulator {
     return corsHeaders(request, { methods: 'GET, PUT, POST, DELETE, HEAD', exposed });
   }
 
-  async #serve(request: Request): Promise<Response> {
+  protected async serve(request: Request): Promise<Response> {
     if (request.method === 'OPTIONS') return new Response(null, { status: 200 });
     const exchange = this.#parse(request);
     const { operation, target } = exchange;
@@ -338,8 +301,8 @@ export class S3Emulator implements Emulator {
         await this.#checkContentMd5(request, body);
       },
       ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
-      fail: (status, retryAfter) => {
-        const { code, message, headers } = objectStoreFailure(status, retryAfter);
+      fail: (status, retryAfter, asked) => {
+        const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new S3Refusal(code, message, {}, headers);
       },
       serve: () => this.#dispatch(exchange, body),
@@ -417,7 +380,7 @@ export class S3Emulator implements Emulator {
       secretFor: (accessKeyId) =>
         accessKeyId === this.#credentials.accessKeyId ? this.#credentials.secretAccessKey : undefined,
       region: this.region,
-      now: this.#now(),
+      now: this.now(),
       forceExpired,
     });
     if (!result.ok) throw new S3Refusal(result.code, result.message, result.details);
@@ -515,7 +478,7 @@ export class S3Emulator implements Emulator {
     this.#uploads.set(uploadId, {
       key: exchange.key,
       contentType: exchange.request.headers.get('content-type') ?? 'binary/octet-stream',
-      initiated: this.#now(),
+      initiated: this.now(),
       parts: new Map(),
     });
     this.stats.create += 1;
@@ -538,7 +501,7 @@ export class S3Emulator implements Emulator {
     const [, upload] = this.#upload(exchange);
     const checksums = await this.#verifyChecksum(exchange.request, body);
     const digest = await md5Hex(body);
-    upload.parts.set(partNumber, { bytes: body, md5Hex: digest, lastModified: this.#now(), checksums });
+    upload.parts.set(partNumber, { bytes: body, md5Hex: digest, lastModified: this.now(), checksums });
     this.stats.uploadPart += 1;
     this.stats.partNumbersReceived.push(partNumber);
     return new Response(null, { status: 200, headers: { etag: `"${digest}"`, ...checksumHeaders(checksums) } });
@@ -551,7 +514,7 @@ export class S3Emulator implements Emulator {
       bytes: body,
       etag,
       contentType: exchange.request.headers.get('content-type') ?? 'binary/octet-stream',
-      lastModified: this.#now(),
+      lastModified: this.now(),
       checksums,
     });
     this.stats.putObject += 1;
@@ -644,7 +607,7 @@ export class S3Emulator implements Emulator {
       bytes: concatBytes(parts.map(({ part }) => part.bytes)),
       etag,
       contentType: upload.contentType,
-      lastModified: this.#now(),
+      lastModified: this.now(),
       checksums: {},
     });
     this.#uploads.delete(uploadId);

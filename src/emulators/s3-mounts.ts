@@ -1,8 +1,6 @@
 import { createS3Handler } from '../server/s3-handler.js';
-import { armFault } from './admin-routes.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
+import { DROPPED_AS_OBJECT_STORE, providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 import { S3Emulator } from './s3-emulator.js';
-import { xmlDocument } from './xml.js';
 
 /** Where the S3 emulator is mounted on the emulator server. */
 export const EMULATOR_S3_BASE_PATH = '/emulator/s3';
@@ -28,41 +26,34 @@ export type S3MountOptions = ProviderMountOptions<S3Emulator>;
  * ones: `objects/{key}` holds an object's bytes, `uploads` lists open multipart uploads), and the shipped S3 backend
  * handler at `/api/s3` pointed at that emulator.
  */
-export function s3Mounts(options: S3MountOptions): EmulatorMount[] {
-  const emulator =
-    options.emulator ??
+export const s3Mounts = providerMounts<S3Emulator>({
+  path: EMULATOR_S3_BASE_PATH,
+  adminPath: EMULATOR_S3_ADMIN_PATH,
+  emulator: (origin) =>
     new S3Emulator({
       basePath: EMULATOR_S3_BASE_PATH,
       bucket: EMULATOR_S3_BUCKET,
       region: EMULATOR_S3_REGION,
       credentials: { ...EMULATOR_S3_CREDENTIALS },
-      origin: options.origin,
-    });
-  return mountEmulator({
-    emulator,
-    path: EMULATOR_S3_BASE_PATH,
-    adminPath: EMULATOR_S3_ADMIN_PATH,
-    dropped: {
-      body: xmlDocument('Error', [['Code', 'InternalError'], ['Message', 'The connection was dropped by a fault.']], null),
-      contentType: 'application/xml',
+      origin,
+    }),
+  dropped: DROPPED_AS_OBJECT_STORE,
+  admin: () => ({ storedUnder: 'objects', pendingAt: 'uploads' }),
+  handlers: (_emulator, origin) => [
+    {
+      // Mounted on its own routes so that other providers' backends can live at `/api/<id>` beside it.
+      path: `${EMULATOR_API_BASE_PATH}/s3`,
+      handler: createS3Handler({
+        bucket: EMULATOR_S3_BUCKET,
+        region: EMULATOR_S3_REGION,
+        endpoint: `${origin}${EMULATOR_S3_BASE_PATH}`,
+        forcePathStyle: true,
+        credentials: { ...EMULATOR_S3_CREDENTIALS },
+        keyPrefix: 'uploads/',
+        basePath: EMULATOR_API_BASE_PATH,
+        // Test pages and the demo call it from their own origins.
+        allowedOrigins: '*',
+      }),
     },
-    admin: { armFault: options.armFault ?? armFault, storedUnder: 'objects', pendingAt: 'uploads' },
-    handlers: [
-      {
-        // Mounted on its own routes so that other providers' backends can live at `/api/<id>` beside it.
-        path: `${EMULATOR_API_BASE_PATH}/s3`,
-        handler: createS3Handler({
-          bucket: EMULATOR_S3_BUCKET,
-          region: EMULATOR_S3_REGION,
-          endpoint: `${options.origin}${EMULATOR_S3_BASE_PATH}`,
-          forcePathStyle: true,
-          credentials: { ...EMULATOR_S3_CREDENTIALS },
-          keyPrefix: 'uploads/',
-          basePath: EMULATOR_API_BASE_PATH,
-          // Test pages and the demo call it from their own origins.
-          allowedOrigins: '*',
-        }),
-      },
-    ],
-  });
-}
+  ],
+});

@@ -1,7 +1,7 @@
-import { FaultInjector, FaultKind, type FaultTarget } from './faults.js';
+import { FaultKind, type FaultTarget } from './faults.js';
 import { COS_V4_MAX_LIFETIME_S, cosV4PathInUrl, isCosV4Hmac, readMultiEffectSignature } from './tencent-cos-v4-signature.js';
 import { SHA1_INITIAL_STATE, sha1Continue, sha1Finish, stateFromHexLe, stateToHexLe } from './sha1-state.js';
-import { corsHeaders, JsonRefusal, randomHex, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+import { corsHeaders, EmulatorBase, JsonRefusal, randomHex, serveWithFaults, type EmulatorOptions } from './emulator.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -31,7 +31,7 @@ export interface CosV4Credentials {
 }
 
 /** Options of {@link TencentCosV4Emulator}. */
-export interface TencentCosV4EmulatorOptions {
+export interface TencentCosV4EmulatorOptions extends EmulatorOptions {
   /** Where the emulator is mounted, e.g. `/emulator/tencent-cos-v4`; object URLs are `{basePath}/files/v2/{appid}/{bucket}/{path}`. */
   basePath: string;
   appId: string;
@@ -39,8 +39,6 @@ export interface TencentCosV4EmulatorOptions {
   credentials: CosV4Credentials;
   /** The v4 region code written into the URLs answers carry; default `sh`. */
   region?: string;
-  /** The clock in milliseconds, for expiry tests; defaults to `Date.now`. */
-  now?: () => number;
   /** The `slice_size` values init accepts; default the documented four. `[1048576]` is the strict mode (-284 otherwise). */
   sliceSizes?: readonly number[];
   /** Init answers `serial_upload: 1`, and slices must then arrive in order. */
@@ -205,21 +203,15 @@ async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * A strict, in-memory bucket behind Tencent COS's legacy v4 JSON API (`/files/v2/…`) as a Fetch handler: it verifies
  * multi-effect signatures and their expiry, slice sizes, `uploadparts` (each slice's SHA-1 state, resumed from the
  * previous slice's claimed state), serial order, sessions, -4019/-4020 conflicts, rapid upload and finish, answering
- * COS's `{code, message}` errors. Runs unchanged in a page (under msw) and in Node.
+ * COS's `{code, message}` errors. Runs unchanged in a page (under msw) and in Node. Fault operations are the `op`
+ * names; slices carry `partNumber` = offset / slice_size + 1.
  */
-export class TencentCosV4Emulator implements Emulator {
-  /** Armed faults; operations are the `op` names, slices carry `partNumber` = offset / slice_size + 1. */
-  readonly faults = new FaultInjector();
-  /** Counts of successful calls. */
-  readonly stats: CosV4EmulatorStats = { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0, partNumbersReceived: [], initForms: [] };
-  /** The mount path, without a trailing slash. */
-  readonly basePath: string;
+export class TencentCosV4Emulator extends EmulatorBase<CosV4EmulatorStats> {
   readonly appId: string;
   readonly bucket: string;
   readonly region: string;
 
   #credentials: CosV4Credentials;
-  #now: () => number;
   #sliceSizes: readonly number[];
   #serial: boolean;
   #grantedSliceSize: number | undefined;
@@ -232,12 +224,11 @@ export class TencentCosV4Emulator implements Emulator {
   #requireDirectories: boolean;
 
   constructor(options: TencentCosV4EmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
+    super(options, () => ({ list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0, partNumbersReceived: [], initForms: [] }));
     this.appId = options.appId;
     this.bucket = options.bucket;
     this.region = options.region ?? 'sh';
     this.#credentials = { ...options.credentials };
-    this.#now = options.now ?? Date.now;
     this.#sliceSizes = options.sliceSizes ?? SLICE_SIZES;
     this.#serial = options.serialUpload ?? false;
     this.#grantedSliceSize = options.grantedSliceSize;
@@ -248,16 +239,8 @@ export class TencentCosV4Emulator implements Emulator {
     this.#requireDirectories = options.requireDirectories ?? true;
   }
 
-  /** Serves one request addressed to `{origin}{basePath}/…`. */
-  async handle(request: Request): Promise<Response> {
-    let response: Response;
-    try {
-      response = await this.#serve(request);
-    } catch (error) {
-      if (!(error instanceof CosV4Refusal)) throw error;
-      response = error.toResponse('', request.method);
-    }
-    return withHeaders(response, this.#corsHeaders(request));
+  protected override answerHeaders(request: Request): Record<string, string> {
+    return this.#corsHeaders(request);
   }
 
   /** A copy of a stored file's bytes, or `undefined`. */
@@ -288,15 +271,10 @@ export class TencentCosV4Emulator implements Emulator {
     }));
   }
 
-  /** Forgets every file, session, statistic and fault. */
-  reset(): void {
+  protected forget(): void {
     this.#sessions.clear();
     this.#objects.clear();
     this.#directories = new Set(this.#initialDirectories);
-    this.faults.clear();
-    Object.assign(this.stats, { list: 0, init: 0, data: 0, finish: 0, upload: 0, rapid: 0 });
-    this.stats.partNumbersReceived.length = 0;
-    this.stats.initForms.length = 0;
   }
 
   #originAllowed(origin: string | null): boolean {
@@ -311,7 +289,7 @@ export class TencentCosV4Emulator implements Emulator {
     return { ...rule, 'access-control-max-age': '600', vary: 'Origin' };
   }
 
-  async #serve(request: Request): Promise<Response> {
+  protected async serve(request: Request): Promise<Response> {
     if (!this.#originAllowed(request.headers.get('origin'))) {
       throw new CosV4Refusal(-121, 'The CORS rule did not match the Origin of the request');
     }
@@ -329,11 +307,11 @@ export class TencentCosV4Emulator implements Emulator {
         if (exchange.appId !== this.appId || exchange.bucket !== this.bucket) throw new CosV4Refusal(-133, 'The bucket does not exist');
       },
       ...(session !== undefined && { forgetSession: () => this.#sessions.delete(session) }),
-      fail: (status, retryAfter) => {
+      fail: (status, retryAfter, asked) => {
         const busy = status === 503;
         throw new CosV4Refusal(
-          busy ? -71 : -195,
-          busy ? 'Too many requests; please slow down' : 'Internal server error',
+          asked !== undefined ? Number(asked) : busy ? -71 : -195,
+          asked !== undefined ? `The request was refused with ${asked}` : busy ? 'Too many requests; please slow down' : 'Internal server error',
           status,
           retryAfter === undefined ? {} : { 'retry-after': retryAfter },
         );
@@ -413,7 +391,7 @@ export class TencentCosV4Emulator implements Emulator {
       throw new CosV4Refusal(-48, 'e, t and r must be unsigned decimals');
     }
     const forceExpired = this.faults.take(FaultKind.Expire, exchange.target) !== undefined;
-    if (forceExpired || Number(e) <= Math.floor(this.#now() / 1000)) throw new CosV4Refusal(-59, 'The signature has expired');
+    if (forceExpired || Number(e) <= Math.floor(this.now() / 1000)) throw new CosV4Refusal(-59, 'The signature has expired');
     if (Number(e) <= Number(t) || Number(e) > Number(t) + COS_V4_MAX_LIFETIME_S) {
       throw new CosV4Refusal(-48, 'A multi-effect signature must expire after t and within 90 days of it');
     }
@@ -441,11 +419,11 @@ export class TencentCosV4Emulator implements Emulator {
   #createFolder(path: string): Response {
     if (this.#directories.has(path)) throw new CosV4Refusal(FOLDER_EXISTS, `The folder ${path} exists already`);
     this.#directories.add(path);
-    return success({ ctime: String(Math.floor(this.#now() / 1000)), resource_path: `/${this.appId}/${this.bucket}/${path}` });
+    return success({ ctime: String(Math.floor(this.now() / 1000)), resource_path: `/${this.appId}/${this.bucket}/${path}` });
   }
 
   #purgeExpired(): void {
-    const now = this.#now();
+    const now = this.now();
     for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id);
   }
 
@@ -573,7 +551,7 @@ export class TencentCosV4Emulator implements Emulator {
       slices: new Map(),
       insertOnly,
       bizAttr: field(form, 'biz_attr'),
-      expiresAt: this.#now() + this.#sessionTtlMs,
+      expiresAt: this.now() + this.#sessionTtlMs,
     });
     this.stats.init += 1;
     return success({ session: id, slice_size: sliceSize, offset: 0, ...(this.#serial ? { serial_upload: 1 } : {}) });

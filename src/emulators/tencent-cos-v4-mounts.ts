@@ -1,6 +1,6 @@
 import { createCosV4SignatureHandler } from '../server/tencent-cos-v4-handler.js';
 import { armFaultFor } from './admin-routes.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
+import { droppedAsJson, providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 import { TencentCosV4Emulator } from './tencent-cos-v4-emulator.js';
 
 /** Where the COS v4 pieces live on the emulator server, and the test bucket and key pair (not secrets). */
@@ -36,34 +36,31 @@ export type TencentCosV4MountOptions = ProviderMountOptions<TencentCosV4Emulator
  * ones, `objects/{path}` holding a file's bytes and `sessions` the open ones), and the shipped signature handler with
  * its defaults, signing for that bucket with a short lifetime and each signature bound to its object.
  */
-export function tencentCosV4Mounts(options: TencentCosV4MountOptions): EmulatorMount[] {
-  const emulator =
-    options.emulator ??
+export const tencentCosV4Mounts = providerMounts<TencentCosV4Emulator>({
+  path: EMULATOR_COS_V4.basePath,
+  adminPath: EMULATOR_COS_V4.adminPath,
+  emulator: () =>
     new TencentCosV4Emulator({
       basePath: EMULATOR_COS_V4.basePath,
       appId: EMULATOR_COS_V4.appId,
       bucket: EMULATOR_COS_V4.bucket,
       credentials: { ...EMULATOR_COS_V4.credentials },
-    });
-  return mountEmulator({
-    emulator,
-    path: EMULATOR_COS_V4.basePath,
-    adminPath: EMULATOR_COS_V4.adminPath,
-    dropped: { body: JSON.stringify({ code: -195, message: 'The connection was dropped by a fault.' }), contentType: 'application/json' },
-    admin: { armFault: options.armFault ?? armCosV4Fault, readFaultSpec, storedUnder: 'objects', pendingAt: 'sessions' },
-    handlers: [
-      {
-        path: EMULATOR_COS_V4.apiPath,
-        handler: createCosV4SignatureHandler({
-          appId: EMULATOR_COS_V4.appId,
-          bucket: EMULATOR_COS_V4.bucket,
-          ...EMULATOR_COS_V4.credentials,
-          expiresIn: EMULATOR_COS_V4.signatureLifetime,
-          basePath: EMULATOR_COS_V4.apiPath,
-          // Test pages are served from other origins (the test runner's, the demo's).
-          allowedOrigins: '*',
-        }),
-      },
-    ],
-  });
-}
+    }),
+  dropped: droppedAsJson({ code: -195, message: 'The connection was dropped by a fault.' }),
+  armFault: armCosV4Fault,
+  admin: () => ({ readFaultSpec, storedUnder: 'objects', pendingAt: 'sessions' }),
+  handlers: () => [
+    {
+      path: EMULATOR_COS_V4.apiPath,
+      handler: createCosV4SignatureHandler({
+        appId: EMULATOR_COS_V4.appId,
+        bucket: EMULATOR_COS_V4.bucket,
+        ...EMULATOR_COS_V4.credentials,
+        expiresIn: EMULATOR_COS_V4.signatureLifetime,
+        basePath: EMULATOR_COS_V4.apiPath,
+        // Test pages are served from other origins (the test runner's, the demo's).
+        allowedOrigins: '*',
+      }),
+    },
+  ],
+});

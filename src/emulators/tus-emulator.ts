@@ -1,7 +1,7 @@
 import { md5, sha1, sha256 } from 'hash-wasm';
 import { base64ToBytes, bytesToBase64, hexToBytes } from './checksums.js';
-import { FaultInjector, FaultKind, waitFor, type FaultTarget } from './faults.js';
-import { corsHeaders, FaultStep, randomHex, Refusal, serveWithFaults, withHeaders, type Emulator } from './emulator.js';
+import { FaultKind, waitFor, type FaultTarget } from './faults.js';
+import { corsHeaders, EmulatorBase, FaultStep, randomHex, Refusal, serveWithFaults, type EmulatorOptions } from './emulator.js';
 
 /** tus checks a request before it holds or drops it; a PATCH's drop is its own, mid-body (see #patch). */
 const TUS_FAULT_ORDER = [FaultStep.Delay, FaultStep.Authenticate, FaultStep.LoseSession, FaultStep.Fail, FaultStep.Drop];
@@ -31,11 +31,9 @@ export type TusExtension = 'creation' | 'termination' | 'checksum' | 'concatenat
 export type TusChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
 
 /** Options of {@link TusEmulator}. */
-export interface TusEmulatorOptions {
+export interface TusEmulatorOptions extends EmulatorOptions {
   /** The creation URL's path, e.g. `/emulator/tus`; uploads live at `{basePath}/{id}`. */
   basePath: string;
-  /** The origin written into `Location`; defaults to the request's own origin. */
-  origin?: string;
   /** Extensions offered in `Tus-Extension`; defaults to creation, termination, checksum and concatenation. */
   extensions?: readonly TusExtension[];
   /** `Tus-Checksum-Algorithm`; defaults to sha1, md5, sha256. */
@@ -46,8 +44,6 @@ export interface TusEmulatorOptions {
   requireToken?: boolean;
   /** With the expiration extension offered: how long an unfinished upload lives, sent as `Upload-Expires`. */
   uploadLifetimeMs?: number;
-  /** The clock in milliseconds; defaults to `Date.now`. */
-  now?: () => number;
 }
 
 /** Counts of what the emulator served successfully since the last reset. */
@@ -107,7 +103,6 @@ const EXPOSED_HEADERS = [
   'Retry-After',
 ];
 
-/** A tus error: a status and the line of text tus servers send with it. */
 /** A tus error: the status, and the reason as plain text (tus defines no error body). */
 class TusRefusal extends Refusal {
   constructor(status: number, message: string, headers: Record<string, string> = {}) {
@@ -164,23 +159,16 @@ function concatBytes(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffe
  * PATCH content type (415), checksums (460) and final concatenations, and keeps the bytes of a PATCH whose
  * connection broke, as real servers do, so clients must resume from the server's offset. Runs in a page (msw) and
  * in Node.
+ *
+ * Fault targets: `operation` (a {@link TusOperation}), `key` (the upload id), and `partNumber` (for PATCH: 1 + the
+ * PATCHes that upload already took). `basePath` is the creation path.
  */
-export class TusEmulator implements Emulator {
-  /** Armed faults, for tests. Targets: `operation` (a {@link TusOperation}), `key` (the upload id), and
-   * `partNumber` (for PATCH: 1 + the PATCHes that upload already took). */
-  readonly faults = new FaultInjector();
-  /** Counts of what was served. */
-  readonly stats: TusEmulatorStats = TusEmulator.#emptyStats();
-  /** The creation path, without a trailing slash. */
-  readonly basePath: string;
-
-  #origin: string | undefined;
+export class TusEmulator extends EmulatorBase<TusEmulatorStats> {
   #extensions: ReadonlySet<TusExtension>;
   #checksums: readonly TusChecksumAlgorithm[];
   #maxSize: number | undefined;
   #requireToken: boolean;
   #lifetimeMs: number | undefined;
-  #now: () => number;
   #uploads = new Map<string, Upload>();
   /** Terminated or expired uploads, answered with 410 Gone. */
   #gone = new Set<string>();
@@ -190,20 +178,7 @@ export class TusEmulator implements Emulator {
   #activePatches = 0;
 
   constructor(options: TusEmulatorOptions) {
-    this.basePath = options.basePath.replace(/\/+$/, '');
-    this.#origin = options.origin;
-    const extensions = new Set(options.extensions ?? ALL_EXTENSIONS);
-    if (options.uploadLifetimeMs !== undefined) extensions.add('expiration');
-    this.#extensions = extensions;
-    this.#checksums = options.checksumAlgorithms ?? ALL_CHECKSUMS;
-    this.#maxSize = options.maxSize;
-    this.#requireToken = options.requireToken ?? false;
-    this.#lifetimeMs = options.uploadLifetimeMs;
-    this.#now = options.now ?? Date.now;
-  }
-
-  static #emptyStats(): TusEmulatorStats {
-    return {
+    super(options, () => ({
       options: 0,
       create: 0,
       partialCreate: 0,
@@ -214,26 +189,25 @@ export class TusEmulator implements Emulator {
       bytesReceived: 0,
       patches: [],
       maxConcurrentPatches: 0,
-    };
+    }));
+    const extensions = new Set(options.extensions ?? ALL_EXTENSIONS);
+    if (options.uploadLifetimeMs !== undefined) extensions.add('expiration');
+    this.#extensions = extensions;
+    this.#checksums = options.checksumAlgorithms ?? ALL_CHECKSUMS;
+    this.#maxSize = options.maxSize;
+    this.#requireToken = options.requireToken ?? false;
+    this.#lifetimeMs = options.uploadLifetimeMs;
   }
 
-  /** Serves one request addressed to `{origin}{basePath}` or `{origin}{basePath}/{id}`. */
-  async handle(request: Request): Promise<Response> {
-    let response: Response;
-    try {
-      response = await this.#serve(request);
-    } catch (error) {
-      if (!(error instanceof TusRefusal)) throw error;
-      response = error.toResponse('', request.method);
-    }
+  protected override answerHeaders(request: Request): Record<string, string> {
     const rule = corsHeaders(request, { methods: 'POST, HEAD, PATCH, DELETE, OPTIONS', exposed: EXPOSED_HEADERS });
-    return withHeaders(response, request.method === 'OPTIONS' ? rule : { ...rule, 'Tus-Resumable': TUS_VERSION });
+    return request.method === 'OPTIONS' ? rule : { ...rule, 'Tus-Resumable': TUS_VERSION };
   }
 
   /** A bearer token the emulator accepts until `ttlMs` from now. */
   issueToken(ttlMs = 60_000): string {
     const token = `tus-${randomHex(16)}`;
-    this.#tokens.set(token, this.#now() + ttlMs);
+    this.#tokens.set(token, this.now() + ttlMs);
     return token;
   }
 
@@ -255,18 +229,15 @@ export class TusEmulator implements Emulator {
     }));
   }
 
-  /** Forgets every upload, token, statistic and fault. */
-  reset(): void {
+  protected forget(): void {
     this.#uploads.clear();
     this.#gone.clear();
     this.#tokens.clear();
     this.#locked.clear();
     this.#patchesTaken.clear();
-    this.faults.clear();
-    Object.assign(this.stats, TusEmulator.#emptyStats());
   }
 
-  async #serve(request: Request): Promise<Response> {
+  protected async serve(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== this.basePath && !url.pathname.startsWith(`${this.basePath}/`)) {
       throw new TusRefusal(404, 'Not found');
@@ -368,7 +339,7 @@ export class TusEmulator implements Emulator {
     if (!match) throw new TusRefusal(401, 'Authorization required', { 'WWW-Authenticate': 'Bearer' });
     const expiresAt = this.#tokens.get(match[1]);
     if (expiresAt === undefined) throw new TusRefusal(401, 'Invalid token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-    if (this.#now() >= expiresAt || this.faults.take(FaultKind.Expire, target)) {
+    if (this.now() >= expiresAt || this.faults.take(FaultKind.Expire, target)) {
       throw new TusRefusal(401, 'Token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="expired"' });
     }
   }
@@ -376,7 +347,7 @@ export class TusEmulator implements Emulator {
   /** The upload behind an id, expiring it first when its time is up; 404 when unknown, 410 when gone. */
   #find(id: string): Upload {
     const upload = this.#uploads.get(id);
-    if (upload?.expiresAt !== undefined && upload.offset < upload.length && this.#now() >= upload.expiresAt) {
+    if (upload?.expiresAt !== undefined && upload.offset < upload.length && this.now() >= upload.expiresAt) {
       this.#uploads.delete(id);
       this.#gone.add(id);
     }
@@ -454,14 +425,14 @@ export class TusEmulator implements Emulator {
         metadata,
         metadataHeader,
         ...(concatHeader === 'partial' ? { concat: 'partial' as const } : {}),
-        ...(this.#lifetimeMs === undefined ? {} : { expiresAt: this.#now() + this.#lifetimeMs }),
+        ...(this.#lifetimeMs === undefined ? {} : { expiresAt: this.now() + this.#lifetimeMs }),
       };
       if (concatHeader === 'partial') this.stats.partialCreate += 1;
       else this.stats.create += 1;
     }
     const id = randomHex(16);
     this.#uploads.set(id, upload);
-    const origin = this.#origin ?? url.origin;
+    const origin = this.urlOrigin(url);
     return new Response(null, {
       status: 201,
       headers: { Location: `${origin}${this.basePath}/${id}`, ...this.#expiresHeader(upload) },

@@ -1,5 +1,5 @@
-import { armFault, json, jsonError, readJsonObject } from './admin-routes.js';
-import { mountEmulator, type EmulatorMount, type ProviderMountOptions } from './emulator-mounts.js';
+import { json, jsonError, readJsonObject } from './admin-routes.js';
+import { providerMounts, type ProviderMountOptions } from './emulator-mounts.js';
 import { TusEmulator } from './tus-emulator.js';
 
 /** Where the tus emulator's creation URL is on the emulator server; uploads live below it. */
@@ -16,24 +16,20 @@ export type TusMountOptions = ProviderMountOptions<TusEmulator>;
  * (`files/{id}` holds an upload's bytes; fault `operation`s are `TusOperation`s such as `Patch`, `key` an upload id)
  * and `POST tokens` (`{ token }` for body `{ ttlMs? }`).
  */
-export function tusMounts(options: TusMountOptions): EmulatorMount[] {
-  const emulator = options.emulator ?? new TusEmulator({ basePath: EMULATOR_TUS_BASE_PATH, origin: options.origin });
-  return mountEmulator({
-    emulator,
-    path: EMULATOR_TUS_BASE_PATH,
-    adminPath: EMULATOR_TUS_ADMIN_PATH,
-    dropped: { body: 'The connection was dropped by a fault.\n', contentType: 'text/plain' },
-    admin: {
-      armFault: options.armFault ?? armFault,
-      storedUnder: 'files',
-      pendingAt: 'uploads',
-      routes: async ({ route, method, request }) => {
-        if (route !== 'tokens' || method !== 'POST') return undefined;
-        const spec = (await readJsonObject(request)) ?? {};
-        const ttlMs = spec['ttlMs'];
-        if (ttlMs !== undefined && (typeof ttlMs !== 'number' || !(ttlMs > 0))) return jsonError(400, 'invalid-ttl', 'ttlMs must be a positive number');
-        return json({ token: emulator.issueToken(ttlMs) }, 201);
-      },
+export const tusMounts = providerMounts<TusEmulator>({
+  path: EMULATOR_TUS_BASE_PATH,
+  adminPath: EMULATOR_TUS_ADMIN_PATH,
+  emulator: (origin) => new TusEmulator({ basePath: EMULATOR_TUS_BASE_PATH, origin }),
+  dropped: { body: 'The connection was dropped by a fault.\n', contentType: 'text/plain' },
+  admin: (emulator) => ({
+    storedUnder: 'files',
+    pendingAt: 'uploads',
+    routes: async ({ route, method, request }) => {
+      if (route !== 'tokens' || method !== 'POST') return undefined;
+      const spec = (await readJsonObject(request)) ?? {};
+      const ttlMs = spec['ttlMs'];
+      if (ttlMs !== undefined && (typeof ttlMs !== 'number' || !(ttlMs > 0))) return jsonError(400, 'invalid-ttl', 'ttlMs must be a positive number');
+      return json({ token: emulator.issueToken(ttlMs) }, 201);
     },
-  });
-}
+  }),
+});

@@ -5,7 +5,7 @@ import type { AdapterContext, PartLimits, PartReceipt, ProviderAdapter, UploadRe
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { digestIfReady } from './digest-ready.js';
 import { readXmlError } from '../core/xml-error.js';
-import { fallbackError, retryableByStoreCode, type FallbackWording } from './error-mapping.js';
+import { fallbackError, objectStoreErrors, retryableByStoreCode, type ErrorMapping, type FallbackWording } from './error-mapping.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -99,7 +99,7 @@ interface CachedUrl {
   issuedAt: number;
 }
 
-type Mapping = [UploadErrorCode, string];
+type Mapping = ErrorMapping;
 
 /** PDS API codes (JSON `{code, message}`). */
 const API_ERRORS: Record<string, Mapping> = {
@@ -139,24 +139,13 @@ const API_ERROR_FAMILIES: Array<[RegExp, Mapping]> = [
   [/^Forbidden/, API_ERRORS['Forbidden'] as Mapping],
 ];
 
-/** OSS codes of the presigned part URLs (XML `<Error>`). */
-const OSS_ERRORS: Record<string, Mapping> = {
+/** OSS codes of the presigned part URLs (XML `<Error>`): the object-store table, with OSS's own part codes. */
+const OSS_ERRORS = objectStoreErrors({
   AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused the part URL.'],
   SignatureDoesNotMatch: [UploadErrorCode.AuthFailed, 'The storage refused the part URL\'s signature (a Content-Type other than the one PDS returned breaks it).'],
-  InvalidAccessKeyId: [UploadErrorCode.AuthFailed, 'The storage does not know the part URL\'s key.'],
-  NoSuchUpload: [UploadErrorCode.NotFound, 'The storage no longer has this upload.'],
   PartAlreadyExist: [UploadErrorCode.ProviderRejected, 'The storage already holds this part.'],
   PartNotSequential: [UploadErrorCode.ProviderRejected, 'The storage takes this upload\'s parts strictly in order, and a part arrived early.'],
-  InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused the part request.'],
-  EntityTooLarge: [UploadErrorCode.LimitExceeded, 'A part is larger than the storage accepts.'],
-  EntityTooSmall: [UploadErrorCode.LimitExceeded, 'A part is smaller than the storage accepts.'],
-  InvalidDigest: [UploadErrorCode.HashMismatch, 'A part\'s digest header was malformed.'],
-  BadDigest: [UploadErrorCode.HashMismatch, 'A part arrived damaged; it will be sent again.'],
-  RequestTimeTooSkewed: [UploadErrorCode.AuthFailed, 'The storage refused the part URL because the clocks differ too much.'],
-  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the part will be sent again.'],
-  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the part will be sent again.'],
-  RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for the part; it will be sent again.'],
-};
+});
 
 const PARALLEL_UNSUPPORTED = 'InvalidParameterNotSupported.ParallelUpload';
 /** Part URLs fetched at once in serial mode, when none are cached (resume, expiry). */

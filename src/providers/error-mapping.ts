@@ -29,6 +29,43 @@ export function fallbackError(response: HttpResponse, init: UploadErrorInit, sai
   return new UploadError(code, message, init);
 }
 
+/** An error code and the sentence a person reads for it. */
+export type ErrorMapping = readonly [UploadErrorCode, string];
+
+/**
+ * The object-store XML dialect (`<Error><Code/><Message/>…</Error>`) that S3, OSS behind PDS, and OBS behind KooDrive
+ * and MetaStudio answer part PUTs with: the codes their pages share, each mapped to what the page shows. An adapter
+ * whose storage speaks the dialect starts from it through {@link objectStoreErrors} and words differently only what
+ * its storage means differently.
+ */
+export const OBJECT_STORE_ERRORS: Readonly<Record<string, ErrorMapping>> = {
+  AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused access.'],
+  SignatureDoesNotMatch: [UploadErrorCode.AuthFailed, 'The storage refused the request signature.'],
+  InvalidAccessKeyId: [UploadErrorCode.AuthFailed, 'The storage does not know the key the request was signed with.'],
+  RequestTimeTooSkewed: [UploadErrorCode.AuthFailed, 'The storage refused the request because the clocks differ too much.'],
+  ExpiredToken: [UploadErrorCode.UrlExpired, 'The temporary credentials the request was signed with expired.'],
+  BadDigest: [UploadErrorCode.HashMismatch, 'A part arrived damaged: its checksum did not match. It will be sent again.'],
+  InvalidDigest: [UploadErrorCode.HashMismatch, 'A part\'s checksum header was malformed.'],
+  EntityTooSmall: [UploadErrorCode.LimitExceeded, 'A part is smaller than the storage accepts for all but the last part.'],
+  EntityTooLarge: [UploadErrorCode.LimitExceeded, 'A part or the file is larger than the storage accepts.'],
+  InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused a request argument.'],
+  InvalidRequest: [UploadErrorCode.ProviderRejected, 'The storage refused the request.'],
+  InvalidPart: [UploadErrorCode.ProviderRejected, 'A part the upload lists is not on the storage, or its ETag differs.'],
+  InvalidPartOrder: [UploadErrorCode.ProviderRejected, 'The parts were listed out of order when completing.'],
+  NoSuchUpload: [UploadErrorCode.NotFound, 'The storage no longer has this upload (it was completed, aborted or expired).'],
+  NoSuchKey: [UploadErrorCode.NotFound, 'The object does not exist on the storage.'],
+  NoSuchBucket: [UploadErrorCode.NotFound, 'The bucket does not exist.'],
+  SlowDown: [UploadErrorCode.RateLimited, 'The storage asked to slow down; the upload will retry.'],
+  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the upload will retry.'],
+  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the upload will retry.'],
+  RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for data; the part will be sent again.'],
+};
+
+/** {@link OBJECT_STORE_ERRORS} with a provider's own codes and wording laid over it. */
+export function objectStoreErrors(own: Record<string, ErrorMapping>): Readonly<Record<string, ErrorMapping>> {
+  return { ...OBJECT_STORE_ERRORS, ...own };
+}
+
 /**
  * Whether an object store's refusal is worth sending again whatever its table says: `BadDigest` means the bytes were
  * damaged on the way (the digest came from the file), so the part goes up again; `undefined` leaves it to the code.

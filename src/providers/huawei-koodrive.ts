@@ -5,7 +5,7 @@ import type { AdapterContext, FileDescription, PartLimits, PartReceipt, Provider
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { digestIfReady } from './digest-ready.js';
 import { readXmlError } from '../core/xml-error.js';
-import { fallbackError } from './error-mapping.js';
+import { fallbackError, objectStoreErrors, retryableByStoreCode } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 
@@ -95,7 +95,7 @@ export interface KooDriveSession {
   hashCtx?: number[][];
 }
 
-type ErrorEntry = [UploadErrorCode, string, boolean?];
+type ErrorEntry = readonly [UploadErrorCode, string, boolean?];
 
 /** KooDrive's business error codes (HTTP 400 `{code, msg}`), upload subset of the reference's table. */
 const KOODRIVE_ERRORS: Record<string, ErrorEntry> = {
@@ -130,8 +130,8 @@ const GATEWAY_ERRORS: Record<string, ErrorEntry> = {
   'APIGW.0308': [UploadErrorCode.RateLimited, 'KooDrive asked to slow down; the upload will retry.'],
 };
 
-/** The object storage's S3-style errors on a part PUT. */
-const STORAGE_ERRORS: Record<string, ErrorEntry> = {
+/** The object storage's errors on a part PUT: the object-store table, worded for KooDrive's signed part URLs. */
+const STORAGE_ERRORS = objectStoreErrors({
   AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused the part URL.'],
   SignatureDoesNotMatch: [
     UploadErrorCode.AuthFailed,
@@ -140,12 +140,7 @@ const STORAGE_ERRORS: Record<string, ErrorEntry> = {
   NoSuchUpload: [UploadErrorCode.NotFound, 'The storage no longer has this upload.'],
   InvalidPartOrder: [UploadErrorCode.ProviderRejected, 'A part of a serial upload arrived out of order.'],
   InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused the part number.'],
-  EntityTooLarge: [UploadErrorCode.LimitExceeded, 'The part is larger than the storage accepts.'],
-  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the part will be sent again.'],
-  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the part will be sent again.'],
-  SlowDown: [UploadErrorCode.RateLimited, 'The storage asked to slow down; the part will be sent again.'],
-  RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for the part; it will be sent again.'],
-};
+});
 
 const FORBIDDEN_NAME_CHARS = /[<>|:"*?/\u0000-\u001f\u007f]/g;
 const MAX_NAME_CHARS = 80;
@@ -220,9 +215,11 @@ export function parseKooDriveError(response: HttpResponse): UploadError {
   if (expiredSignature) {
     return new UploadError(UploadErrorCode.UrlExpired, 'The app signature was outside its 15-minute window; the call is signed again.', init);
   }
-  const table = source === 'storage' ? STORAGE_ERRORS : source === 'gateway' ? GATEWAY_ERRORS : source === 'koodrive' ? KOODRIVE_ERRORS : {};
+  const table: Readonly<Record<string, ErrorEntry>> =
+    source === 'storage' ? STORAGE_ERRORS : source === 'gateway' ? GATEWAY_ERRORS : source === 'koodrive' ? KOODRIVE_ERRORS : {};
   const known = detail.code !== undefined && Object.hasOwn(table, detail.code) ? table[detail.code] : undefined;
-  if (known) return new UploadError(known[0], known[1], { ...init, ...(known[2] !== undefined && { retryable: known[2] }) });
+  const retryable = known?.[2] ?? (source === 'storage' ? retryableByStoreCode(detail.code) : undefined);
+  if (known) return new UploadError(known[0], known[1], { ...init, ...(retryable !== undefined && { retryable }) });
   return fallbackError(response, init, detail.message);
 }
 

@@ -6,7 +6,7 @@ import type { AdapterContext, FileDescription, PartLimits, PartPlan, ProviderAda
 import type { DigestSpec } from '../hashing/digest-spec.js';
 import { readXmlError } from '../core/xml-error.js';
 import type { MetaStudioConfirmState, MetaStudioCreateFileAnswer, MetaStudioUploadUrlAnswer } from '../server/huawei-metastudio-protocol.js';
-import { retryableByStoreCode } from './error-mapping.js';
+import { objectStoreErrors, retryableByStoreCode } from './error-mapping.js';
 
 /** The largest file CreateFile takes (`file_size` 1 .. 5,368,709,120). */
 export const METASTUDIO_MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024;
@@ -251,7 +251,8 @@ const MSS_ERRORS: Record<string, [UploadErrorCode, string]> = {
   'APIGW.0308': [UploadErrorCode.RateLimited, 'MetaStudio\'s API gateway asked to slow down; the upload will retry.'],
 };
 
-const OBS_ERRORS: Record<string, [UploadErrorCode, string]> = {
+/** OBS's answers to the upload URL's PUT: the object-store table, worded for MetaStudio's one signed PUT. */
+const OBS_ERRORS = objectStoreErrors({
   AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused the upload URL.'],
   SignatureDoesNotMatch: [
     UploadErrorCode.AuthFailed,
@@ -259,15 +260,9 @@ const OBS_ERRORS: Record<string, [UploadErrorCode, string]> = {
   ],
   BadDigest: [UploadErrorCode.HashMismatch, 'The file arrived damaged: its MD5 did not match. It will be sent again.'],
   InvalidDigest: [UploadErrorCode.HashMismatch, 'The Content-MD5 header was malformed.'],
-  InvalidRequest: [UploadErrorCode.ProviderRejected, 'The storage refused the upload request.'],
   EntityTooLarge: [UploadErrorCode.LimitExceeded, 'The file is larger than the storage accepts.'],
-  NoSuchKey: [UploadErrorCode.NotFound, 'The object does not exist on the storage.'],
-  NoSuchBucket: [UploadErrorCode.NotFound, 'The storage bucket does not exist.'],
-  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the upload will retry.'],
-  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the upload will retry.'],
-  SlowDown: [UploadErrorCode.RateLimited, 'The storage asked to slow down; the upload will retry.'],
   RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for data; the file will be sent again.'],
-};
+});
 
 /** The handler's own `{ error: { code } }` codes, where the status alone would say less. */
 const HANDLER_ERRORS: Record<string, [UploadErrorCode, string]> = {

@@ -43,8 +43,9 @@ export interface IflytekOstAdapterOptions {
   /** Sends slices one at a time in ascending order, as iFlytek's demo does. Default `false`: in parallel (inferred safe). */
   sequentialSlices?: boolean;
   /**
-   * Makes each call's `request_id` ("请求唯一标识"). Default {@link seedStyleRequestId}: twelve digits, the year to the
-   * minute, as every example in iFlytek's upload page (`"request_id":"202006290840"`).
+   * Makes each call's `request_id` ("请求唯一标识", a request's unique id). Default: twelve digits, a minute written
+   * `yyyyMMddHHmm` as every example in iFlytek's upload page (`"request_id":"202006290840"`), made unique per request
+   * in the page by {@link seedStyleRequestIds}.
    */
   requestId?: () => string;
 }
@@ -56,6 +57,24 @@ export interface IflytekOstAdapterOptions {
 export function seedStyleRequestId(now: number = Date.now()): string {
   return new Date(now + 8 * 3600_000).toISOString().slice(0, 16).replace(/\D/g, '');
 }
+
+const MINUTE_MS = 60_000;
+
+/**
+ * A source of seed-shaped `request_id`s that never repeats: each is the current minute's {@link seedStyleRequestId},
+ * or, when that minute was already given out, the minute after the last one given. Ids stay real `yyyyMMddHHmm`
+ * minutes; a burst of calls runs ahead of the clock by one minute per call, and the clock catches up.
+ */
+export function seedStyleRequestIds(clock: () => number = Date.now): () => string {
+  let lastMinute = -Infinity;
+  return () => {
+    lastMinute = Math.max(Math.floor(clock() / MINUTE_MS), lastMinute + 1);
+    return seedStyleRequestId(lastMinute * MINUTE_MS);
+  };
+}
+
+/** One source for every adapter in the page, so that two uploads (or two managers) never send the same id. */
+const pageRequestIds = seedStyleRequestIds();
 
 /**
  * Where an upload stands on the service. A multipart session is the `upload_id`; the finished slice ids are the
@@ -220,7 +239,7 @@ export function createIflytekOstAdapter(options: IflytekOstAdapterOptions = {}):
   if (options.multipartThreshold !== undefined && options.multipartThreshold > singleUploadLimit) {
     throw new RangeError(`iflytek-ost: multipartThreshold must not exceed singleUploadLimit (${singleUploadLimit} bytes).`);
   }
-  const requestId = options.requestId ?? (() => seedStyleRequestId());
+  const requestId = options.requestId ?? pageRequestIds;
   // A single upload's URL stays in memory only: it may be signed, and the checkpoint store must never hold one.
   const singleUrls = new Map<string, string>();
 

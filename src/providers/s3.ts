@@ -5,7 +5,7 @@ import { planParts } from '../core/part-plan.js';
 import type { AdapterContext, FileDescription, PartLimits, PartReceipt, ProviderAdapter, UploadResult } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from '../hashing/digest-spec.js';
 import { readXmlError } from '../core/xml-error.js';
-import { fallbackError, retryableByStoreCode } from './error-mapping.js';
+import { fallbackError, objectStoreErrors, retryableByStoreCode } from './error-mapping.js';
 
 const MiB = 1024 * 1024;
 /** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */
@@ -75,28 +75,17 @@ export interface S3AdapterOptions {
  */
 export type S3Session = { mode: 'multipart'; key: string; uploadId: string } | { mode: 'single'; key?: string };
 
-const ERROR_MESSAGES: Record<string, [UploadErrorCode, string]> = {
+/** S3's answers: the object-store table, with the backend named where the backend's signing is what to check. */
+const ERROR_MESSAGES = objectStoreErrors({
   AccessDenied: [UploadErrorCode.AuthFailed, 'The storage refused access. The backend may be signing for the wrong bucket or key.'],
   SignatureDoesNotMatch: [UploadErrorCode.AuthFailed, 'The storage refused the upload signature. Check the backend\'s credentials and region.'],
   InvalidAccessKeyId: [UploadErrorCode.AuthFailed, 'The storage does not know the backend\'s access key.'],
   ExpiredToken: [UploadErrorCode.UrlExpired, 'The backend\'s temporary credentials expired.'],
   AuthorizationQueryParametersError: [UploadErrorCode.ProviderRejected, 'The signed URL is malformed (for example its lifetime is longer than 7 days).'],
-  BadDigest: [UploadErrorCode.HashMismatch, 'A part arrived damaged: its checksum did not match. It will be sent again.'],
-  InvalidDigest: [UploadErrorCode.HashMismatch, 'A part\'s checksum header was malformed.'],
   XAmzContentSHA256Mismatch: [UploadErrorCode.HashMismatch, 'A part\'s SHA-256 did not match what arrived.'],
   EntityTooSmall: [UploadErrorCode.LimitExceeded, 'A part is smaller than the 5 MiB the storage requires for all but the last part.'],
-  EntityTooLarge: [UploadErrorCode.LimitExceeded, 'A part or the file is larger than the storage accepts.'],
   InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused a request argument (such as a part number outside 1–10,000).'],
-  InvalidPart: [UploadErrorCode.ProviderRejected, 'A part the upload lists is not on the storage, or its ETag differs.'],
-  InvalidPartOrder: [UploadErrorCode.ProviderRejected, 'The parts were listed out of order when completing.'],
-  NoSuchUpload: [UploadErrorCode.NotFound, 'The storage no longer has this upload (it was completed, aborted or expired).'],
-  NoSuchKey: [UploadErrorCode.NotFound, 'The object does not exist on the storage.'],
-  NoSuchBucket: [UploadErrorCode.NotFound, 'The bucket does not exist.'],
-  SlowDown: [UploadErrorCode.RateLimited, 'The storage asked to slow down; the upload will retry.'],
-  InternalError: [UploadErrorCode.ServerError, 'The storage had an internal error; the upload will retry.'],
-  ServiceUnavailable: [UploadErrorCode.ServerError, 'The storage is unavailable for the moment; the upload will retry.'],
-  RequestTimeout: [UploadErrorCode.Timeout, 'The storage timed out waiting for data; the part will be sent again.'],
-};
+});
 
 /** Reads S3's XML error, or the backend's JSON error (`{error:{code,message}}` or Companion's `{message}`). */
 function readProviderError(response: HttpResponse): { code?: string; message?: string; requestId?: string } {

@@ -4,7 +4,7 @@ import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import type { ProviderAdapter, UploadResult } from '../../src/core/adapter.js';
-import type { UploadError } from '../../src/core/errors.js';
+import type { UploadError, UploadErrorCode } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { e2eServers, firstDifference } from '../helpers/e2e.js';
 import { adminRoute, storedBytesOf, type ArmedFault } from '../helpers/emulator-admin.js';
@@ -15,6 +15,14 @@ import { releaseManagers } from '../helpers/manager-fixture.js';
 export interface CallMatch {
   operation: string;
   partNumber?: number;
+}
+
+/** An error the provider documents for its part call, and the error class the page must see for it. */
+export interface DocumentedCode {
+  /** The provider's code (`NoSuchUpload`, COS `-71`, iFlytek `10005`); absent where the status is the code (tus). */
+  code?: string;
+  status: number;
+  expected: UploadErrorCode;
 }
 
 /** What the shared suite needs to drive one adapter against its emulator on the e2e emulator server. */
@@ -34,6 +42,8 @@ export interface AdapterHarness {
   partsReceived?(stats: Record<string, unknown>): number[];
   /** Whether cancel leaves nothing open on the store (the provider has an abort call). */
   cancelCloses: boolean;
+  /** The codes the provider's pages and notes document for the part call, each answered once by the emulator. */
+  documentedCodes: DocumentedCode[];
 }
 
 /** Anything a checkpoint must never hold: a presigned query, a signature, a bearer or access token. */
@@ -76,9 +86,9 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       return made;
     }
 
-    async function finish(made: UploadManager, file: File): Promise<{ result?: UploadResult; error?: UploadError; warnings: string[] }> {
-      const warnings: string[] = [];
-      made.addEventListener('warning', (event) => warnings.push(event.detail.error.code));
+    async function finish(made: UploadManager, file: File): Promise<{ result?: UploadResult; error?: UploadError; warnings: UploadError[] }> {
+      const warnings: UploadError[] = [];
+      made.addEventListener('warning', (event) => warnings.push(event.detail.error));
       await made.addFiles([file]);
       const outcome = Promise.race([
         once(made, 'task-complete').then(({ result }) => ({ result })),
@@ -144,6 +154,12 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       await made.cancel(task!.id);
       expect(task!.state).to.equal('canceled');
       if (harness.cancelCloses) expect(await adminRoute<unknown[]>(id, 'uploads')).to.deep.equal([]);
+      if (harness.partsReceived) {
+        const sent = harness.partsReceived(await adminRoute(id, 'stats')).length;
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        // One lane: the part whose body was already on the wire may still land; a part after it would mean a second.
+        expect(harness.partsReceived(await adminRoute(id, 'stats')).length - sent, 'parts stored after cancel').to.be.at.most(1);
+      }
     });
 
     it('signs an expired URL or credential again at once, without a counted wait', async () => {
@@ -172,8 +188,26 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       const { result, error, warnings } = await finish(await manager({ resume: false }), file);
       expect(error).to.equal(undefined);
       await firedOnce();
-      expect(warnings).to.include('not-found');
+      expect(warnings.map((warning) => warning.code)).to.include('not-found');
       await expectStored(result, bytes);
+    });
+
+    it('maps each documented error code to a message a person understands', async () => {
+      const firstPart = harness.partCall.partNumber === undefined ? harness.partCall : { ...harness.partCall, partNumber: 1 };
+      for (const [index, { code, status, expected }] of harness.documentedCodes.entries()) {
+        const what = code ?? `HTTP ${status}`;
+        await adminRoute(id, 'reset', { method: 'POST' });
+        await arm('fail', firstPart, { status, ...(code !== undefined && { code }), times: 1 });
+        const { file } = fileOf(`${id}-code-${index}.bin`, 20 + index);
+        const made = await manager({ resume: false, retryPolicy: { retries: 0, maxResigns: 0 } });
+        const { error, warnings } = await finish(made, file);
+        // A session the store lost is a warning and a fresh start; anything else ends the task here.
+        const seen = error ?? warnings[0];
+        expect(seen?.code, what).to.equal(expected);
+        if (code !== undefined) expect(String(seen?.provider?.code), what).to.equal(code);
+        expect(seen!.message, what).to.match(/^[A-Z][^.]*\./);
+        expect(seen!.message.startsWith('The request was refused with'), `${what}: the adapter's words, not the store's`).to.equal(false);
+      }
     });
 
     it('ends byte for byte when the store kept a part and the answer was lost (store-then-drop)', async () => {

@@ -8,13 +8,27 @@ import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
 import { createMetaStudioAdapter } from '../../src/providers/huawei-metastudio.js';
 import { cosV4E2eOptions } from '../helpers/tencent-cos-v4-e2e.js';
 import { pdsToken } from '../helpers/aliyun-pds-e2e.js';
-import type { AdapterHarness } from './adapter-contract.js';
+import { UploadErrorCode as E } from '../../src/core/errors.js';
+import type { AdapterHarness, DocumentedCode } from './adapter-contract.js';
 
 const MiB = 1024 * 1024;
 
 const partNumbers = (name: string) => (stats: Record<string, unknown>) => (stats[name] as number[] | undefined) ?? [];
 const byKey = (result: UploadResult) => `objects/${encodeURIComponent(result.key as string)}`;
 const byFileId = (result: UploadResult) => `files/${encodeURIComponent(result.fileId as string)}`;
+
+/** Codes of the object-store XML dialect the S3, OSS and OBS error pages list for a part PUT, with their statuses. */
+const storeCode = (code: string, status: number, expected: E): DocumentedCode => ({ code, status, expected });
+const STORE_CODES = {
+  NoSuchUpload: storeCode('NoSuchUpload', 404, E.NotFound),
+  AccessDenied: storeCode('AccessDenied', 403, E.AuthFailed),
+  SignatureDoesNotMatch: storeCode('SignatureDoesNotMatch', 403, E.AuthFailed),
+  RequestTimeTooSkewed: storeCode('RequestTimeTooSkewed', 403, E.AuthFailed),
+  EntityTooLarge: storeCode('EntityTooLarge', 400, E.LimitExceeded),
+  InvalidDigest: storeCode('InvalidDigest', 400, E.HashMismatch),
+  SlowDown: storeCode('SlowDown', 503, E.RateLimited),
+  InternalError: storeCode('InternalError', 500, E.ServerError),
+};
 
 /** Each adapter as the shared contract drives it against the e2e emulator server; the one place that knows them apart. */
 export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
@@ -26,6 +40,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     storedPath: byKey,
     partsReceived: partNumbers('partNumbersReceived'),
     cancelCloses: true,
+    documentedCodes: [...Object.values(STORE_CODES), storeCode('ExpiredToken', 400, E.UrlExpired)],
   },
   tus: {
     adapter: async (origin) => createTusAdapter({ endpoint: `${origin}/emulator/tus`, checksum: 'none' }),
@@ -35,6 +50,14 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     partCall: { operation: 'Patch' },
     storedPath: byFileId,
     cancelCloses: true,
+    // tus has no error codes: the status is the answer (tus 1.0 protocol, its checksum extension's 460).
+    documentedCodes: [
+      { status: 403, expected: E.AuthFailed },
+      { status: 410, expected: E.NotFound },
+      { status: 413, expected: E.LimitExceeded },
+      { status: 415, expected: E.ProviderRejected },
+      { status: 460, expected: E.HashMismatch },
+    ],
   },
   'aliyun-pds': {
     adapter: async (origin) => createAliyunPdsAdapter({ endpoint: `${origin}/emulator/aliyun-pds`, driveId: '1', getToken: pdsToken, rapidUpload: false }),
@@ -45,6 +68,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     partsReceived: partNumbers('partNumbersReceived'),
     // PDS has no abort call: unfinished parts are kept for 10 days (seed 000).
     cancelCloses: false,
+    documentedCodes: [...Object.values(STORE_CODES).filter((code) => code.code !== 'SlowDown'), storeCode('PartNotSequential', 409, E.ProviderRejected)],
   },
   'tencent-cos-v4': {
     adapter: async () => createTencentCosV4Adapter({ ...(await cosV4E2eOptions()), singleUploadThreshold: 0 }),
@@ -55,6 +79,14 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     partsReceived: partNumbers('partNumbersReceived'),
     // The v4 API has no abort call: a canceled session is left to expire.
     cancelCloses: false,
+    // The v4 error codes the provider note lists, in the JSON body's `code`, with the statuses COS sends them with.
+    documentedCodes: [
+      { code: '-71', status: 503, expected: E.RateLimited },
+      { code: '-97', status: 403, expected: E.AuthFailed },
+      { code: '-133', status: 404, expected: E.NotFound },
+      { code: '-195', status: 500, expected: E.ServerError },
+      { code: '-4016', status: 409, expected: E.HashMismatch },
+    ],
   },
   'huawei-koodrive': {
     adapter: async (origin) => createKooDriveAdapter({ endpoint: `${origin}/api/huawei-koodrive` }),
@@ -64,6 +96,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     storedPath: byFileId,
     partsReceived: partNumbers('partNumbersReceived'),
     cancelCloses: false,
+    documentedCodes: [...Object.values(STORE_CODES), storeCode('InvalidPartOrder', 400, E.ProviderRejected)],
   },
   'iflytek-ost': {
     adapter: async (origin) => createIflytekOstAdapter({ endpoint: `${origin}/api/iflytek-ost` }),
@@ -73,6 +106,13 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     storedPath: (result) => `files/${encodeURIComponent(String(result['url']).split('/').pop()!)}`,
     partsReceived: partNumbers('sliceIdsReceived'),
     cancelCloses: true,
+    // Seed 001's code table: every answer is HTTP 200 with the code in the body.
+    documentedCodes: [
+      { code: '10001', status: 200, expected: E.ProviderRejected },
+      { code: '10002', status: 200, expected: E.ServerError },
+      { code: '10006', status: 200, expected: E.ServerError },
+      { code: '10007', status: 200, expected: E.ServerError },
+    ],
   },
   'huawei-metastudio': {
     adapter: async (origin) => createMetaStudioAdapter({ endpoint: `${origin}/api/huawei-metastudio` }),
@@ -83,5 +123,12 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     sessionCall: { operation: 'ConfirmFileUpload' },
     storedPath: (result) => `objects/${encodeURIComponent(result.fileId as string)}`,
     cancelCloses: false,
+    documentedCodes: [
+      STORE_CODES.AccessDenied,
+      STORE_CODES.SignatureDoesNotMatch,
+      STORE_CODES.EntityTooLarge,
+      storeCode('BadDigest', 400, E.HashMismatch),
+      STORE_CODES.InternalError,
+    ],
   },
 };

@@ -3,7 +3,7 @@ import { setupWorker } from 'msw/browser';
 import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { KooDriveEmulator } from '../../src/emulators/huawei-koodrive-emulator.js';
-import { kooDriveEmulatorHandlers } from '../../src/emulators/huawei-koodrive-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { createKooDriveHandler } from '../../src/server/huawei-koodrive-handler.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
@@ -67,8 +67,8 @@ const boundHandler = createKooDriveHandler({
   onError,
 });
 const worker = setupWorker(
-  ...kooDriveEmulatorHandlers(emulator),
-  ...kooDriveEmulatorHandlers(small),
+  ...emulatorHandlers(emulator),
+  ...emulatorHandlers(small),
   http.all(`*${API}/*`, ({ request }) => handler(request)),
   http.all(`*${BAD_API}/*`, ({ request }) => badHandler(request)),
   http.all(`*${BOUND_API}/*`, ({ request }) => boundHandler(request)),
@@ -368,17 +368,6 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       expect(emulator.stats.create).to.equal(0);
     });
 
-    it('expired: a part URL expiring mid-upload is renewed through uploadUrl at once, without a counted retry', async () => {
-      const fault = emulator.faults.expireUrls({ operation: 'UploadPart', partNumber: 2 });
-      const { file, bytes } = fileOf(12 * MiB, 'expired.bin', 17);
-      const { result, error } = await upload(setup(), file);
-      expect(error).to.equal(undefined);
-      expect(fault.fired).to.equal(1);
-      expect(emulator.stats.uploadUrl).to.equal(1);
-      expect(waits).to.deep.equal([]);
-      expect(emulator.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
-    });
-
     it('expired: an app signature outside its 15-minute window is signed again at once', async () => {
       const fault = emulator.faults.expireUrls({ operation: 'CreateFile' });
       const { error } = await upload(setup(), fileOf(6 * MiB, 'window.bin', 18).file);
@@ -452,20 +441,6 @@ describe('Huawei KooDrive adapter against the strict emulator (in the page)', ()
       const second = await upload(setup(undefined, { retryPolicy: { retries: 2 } }), fileOf(6 * MiB, 'down.bin', 23).file);
       expect([second.error?.code, second.error?.provider?.code, second.error?.retryable]).to.deep.equal(['server-error', 'InternalError', true]);
     });
-  });
-
-  it('cancels mid-upload: the task ends canceled and no later part is sent', async () => {
-    emulator.faults.delay(300, { operation: 'UploadPart', times: 10 });
-    const manager = setup();
-    const [task] = await manager.addFiles([fileOf(16 * MiB, 'cancel.bin', 24).file]);
-    manager.start();
-    await once(manager, 'task-state', (d) => d.state === 'uploading');
-    await manager.cancel(task!.id);
-    const sent = emulator.stats.uploadPart;
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(task!.state).to.equal('canceled');
-    expect(emulator.stats.uploadPart).to.equal(sent);
-    expect(emulator.stats.complete).to.equal(0);
   });
 });
 

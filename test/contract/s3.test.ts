@@ -3,7 +3,7 @@ import { setupWorker } from 'msw/browser';
 import { HttpResponse, getResponse, http } from 'msw';
 import { createStore, entries, set } from 'idb-keyval';
 import { S3Emulator } from '../../src/emulators/s3-emulator.js';
-import { s3EmulatorHandlers } from '../../src/emulators/msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 const KEY_PAIR = { accessKeyId: 'AKIDCONTRACT0000000', secretAccessKey: 'contract-secret-key' };
 
 const emulator = new S3Emulator({ basePath: '/emulator/s3', bucket: 'mcu-bucket', credentials: KEY_PAIR });
-const worker = setupWorker(...s3EmulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
+const worker = setupWorker(...emulatorHandlers(emulator), ...companionBackendHandlers(emulator, { basePath: '/api' }));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
   return fileWithBytes(size, name, seed);
@@ -193,25 +193,6 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(error?.provider?.code).to.equal('EntityTooSmall');
   });
 
-  it('re-signs an expired URL and resends without counting a failure', async () => {
-    const fault = emulator.faults.expireUrls({ operation: 'UploadPart', times: 2 });
-    const { file, bytes } = fileOf(10 * MiB + 1);
-    const { result, error } = await upload(setup(), file);
-    expect(error).to.equal(undefined);
-    expect(fault.fired).to.equal(2);
-    expect(waits).to.deep.equal([]);
-    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
-  });
-
-  it('waits as long as a 503 Retry-After asks, then succeeds', async () => {
-    const fault = emulator.faults.failPart(2, { status: 503, retryAfter: '2' });
-    const { file } = fileOf(10 * MiB + 1);
-    const { error } = await upload(setup(), file);
-    expect(error).to.equal(undefined);
-    expect(fault.fired).to.equal(1);
-    expect(waits).to.deep.equal([2000]);
-  });
-
   it('retries a part whose Content-MD5 the store refused (BadDigest), and fails with hash-mismatch if it persists', async () => {
     const base = createS3Adapter({ endpoint: `${location.origin}/api` });
     let corruptions = 1;
@@ -246,63 +227,6 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     const { error } = await upload(setup({}, {}, wrong), fileOf(1000, 'wrong-sha1.txt').file);
     expect(error?.code).to.equal('hash-mismatch');
     expect(error?.message).to.match(/SHA-?1/i);
-  });
-
-  it('aborts the multipart upload on cancel; the store then answers NoSuchUpload', async () => {
-    emulator.faults.delay(300, { operation: 'UploadPart', times: 10 });
-    const manager = setup();
-    const { file } = fileOf(12 * MiB);
-    const [task] = await manager.addFiles([file]);
-    manager.start();
-    await once(manager, 'task-state', (d) => d.state === 'uploading');
-    await new Promise((r) => setTimeout(r, 100));
-    await manager.cancel(task.id);
-    expect(task.state).to.equal('canceled');
-    expect(emulator.stats.abort).to.equal(1);
-    expect(emulator.pending()).to.deep.equal([]);
-  });
-
-  it('resumes after a reload from ListParts, sending only the missing parts, with no URL or token in IndexedDB', async () => {
-    const { file, bytes } = fileOf(20 * MiB + 5);
-    const first = setup({}, { concurrency: 1 });
-    await first.addFiles([file]);
-    first.start();
-    await leavePageAfter(first, 10 * MiB);
-
-    const records = await entries(createStore(dbName, 'checkpoints'));
-    expect(records).to.have.length(1);
-    const stored = JSON.stringify(records[0][1]);
-    expect(stored).to.not.match(/X-Amz-|Signature|\?|token/i);
-    expect(stored).to.contain('"uploadId"');
-
-    const before = [...emulator.stats.partNumbersReceived];
-    const second = setup({}, { concurrency: 1 });
-    const [task] = await second.addFiles([file]);
-    const done = once(second, 'task-complete');
-    second.start();
-    const { result } = await done;
-    expect(task.resumed).to.equal(true);
-    expect(emulator.stats.listParts).to.equal(1);
-    const resent = emulator.stats.partNumbersReceived.slice(before.length);
-    expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
-    expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
-    expect(emulator.storedBytes(result.key as string)).to.deep.equal(bytes);
-  });
-
-  it('starts over with a warning when the checkpointed upload is gone from the store', async () => {
-    const { file, bytes } = fileOf(12 * MiB);
-    const first = setup({}, { concurrency: 1 });
-    await first.addFiles([file]);
-    first.start();
-    await leavePageAfter(first, 5 * MiB);
-    emulator.reset();
-
-    const second = setup();
-    const warning = once(second, 'warning');
-    const { result, error } = await upload(second, file);
-    expect((await warning).error.code).to.equal('not-found');
-    expect(error).to.equal(undefined);
-    expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
   });
 
   it('fails with cors-blocked, naming ExposeHeaders, when the part ETag is not readable', async () => {

@@ -4,7 +4,7 @@ import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { TencentCosV4Emulator } from '../../src/emulators/tencent-cos-v4-emulator.js';
 import type { TencentCosV4EmulatorOptions } from '../../src/emulators/tencent-cos-v4-emulator.js';
-import { tencentCosV4EmulatorHandlers } from '../../src/emulators/tencent-cos-v4-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { createCosV4SignatureHandler } from '../../src/server/tencent-cos-v4-handler.js';
 import type { CosV4SignatureHandlerOptions } from '../../src/server/tencent-cos-v4-handler.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
@@ -14,7 +14,7 @@ import { cosV4SignatureFromBackend, createTencentCosV4Adapter } from '../../src/
 import type { TencentCosV4AdapterOptions, TencentCosV4Session } from '../../src/providers/tencent-cos-v4.js';
 import type { ProviderAdapter } from '../../src/core/adapter.js';
 import { fileWithBytes } from '../helpers/make-blob.js';
-import { once, uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
+import { uploadOutcome as upload, leavePageAfter } from '../helpers/manager-events.js';
 import { describeAdapterContract } from './adapter-contract.js';
 import { ADAPTER_HARNESSES } from './adapter-harnesses.js';
 import { releaseManagers } from '../helpers/manager-fixture.js';
@@ -46,7 +46,7 @@ function signerWith(options: Partial<CosV4SignatureHandlerOptions> = {}) {
 const emulator = emulatorWith();
 const signer = signerWith();
 const worker = setupWorker(
-  ...tencentCosV4EmulatorHandlers(emulator),
+  ...emulatorHandlers(emulator),
   http.all(`*${SIGNER_PATH}/*`, ({ request }) => signer(request)),
 );
 
@@ -205,7 +205,7 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
 
     it('sends slices one at a time in order when init says serial_upload', async () => {
       const serial = emulatorWith({ serialUpload: true });
-      worker.use(...tencentCosV4EmulatorHandlers(serial));
+      worker.use(...emulatorHandlers(serial));
       // Held back so that a parallel sender would deliver slice 2 first, which the serial emulator refuses.
       serial.faults.delay(200, { operation: 'upload_slice_data', partNumber: 1 });
       const { file, bytes } = fileOf(4 * MiB + 3, 'serial.bin');
@@ -284,19 +284,6 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(emulator.stats.initForms).to.have.length(1);
       expect(emulator.storedBytes('uploads/listed.bin')).to.deep.equal(bytes);
     });
-
-    it('starts over with a warning when the checkpointed session expired on COS', async () => {
-      const { file, bytes } = fileOf(5 * MiB, 'expired.bin');
-      await uploadUntil(setup({}, { concurrency: 1 }), file, 2 * MiB);
-      clockShiftMs = 25 * 3600 * 1000;
-      const second = setup();
-      const warning = once(second, 'warning');
-      const { error } = await upload(second, file);
-      expect((await warning).error.code).to.equal('not-found');
-      expect(error).to.equal(undefined);
-      expect(emulator.stats.initForms).to.have.length(2);
-      expect(emulator.storedBytes('uploads/expired.bin')).to.deep.equal(bytes);
-    });
   });
 
   describe('errors', () => {
@@ -315,20 +302,6 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
       expect(error?.code).to.equal('auth-failed');
       expect(error?.provider?.code).to.equal('-97');
       expect(waits).to.deep.equal([]);
-    });
-
-    it('expired: a signature that expires mid-upload is fetched anew at once, without counting a failure', async () => {
-      const manager = setup();
-      // The signer's 60 s signature from init is past its time on COS once the clocks jump 2 minutes.
-      manager.addEventListener('task-state', (event) => {
-        if (event.detail.state === 'uploading') clockShiftMs = 120_000;
-      });
-      const { file, bytes } = fileOf(3 * MiB, 'late.bin');
-      const { error } = await upload(manager, file);
-      expect(error).to.equal(undefined);
-      expect(signatureCalls).to.equal(2);
-      expect(waits).to.deep.equal([]);
-      expect(emulator.storedBytes('uploads/late.bin')).to.deep.equal(bytes);
     });
 
     it('expired: COS answering -59 twice costs two fresh signatures and no wait', async () => {
@@ -361,14 +334,14 @@ describe('Tencent COS v4 adapter against the strict emulator and the signature h
     });
 
     it('limit: a slice size the strict bucket refuses fails with limit-exceeded (-284)', async () => {
-      worker.use(...tencentCosV4EmulatorHandlers(emulatorWith({ sliceSizes: [MiB] })));
+      worker.use(...emulatorHandlers(emulatorWith({ sliceSizes: [MiB] })));
       const { error } = await upload(setup({ sliceSize: 2 * MiB }), fileOf(5 * MiB).file);
       expect(error?.code).to.equal('limit-exceeded');
       expect(error?.provider?.code).to.equal('-284');
     });
 
     it('limit: a slice size COS answers differently stops the upload and names the option', async () => {
-      worker.use(...tencentCosV4EmulatorHandlers(emulatorWith({ grantedSliceSize: 2 * MiB })));
+      worker.use(...emulatorHandlers(emulatorWith({ grantedSliceSize: 2 * MiB })));
       const { error } = await upload(setup(), fileOf(5 * MiB).file);
       expect(error?.code).to.equal('provider-rejected');
       expect(error?.message).to.contain('sliceSize');

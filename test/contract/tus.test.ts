@@ -4,7 +4,7 @@ import { http } from 'msw';
 import { createStore, entries } from 'idb-keyval';
 import { TusEmulator } from '../../src/emulators/tus-emulator.js';
 import type { TusEmulatorOptions } from '../../src/emulators/tus-emulator.js';
-import { tusEmulatorHandlers } from '../../src/emulators/tus-msw.js';
+import { emulatorHandlers } from '../../src/emulators/msw.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
@@ -34,7 +34,7 @@ const bare = emulatorAt('/emulator/tus-bare', { extensions: ['creation', 'termin
 const guarded = emulatorAt('/emulator/tus-auth', { requireToken: true, extensions: ['creation', 'termination', 'checksum'] });
 const small = emulatorAt('/emulator/tus-small', { maxSize: 1 * MiB });
 const emulators = [full, plain, bare, guarded, small];
-const worker = setupWorker(...emulators.flatMap(tusEmulatorHandlers));
+const worker = setupWorker(...emulators.flatMap(emulatorHandlers));
 
 function fileOf(size: number, name = 'contract.bin', seed = 7): { file: File; bytes: Uint8Array<ArrayBuffer> } {
   return fileWithBytes(size, name, seed);
@@ -263,22 +263,6 @@ describe('tus adapter against the strict emulator (in the page)', () => {
     expect(again.error?.status).to.equal(460);
   });
 
-  it('terminates the upload on cancel (DELETE); the server then answers 410 Gone', async () => {
-    const delay = plain.faults.delay(300, { operation: 'Patch', times: 10 });
-    const manager = setup(plain);
-    const [task] = await manager.addFiles([fileOf(4 * MiB).file]);
-    manager.start();
-    // Until create returns there is no session to terminate; a PATCH under way means it has.
-    while (delay.fired === 0) await sleep(20);
-    const [created] = plain.pending();
-    await manager.cancel(task.id);
-    expect(task.state).to.equal('canceled');
-    expect(plain.stats.terminate).to.equal(1);
-    expect(plain.pending()).to.deep.equal([]);
-    const head = await fetch(`${endpointOf(plain)}/${created.id}`, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
-    expect(head.status).to.equal(410);
-  });
-
   it('terminates every partial upload on cancel in concatenation mode, having made no more than the lanes in flight', async () => {
     const delay = full.faults.delay(300, { operation: 'Patch', times: 10 });
     const manager = setup(full, {}, { concurrency: 2 });
@@ -480,18 +464,6 @@ describe('tus adapter against the strict emulator (in the page)', () => {
       const second = await upload(setup(small), fileOf(2 * MiB, 'other.bin', 9).file);
       expect(second.error?.code).to.equal('limit-exceeded');
       expect(second.error?.status).to.equal(413);
-    });
-
-    it('not found: an upload gone from the server after a reload starts over with a warning', async () => {
-      const { file, bytes } = fileOf(3 * MiB);
-      await uploadUntil(setup(plain, {}, { concurrency: 1 }), file, hasReceipt);
-      plain.reset();
-      const second = setup(plain);
-      const warning = once(second, 'warning');
-      const { result, error } = await upload(second, file);
-      expect((await warning).error.code).to.equal('not-found');
-      expect(error).to.equal(undefined);
-      expect(plain.storedBytes(result!.fileId as string)).to.deep.equal(bytes);
     });
 
     it('not found: an upload gone before its first part was confirmed is made anew, without failing', async () => {

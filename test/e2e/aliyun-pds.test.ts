@@ -1,8 +1,6 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
-import { UploadManager } from '../../src/core/upload-manager.js';
-import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createAliyunPdsAdapter } from '../../src/providers/aliyun-pds.js';
 import type { AliyunPdsAdapterOptions } from '../../src/providers/aliyun-pds.js';
 import type { UploadResult } from '../../src/core/adapter.js';
@@ -13,7 +11,7 @@ import { pdsAdmin, pdsEndpoint, pdsFile, pdsToken } from '../helpers/aliyun-pds-
 import { makeBytes } from '../helpers/make-blob.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
-import { releaseManagers } from '../helpers/manager-fixture.js';
+import { useManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -36,16 +34,7 @@ const stats = () => pdsAdmin<AliyunPdsEmulatorStats>('stats');
 
 describe('Aliyun PDS end to end over real HTTP', function () {
   this.timeout(180_000);
-  const managers: UploadManager[] = [];
-  let dbName: string;
-
-  beforeEach(async () => {
-    dbName = `mcu-e2e-pds-${crypto.randomUUID()}`;
-    await pdsAdmin('reset', { method: 'POST' });
-  });
-  afterEach(async () => {
-    await releaseManagers(managers, dbName);
-  });
+  const managerWith = useManagers('mcu-e2e-pds', () => pdsAdmin('reset', { method: 'POST' }));
 
   it('serial: uploads a multi-part random file through <multi-cloud-uploader>, in order, byte for byte', async () => {
     const file = await diskFile(24 * MiB + 7, 'pds-serial.bin');
@@ -141,15 +130,7 @@ describe('Aliyun PDS end to end over real HTTP', function () {
   it('resumes after a reload: a new manager on the same IndexedDB sends only the missing parts', async () => {
     const endpoint = await pdsEndpoint();
     const file = await diskFile(30 * MiB + 3, 'pds-resume.bin');
-    const make = () => {
-      const manager = new UploadManager({
-        adapter: createAliyunPdsAdapter({ endpoint, driveId: '1', getToken: pdsToken, listPageSize: 2 }),
-        checkpointStore: new CheckpointStore({ dbName }),
-        partSize: 5 * MiB,
-      });
-      managers.push(manager);
-      return manager;
-    };
+    const make = () => managerWith({ adapter: createAliyunPdsAdapter({ endpoint, driveId: '1', getToken: pdsToken, listPageSize: 2 }), partSize: 5 * MiB });
     const first = make();
     await first.addFiles([file]);
     first.start();

@@ -4,7 +4,6 @@ import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.
 import { createStore, entries } from 'idb-keyval';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
-import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createKooDriveAdapter } from '../../src/providers/huawei-koodrive.js';
 import type { KooDriveAdapterOptions, KooDriveSession } from '../../src/providers/huawei-koodrive.js';
 import type { ProviderAdapter, UploadResult } from '../../src/core/adapter.js';
@@ -15,7 +14,7 @@ import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { kooDriveAdmin, kooDriveEndpoints, kooDriveFile, kooDriveToken } from '../helpers/huawei-koodrive-e2e.js';
 import { once, uploadOutcome, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
-import { releaseManagers } from '../helpers/manager-fixture.js';
+import { useManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -60,28 +59,11 @@ function observed(adapter: ProviderAdapter<KooDriveSession>): { adapter: Provide
 
 describe('Huawei KooDrive end to end over real HTTP', function () {
   this.timeout(180_000);
-  const managers: UploadManager[] = [];
-  let dbName: string;
+  const managerWith = useManagers('mcu-e2e-koodrive', () => kooDriveAdmin('reset', { method: 'POST' }));
 
   function manager(adapter: ProviderAdapter, options: Partial<UploadManagerOptions> = {}): UploadManager {
-    const made = new UploadManager({
-      adapter,
-      checkpointStore: new CheckpointStore({ dbName }),
-      partSize: 5 * MiB,
-      retryHooks: { wait: async () => {} },
-      ...options,
-    });
-    managers.push(made);
-    return made;
+    return managerWith({ adapter, partSize: 5 * MiB, retryHooks: { wait: async () => {} }, ...options });
   }
-
-  beforeEach(async () => {
-    dbName = `mcu-e2e-koodrive-${crypto.randomUUID()}`;
-    await kooDriveAdmin('reset', { method: 'POST' });
-  });
-  afterEach(async () => {
-    await releaseManagers(managers, dbName);
-  });
 
   it('serial through the shipped app-auth handler: a multi-part random file via <multi-cloud-uploader>, byte for byte', async () => {
     const { handler } = await kooDriveEndpoints();
@@ -153,7 +135,7 @@ describe('Huawei KooDrive end to end over real HTTP', function () {
     await first.addFiles([file]);
     first.start();
     await leavePageAfter(first, 12 * MiB);
-    const [[, record]] = (await entries(createStore(dbName, 'checkpoints'))) as [[unknown, { receipts: Array<{ partNumber: number }> }]];
+    const [[, record]] = (await entries(createStore(managerWith.dbName, 'checkpoints'))) as [[unknown, { receipts: Array<{ partNumber: number }> }]];
     const saved = record.receipts.map((receipt) => receipt.partNumber);
     expect(saved.length).to.be.within(2, 5);
 

@@ -1,44 +1,24 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
-import { UploadManager } from '../../src/core/upload-manager.js';
-import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createIflytekOstAdapter } from '../../src/providers/iflytek-ost.js';
 import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { iflytekOstAdmin, iflytekOstEndpoint, iflytekOstFile, savedSliceIds } from '../helpers/iflytek-ost-e2e.js';
 import type { IflytekOstStats } from '../helpers/iflytek-ost-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
-import { releaseManagers } from '../helpers/manager-fixture.js';
+import { useManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
 describe('iFlytek OST end to end: element → signing proxy → emulator over real HTTP', function () {
   this.timeout(180_000);
-  const managers: UploadManager[] = [];
-  let dbName: string;
+  const managerWith = useManagers('mcu-e2e-ost', () => iflytekOstAdmin('reset', { method: 'POST' }));
 
-  function manager(options: { concurrency?: number; resume?: boolean } = {}) {
-    return iflytekOstEndpoint().then((endpoint) => {
-      const created = new UploadManager({
-        adapter: createIflytekOstAdapter({ endpoint }),
-        checkpointStore: new CheckpointStore({ dbName }),
-        partSize: 5 * MiB,
-        retryHooks: { wait: async () => {} },
-        ...options,
-      });
-      managers.push(created);
-      return created;
-    });
+  async function manager(options: { concurrency?: number; resume?: boolean } = {}) {
+    const endpoint = await iflytekOstEndpoint();
+    return managerWith({ adapter: createIflytekOstAdapter({ endpoint }), partSize: 5 * MiB, retryHooks: { wait: async () => {} }, ...options });
   }
-
-  beforeEach(async () => {
-    dbName = `mcu-e2e-ost-${crypto.randomUUID()}`;
-    await iflytekOstAdmin('reset', { method: 'POST' });
-  });
-  afterEach(async () => {
-    await releaseManagers(managers, dbName);
-  });
 
   it('uploads a 40 MiB random file through <multi-cloud-uploader> in form-data slices, byte for byte, with progress inside slices', async () => {
     const endpoint = await iflytekOstEndpoint();
@@ -81,7 +61,7 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     await first.addFiles([file]);
     first.start();
     await leavePageAfter(first, 15 * MiB);
-    const saved = await savedSliceIds(dbName);
+    const saved = await savedSliceIds(managerWith.dbName);
     expect(saved.length).to.be.within(1, 8);
     const before = (await iflytekOstAdmin<IflytekOstStats>('stats')).sliceIdsReceived;
 
@@ -121,13 +101,12 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     await iflytekOstAdmin('faults', { method: 'POST', body: { kind: 'expire', operation: 'Complete' } });
     const errors: string[] = [];
     const endpoint = await iflytekOstEndpoint();
-    const created = new UploadManager({
+    const created = managerWith({
       adapter: createIflytekOstAdapter({ endpoint }),
       resume: false,
       partSize: 5 * MiB,
       retryHooks: { wait: async () => {}, onRetry: (error) => void errors.push(error.code) },
     });
-    managers.push(created);
     const file = await diskFile(21 * MiB, 'ost-faults.bin');
     await created.addFiles([file]);
     const done = once(created, 'task-complete');

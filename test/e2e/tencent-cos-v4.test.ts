@@ -2,7 +2,6 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
-import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTencentCosV4Adapter } from '../../src/providers/tencent-cos-v4.js';
 import type { TencentCosV4AdapterOptions } from '../../src/providers/tencent-cos-v4.js';
 import type { UploadResult } from '../../src/core/adapter.js';
@@ -10,23 +9,16 @@ import { diskFile, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { cosV4Admin, cosV4E2eOptions, cosV4Object, type CosV4E2eStats } from '../helpers/tencent-cos-v4-e2e.js';
 import { once, leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
-import { releaseManagers } from '../helpers/manager-fixture.js';
+import { useManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
 describe('Tencent COS v4 end to end over real HTTP', function () {
   this.timeout(180_000);
-  const managers: UploadManager[] = [];
-  let dbName: string;
+  const managerWith = useManagers('mcu-e2e-cos', () => cosV4Admin('reset', { method: 'POST' }));
 
   async function manager(options: Partial<TencentCosV4AdapterOptions> = {}, concurrency = 3): Promise<UploadManager> {
-    const made = new UploadManager({
-      adapter: createTencentCosV4Adapter({ ...(await cosV4E2eOptions()), ...options }),
-      checkpointStore: new CheckpointStore({ dbName }),
-      concurrency,
-    });
-    managers.push(made);
-    return made;
+    return managerWith({ adapter: createTencentCosV4Adapter({ ...(await cosV4E2eOptions()), ...options }), concurrency });
   }
 
   async function upload(made: UploadManager, file: File): Promise<UploadResult> {
@@ -43,14 +35,6 @@ describe('Tencent COS v4 end to end over real HTTP', function () {
     await leavePageAfter(made, bytes);
     return (await cosV4Admin<CosV4E2eStats>('stats')).partNumbersReceived;
   }
-
-  beforeEach(async () => {
-    dbName = `mcu-e2e-cos-${crypto.randomUUID()}`;
-    await cosV4Admin('reset', { method: 'POST' });
-  });
-  afterEach(async () => {
-    await releaseManagers(managers, dbName);
-  });
 
   it('uploads a 48 MiB random file through <multi-cloud-uploader> and the signature handler, byte for byte', async () => {
     const options = await cosV4E2eOptions();
@@ -88,7 +72,7 @@ describe('Tencent COS v4 end to end over real HTTP', function () {
   it('resumes through -4019 with no checkpoint left: init names the unfinished session, the list gives its slices', async () => {
     const file = await diskFile(22 * MiB + 5, 'cos-4019.bin');
     const before = await uploadUntil(await manager({ listBeforeInit: false }, 1), file, 6 * MiB);
-    dbName = `mcu-e2e-cos-${crypto.randomUUID()}`;
+    managerWith.forgetCheckpoints();
 
     const result = await upload(await manager({ listBeforeInit: false }), file);
     const stats = await cosV4Admin<CosV4E2eStats>('stats');

@@ -2,7 +2,6 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/element/multi-cloud-uploader.js';
 import type { MultiCloudUploader } from '../../src/element/multi-cloud-uploader.js';
 import { UploadManager } from '../../src/core/upload-manager.js';
-import { CheckpointStore } from '../../src/checkpoints/checkpoint-store.js';
 import { createTusAdapter } from '../../src/providers/tus.js';
 import type { UploadResult } from '../../src/core/adapter.js';
 import type { UploadError } from '../../src/core/errors.js';
@@ -19,7 +18,7 @@ import {
   tusServerUpload,
 } from '../helpers/tus-e2e.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
-import { releaseManagers } from '../helpers/manager-fixture.js';
+import { useManagers } from '../helpers/manager-fixture.js';
 
 const MiB = 1024 * 1024;
 
@@ -33,29 +32,15 @@ async function uploadThroughElement(endpoint: string, file: File): Promise<{ res
 
 describe('tus end to end over real HTTP', function () {
   this.timeout(180_000);
-  const managers: UploadManager[] = [];
-  let dbName: string;
-
-  beforeEach(async () => {
-    dbName = `mcu-e2e-tus-${crypto.randomUUID()}`;
+  // Registered first, so held POSTs are let go before useManagers' afterEach releases the managers.
+  afterEach(() => tusServerHoldPosts(false));
+  const managerWith = useManagers('mcu-e2e-tus', async () => {
     await tusEmulatorAdmin('reset', { method: 'POST' });
     await tusServerRequests(true);
   });
-  afterEach(async () => {
-    await tusServerHoldPosts(false);
-    await releaseManagers(managers, dbName);
-  });
 
   function manager(endpoint: string, options: { resume?: boolean; concurrency?: number } = {}): UploadManager {
-    const created = new UploadManager({
-      adapter: createTusAdapter({ endpoint }),
-      checkpointStore: new CheckpointStore({ dbName }),
-      partSize: 8 * MiB,
-      retryHooks: { wait: async () => {} },
-      ...options,
-    });
-    managers.push(created);
-    return created;
+    return managerWith({ adapter: createTusAdapter({ endpoint }), partSize: 8 * MiB, retryHooks: { wait: async () => {} }, ...options });
   }
 
   it('uploads a 64 MiB random file through <multi-cloud-uploader> to a real @tus/server, byte for byte', async () => {

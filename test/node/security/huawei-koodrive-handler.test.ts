@@ -5,7 +5,7 @@ import { createKooDriveHandler, KOODRIVE_PATHS, KooDriveUpstreamError } from '..
 import type { KooDriveHandlerOptions } from '../../../src/server/huawei-koodrive-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
-import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
+import { assertError, call, postJson } from '../helpers/answer.js';
 
 // The attacks of issue 9 on createKooDriveHandler, each over real HTTP against the strict KooDrive emulator.
 

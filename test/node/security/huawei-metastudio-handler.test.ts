@@ -2,7 +2,7 @@
 // server standing in for OBS or MetaStudio.
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetaStudioEmulator } from '../../../src/emulators/huawei-metastudio-emulator.js';

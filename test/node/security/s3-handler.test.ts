@@ -7,7 +7,7 @@ import { createS3Handler } from '../../../src/server/s3-handler.js';
 import type { S3Action, S3HandlerOptions } from '../../../src/server/s3-handler.js';
 import { listen } from '../helpers/listen.js';
 import type { Listening } from '../helpers/listen.js';
-import { type Answer, assertError, call, postJson } from '../helpers/answer.js';
+import { assertError, call, postJson } from '../helpers/answer.js';
 import { emulatorS3Options } from '../helpers/s3-emulator-options.js';
 
 // The attacks of issue 9 on createS3Handler, each over real HTTP against the strict S3 emulator.

@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { md5 } from 'hash-wasm';
 import { setupWorker } from 'msw/browser';
-import { s3EmulatorHandlers } from '../../../src/emulators/msw.js';
+import { emulatorHandlers } from '../../../src/emulators/msw.js';
 import { S3Emulator } from '../../../src/emulators/s3-emulator.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 import { companionBackendHandlers } from '../../helpers/s3-companion-backend.js';
@@ -14,7 +14,7 @@ const s3 = new S3Emulator({
   credentials: { accessKeyId: 'AKIDEMULATOR000000', secretAccessKey: 'emulator-secret-key-not-a-secret' },
   origin: 'http://s3.emulator.test',
 });
-const worker = setupWorker(...s3EmulatorHandlers(s3), ...companionBackendHandlers(s3));
+const worker = setupWorker(...emulatorHandlers(s3), ...companionBackendHandlers(s3));
 
 async function json<T>(response: Response): Promise<T> {
   expect(response.ok, `${response.status} ${response.url}`).to.equal(true);

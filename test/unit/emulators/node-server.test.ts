@@ -112,6 +112,21 @@ describe('e2e servers over real HTTP', () => {
     expect(faults.map(({ kind, fired }) => [kind, fired])).to.deep.equal([['fail', 1], ['drop', 1]]);
   });
 
+  it('moves an emulator\'s clock over HTTP: a signed URL expires without a wait, and reset brings the clock back', async () => {
+    const params = await ok<{ url: string; headers: Record<string, string> }>(
+      await fetch(`${servers.apiUrl}/s3/params?method=PUT&filename=late.bin&type=application/octet-stream`),
+    );
+    // Past the longest lifetime SigV4 allows (7 days), whatever the handler signed for.
+    const advanceMs = 8 * 24 * 3600_000;
+    const moved = await ok<{ skewMs: number }>(await fetch(`${admin}/clock`, { method: 'POST', body: JSON.stringify({ advanceMs }) }));
+    expect(moved.skewMs).to.equal(advanceMs);
+    const late = await fetch(params.url, { method: 'PUT', headers: params.headers, body: 'x' });
+    expect(late.status).to.equal(403);
+    expect(await late.text()).to.contain('Request has expired');
+    expect((await fetch(`${admin}/reset`, { method: 'POST' })).status).to.equal(204);
+    expect((await fetch(params.url, { method: 'PUT', headers: params.headers, body: 'x' })).status).to.equal(200);
+  });
+
   it('uploads through /api-s3rver to s3rver and reads the object back with a plain GET', async () => {
     const parts = [makeBytes(5 * MiB, 5), makeBytes(99, 6)];
     const { key } = await uploadThrough(servers.s3rverApiUrl, parts);

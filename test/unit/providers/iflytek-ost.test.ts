@@ -6,6 +6,7 @@ import {
   IFLYTEK_OST_LIMITS,
   parseIflytekOstError,
   seedStyleRequestId,
+  seedStyleRequestIds,
 } from '../../../src/providers/iflytek-ost.js';
 import type { IflytekOstSession } from '../../../src/providers/iflytek-ost.js';
 import type { AdapterContext, FileDescription } from '../../../src/core/adapter.js';
@@ -199,6 +200,24 @@ describe('iflytek-ost adapter', () => {
       // Seed 001's examples: `"request_id":"202006290840"`, `"request_id":"202006290849"`: twelve digits, to the minute.
       for (const id of [JSON.parse(sent[0]!.body as string).request_id, fields[0]![1], completeBody.request_id]) expect(id).to.match(/^\d{12}$/);
       expect(result).to.deep.equal({ location: 'https://files.example/a.wav', url: 'https://files.example/a.wav?sig=1', uploadId: 'up_42', sid: 'ost0001@dx9' });
+    });
+
+    it('gives every request its own seed-shaped request_id, also within one minute (seed 001: request_id "请求唯一标识")', async () => {
+      let now = Date.UTC(2020, 5, 29, 0, 40, 5);
+      const next = seedStyleRequestIds(() => now);
+      expect([next(), next(), next()]).to.deep.equal(['202006290840', '202006290841', '202006290842']);
+      now = Date.UTC(2020, 5, 29, 0, 59, 0);
+      expect(next(), 'the clock is ahead again').to.equal('202006290859');
+      expect(next(), 'the next minute is a real one, past the hour').to.equal('202006290900');
+
+      const adapter = createIflytekOstAdapter({ endpoint: ENDPOINT });
+      const first = context(11 * MiB, [ok({ upload_id: 'up_1' })]);
+      const second = context(11 * MiB, [ok({ upload_id: 'up_2' })]);
+      await adapter.create(first.ctx);
+      await createIflytekOstAdapter({ endpoint: ENDPOINT }).create(second.ctx);
+      const ids = [first.sent[0]!, second.sent[0]!].map((request) => JSON.parse(request.body as string).request_id as string);
+      for (const id of ids) expect(id).to.match(/^\d{12}$/);
+      expect(ids[0], 'two uploads in the same minute, even through two adapters').to.not.equal(ids[1]);
     });
 
     it('writes request_id as the seed examples do by default (yyyyMMddHHmm, UTC+8), or as the requestId option says', async () => {
