@@ -8,7 +8,7 @@ import type { SlotPool } from './slot-pool.js';
 import { SpeedMeter, etaSeconds } from './speed-meter.js';
 import type { Transport } from './transport.js';
 import type { HttpRequest, HttpResponse } from './http.js';
-import { canMove, SETTLED_STATES, UploadState } from './types.js';
+import { canMove, UploadState } from './types.js';
 import type { CheckpointRecord, ProgressSnapshot, RetryWait, SavedHashState, UploadManagerEventMap } from './types.js';
 import { fileHandleOf } from './file-handles.js';
 import type {

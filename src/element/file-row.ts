@@ -3,7 +3,7 @@ import type { TemplateResult } from 'lit';
 import type { UploadError, UploadErrorCode } from '../core/errors.js';
 import type { UploadTask } from '../core/upload-task.js';
 import { taskActions } from '../core/types.js';
-import type { CheckpointRecord, TaskAction, UploadState } from '../core/types.js';
+import type { CheckpointRecord, TaskAction } from '../core/types.js';
 import type { Translation } from './localize.js';
 import { percentOf } from './format.js';
 import { fileKind, icon } from './file-icons.js';
