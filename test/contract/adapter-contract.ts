@@ -1,4 +1,4 @@
-import { expect } from '@open-wc/testing';
+import { expect, waitUntil } from '@open-wc/testing';
 import { createStore, entries } from 'idb-keyval';
 import { UploadManager } from '../../src/core/upload-manager.js';
 import type { UploadManagerOptions } from '../../src/core/upload-manager.js';
@@ -42,6 +42,12 @@ export interface AdapterHarness {
   partsReceived?(stats: Record<string, unknown>): number[];
   /** Whether cancel leaves nothing open on the store (the provider has an abort call). */
   cancelCloses: boolean;
+  /** The call that makes the upload session on the store (the last one, where making it takes several). */
+  createCall: CallMatch;
+  /** Where the emulator's admin lists the sessions still open; default `uploads`. */
+  pendingPath?: 'uploads' | 'sessions';
+  /** Of what that route lists, the sessions left unfinished; default all (a store that lists finished ones filters). */
+  unfinished?(listed: unknown[]): unknown[];
   /** The codes the provider's pages and notes document for the part call, each answered once by the emulator. */
   documentedCodes: DocumentedCode[];
 }
@@ -160,6 +166,46 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
         // One lane: the part whose body was already on the wire may still land; a part after it would mean a second.
         expect(harness.partsReceived(await adminRoute(id, 'stats')).length - sent, 'parts stored after cancel').to.be.at.most(1);
       }
+    });
+
+    /** Starts `file` with the store holding its answer to the creating call, and resolves once the store has made it. */
+    async function startedWhileCreating(made: UploadManager, file: File): Promise<string> {
+      await arm('slow-answer', harness.createCall, { ms: 1500 });
+      const [task] = await made.addFiles([file]);
+      made.start();
+      await waitUntil(async () => (await adminRoute<ArmedFault[]>(id, 'faults'))[0]?.fired === 1, 'the store never made the upload', {
+        timeout: 30_000,
+        interval: 20,
+      });
+      return task!.id;
+    }
+
+    it('cancel while the store is making the upload: what it made is aborted, nothing else goes up', async () => {
+      const made = await manager();
+      const taskId = await startedWhileCreating(made, fileOf(`${id}-cancel-creating.bin`, 8).file);
+      await made.cancel(taskId);
+      expect(made.getTask(taskId)?.state).to.equal('canceled');
+      if (harness.cancelCloses) expect(await adminRoute<unknown[]>(id, harness.pendingPath ?? 'uploads')).to.deep.equal([]);
+      if (harness.partsReceived) expect(harness.partsReceived(await adminRoute(id, 'stats'))).to.deep.equal([]);
+    });
+
+    it('pause while the store is making the upload: resume goes on with the upload it made, leaving none behind', async () => {
+      const made = await manager();
+      const { file, bytes } = fileOf(`${id}-pause-creating.bin`, 9);
+      const taskId = await startedWhileCreating(made, file);
+      const paused = once(made, 'task-state', (detail) => detail.state === 'paused');
+      made.pause(taskId);
+      await paused;
+      const outcome = Promise.race([
+        once(made, 'task-complete').then(({ result }) => ({ result, error: undefined })),
+        once(made, 'task-error').then(({ error }) => ({ result: undefined, error })),
+      ]);
+      made.resume(taskId);
+      const { result, error } = await outcome;
+      expect(error).to.equal(undefined);
+      await expectStored(result, bytes);
+      const listed = await adminRoute<unknown[]>(id, harness.pendingPath ?? 'uploads');
+      expect(harness.unfinished?.(listed) ?? listed, 'an upload left unfinished').to.deep.equal([]);
     });
 
     it('signs an expired URL or credential again at once, without a counted wait', async () => {

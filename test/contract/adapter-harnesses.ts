@@ -34,6 +34,7 @@ const STORE_CODES = {
 export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   s3: {
     adapter: async (origin) => createS3Adapter({ endpoint: `${origin}/api` }),
+    createCall: { operation: 'CreateMultipartUpload' },
     partSize: 5 * MiB,
     size: 15 * MiB + 7,
     partCall: { operation: 'UploadPart', partNumber: 2 },
@@ -44,6 +45,10 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   tus: {
     adapter: async (origin) => createTusAdapter({ endpoint: `${origin}/emulator/tus`, checksum: 'none' }),
+    // Partial uploads are made as lanes free up: the first one is made while the first part waits.
+    createCall: { operation: 'Create' },
+    // The tus server lists every upload it holds, finished or not.
+    unfinished: (listed) => (listed as Array<{ offset: number; length?: number }>).filter((upload) => upload.offset !== upload.length),
     partSize: 5 * MiB,
     size: 15 * MiB + 7,
     // Parts go up as partial uploads (concatenation), each with its own first PATCH: the first one sent is the fault's.
@@ -61,6 +66,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   'aliyun-pds': {
     adapter: async (origin) => createAliyunPdsAdapter({ endpoint: `${origin}/emulator/aliyun-pds`, driveId: '1', getToken: pdsToken, rapidUpload: false }),
+    createCall: { operation: 'CreateFile' },
     partSize: 5 * MiB,
     size: 15 * MiB + 7,
     partCall: { operation: 'UploadPart', partNumber: 2 },
@@ -72,6 +78,8 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   'tencent-cos-v4': {
     adapter: async () => createTencentCosV4Adapter({ ...(await cosV4E2eOptions()), singleUploadThreshold: 0 }),
+    createCall: { operation: 'upload_slice_init' },
+    pendingPath: 'sessions',
     partSize: MiB,
     size: 3 * MiB + 7,
     partCall: { operation: 'upload_slice_data', partNumber: 2 },
@@ -90,6 +98,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   'huawei-koodrive': {
     adapter: async (origin) => createKooDriveAdapter({ endpoint: `${origin}/api/huawei-koodrive` }),
+    createCall: { operation: 'CreateFile' },
     partSize: 5 * MiB,
     size: 15 * MiB + 7,
     partCall: { operation: 'UploadPart', partNumber: 2 },
@@ -100,6 +109,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   'iflytek-ost': {
     adapter: async (origin) => createIflytekOstAdapter({ endpoint: `${origin}/api/iflytek-ost` }),
+    createCall: { operation: 'Init' },
     partSize: 5 * MiB,
     size: 25 * MiB + 7,
     partCall: { operation: 'UploadPart', partNumber: 2 },
@@ -116,6 +126,8 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
   },
   'huawei-metastudio': {
     adapter: async (origin) => createMetaStudioAdapter({ endpoint: `${origin}/api/huawei-metastudio` }),
+    // After the asset (made or named) and the MD5: the file record whose upload URL the PUT goes to.
+    createCall: { operation: 'CreateFile' },
     partSize: 2 * MiB,
     size: 2 * MiB + 7,
     // MetaStudio takes a file in one PUT to OBS, which knows nothing of sessions: the file record is lost at confirm.
