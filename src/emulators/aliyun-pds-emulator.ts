@@ -475,8 +475,9 @@ export class AliyunPdsEmulator extends EmulatorBase<AliyunPdsEmulatorStats> {
           this.#authenticate(request, target);
         },
         ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
-        fail: (status, retryAfter) => {
-          throw new InjectedFailure(status, retryAfter);
+        fail: (status, retryAfter, asked) => {
+          // A fault naming one of PDS's documented codes is answered as PDS answers it, with that code's status.
+          throw asked === undefined ? new InjectedFailure(status, retryAfter) : new PdsRefusal(asked, `Injected ${asked}.`);
         },
         serve: () => this.#answerApi(url, operation, body as Json, requestId),
       });

@@ -306,7 +306,9 @@ export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
         const fileId = fileIdIn(body);
         if (fileId !== undefined) this.#uploads.delete(fileId);
       },
-      fail: (status, retryAfter) => {
+      fail: (status, retryAfter, asked) => {
+        // A fault naming a business code is answered as KooDrive answers it (HTTP 400 `{code, msg}`).
+        if (asked !== undefined && asked in KOODRIVE_ERRORS) throw new KooDriveRefusal(asked as KooDriveErrorCode);
         throw gatewayFailure(status, retryAfterHeader(retryAfter));
       },
       serve: () => this.#answerApi(request, operation, body, url, requestId),

@@ -17,8 +17,10 @@ export interface CallMatch {
   partNumber?: number;
 }
 
-/** An error the provider documents for its part call, and the error class the page must see for it. */
+/** An error the provider documents for one of its calls, and the error class the page must see for it. */
 export interface DocumentedCode {
+  /** The call that answers it; default the first part's. */
+  call?: CallMatch;
   /** The provider's code (`NoSuchUpload`, COS `-71`, iFlytek `10005`); absent where the status is the code (tus). */
   code?: string;
   status: number;
@@ -240,10 +242,10 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
 
     it('maps each documented error code to a message a person understands', async () => {
       const firstPart = harness.partCall.partNumber === undefined ? harness.partCall : { ...harness.partCall, partNumber: 1 };
-      for (const [index, { code, status, expected }] of harness.documentedCodes.entries()) {
-        const what = code ?? `HTTP ${status}`;
+      for (const [index, { call, code, status, expected }] of harness.documentedCodes.entries()) {
+        const what = `${code ?? `HTTP ${status}`} on ${(call ?? firstPart).operation}`;
         await adminRoute(id, 'reset', { method: 'POST' });
-        await arm('fail', firstPart, { status, ...(code !== undefined && { code }), times: 1 });
+        await arm('fail', call ?? firstPart, { status, ...(code !== undefined && { code }), times: 1 });
         const { file } = fileOf(`${id}-code-${index}.bin`, 20 + index);
         const made = await manager({ resume: false, retryPolicy: { retries: 0, maxResigns: 0 } });
         const { error, warnings } = await finish(made, file);

@@ -74,7 +74,20 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     partsReceived: partNumbers('partNumbersReceived'),
     // PDS has no abort call: unfinished parts are kept for 10 days (seed 000).
     cancelCloses: false,
-    documentedCodes: [...Object.values(STORE_CODES).filter((code) => code.code !== 'SlowDown'), storeCode('PartNotSequential', 409, E.ProviderRejected)],
+    documentedCodes: [
+      ...Object.values(STORE_CODES).filter((code) => code.code !== 'SlowDown'),
+      storeCode('PartNotSequential', 409, E.ProviderRejected),
+      // The API's own codes (JSON `{code, message}`), as PDS's error table lists them, on the call that makes the file.
+      ...([
+        ['InvalidParameter', 400, E.ProviderRejected],
+        ['InvalidParameterOutOfRange', 400, E.LimitExceeded],
+        ['AccessTokenInvalid', 401, E.AuthFailed],
+        ['Forbidden', 403, E.AuthFailed],
+        ['NotFound.Drive', 404, E.NotFound],
+        ['TooManyRequests', 429, E.RateLimited],
+        ['InternalError', 500, E.ServerError],
+      ] as const).map(([code, status, expected]) => ({ call: { operation: 'CreateFile' }, code, status, expected })),
+    ],
   },
   'tencent-cos-v4': {
     adapter: async () => createTencentCosV4Adapter({ ...(await cosV4E2eOptions()), singleUploadThreshold: 0 }),
@@ -105,7 +118,18 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
     storedPath: byFileId,
     partsReceived: partNumbers('partNumbersReceived'),
     cancelCloses: false,
-    documentedCodes: [...Object.values(STORE_CODES), storeCode('InvalidPartOrder', 400, E.ProviderRejected)],
+    documentedCodes: [
+      ...Object.values(STORE_CODES),
+      storeCode('InvalidPartOrder', 400, E.ProviderRejected),
+      // The business codes (HTTP 400 `{code, msg}`) of the reference's table that creating a file can meet.
+      ...([
+        ['13000102', E.ProviderRejected],
+        ['13000301', E.ProviderRejected],
+        ['13000305', E.ProviderRejected],
+        ['13000309', E.NotFound],
+        ['13000311', E.LimitExceeded],
+      ] as const).map(([code, expected]) => ({ call: { operation: 'CreateFile' }, code, status: 400, expected })),
+    ],
   },
   'iflytek-ost': {
     adapter: async (origin) => createIflytekOstAdapter({ endpoint: `${origin}/api/iflytek-ost` }),
