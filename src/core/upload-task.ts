@@ -474,7 +474,10 @@ export class UploadTask {
     };
   }
 
-  /** What the adapter may use; while `creating`, requests already sent outlive the signal and none start after it. */
+  /**
+   * What the adapter may use; while `creating`, requests already sent outlive the signal and none start after it
+   * unless the adapter marks them to.
+   */
   #context(
     signal: AbortSignal,
     plan: PartPlan,
@@ -492,7 +495,8 @@ export class UploadTask {
       },
       saveSession: () => this.#saveCheckpoint(plan),
       send: async (request, options) => {
-        if (creating) signal.throwIfAborted();
+        // An adapter's own clean-up (a request it marks to outlive the stop, like tus terminating what it made) still goes.
+        if (creating && !options?.outlivesAbort) signal.throwIfAborted();
         const outlives = creating || options?.outlivesAbort;
         return this.#send(request, outlives ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress);
       },
