@@ -20,23 +20,27 @@ describe('iFlytek OST end to end: element → signing proxy → emulator over re
     return managerWith({ adapter: createIflytekOstAdapter({ endpoint }), partSize: 5 * MiB, retryHooks: { wait: async () => {} }, ...options });
   }
 
+  // Chromium reports upload progress about every 50 ms: a 16 MiB slice takes longer than that through the proxy even
+  // on an idle machine, where a 5 MiB one could be sent between two reports.
+  const SLICE = 16 * MiB;
+
   it('uploads a 40 MiB random file through <multi-cloud-uploader> in form-data slices, byte for byte, with progress inside slices', async () => {
     const endpoint = await iflytekOstEndpoint();
     const file = await diskFile(40 * MiB + 17, 'ost-40.bin');
     const el = await fixture<MultiCloudUploader>(
-      html`<multi-cloud-uploader provider="iflytek-ost" endpoint=${endpoint} part-size=${String(5 * MiB)} no-resume></multi-cloud-uploader>`,
+      html`<multi-cloud-uploader provider="iflytek-ost" endpoint=${endpoint} part-size=${String(SLICE)} no-resume></multi-cloud-uploader>`,
     );
     const inside: number[] = [];
     // The manager's own events carry every XHR progress event; mcu-progress is throttled to animation frames.
     el.manager.addEventListener('task-progress', (event) => {
       const { bytesSent } = event.detail.progress;
-      if (bytesSent % (5 * MiB) !== 0 && bytesSent < file.size) inside.push(bytesSent);
+      if (bytesSent % SLICE !== 0 && bytesSent < file.size) inside.push(bytesSent);
     });
     const { result, error } = await elementOutcome(el, file);
     expect(error).to.equal(undefined);
     const stats = await iflytekOstAdmin<IflytekOstStats>('stats');
-    expect(stats).to.include({ single: 0, init: 1, upload: 9, complete: 1 });
-    expect([...stats.sliceIdsReceived].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(stats).to.include({ single: 0, init: 1, upload: 3, complete: 1 });
+    expect([...stats.sliceIdsReceived].sort((a, b) => a - b)).to.deep.equal([1, 2, 3]);
     expect(await firstDifferenceFromFile(await iflytekOstFile(result!.url), file)).to.equal(-1);
     // The URL the service returned serves the assembled bytes too.
     const served = new Uint8Array(await (await fetch(result!.url as string)).arrayBuffer());
