@@ -20,6 +20,15 @@ export interface StartJobMessage {
   chunkSize: number;
   /** When set, another worker reads the blob and hands the chunks over this port (see `ReadJobMessage`). */
   source?: MessagePort;
+  /** When set, no chunk starting at or past this byte is read until an `AllowJobMessage` moves it on. */
+  readTo?: number;
+}
+
+/** Moves a paced job's `readTo` on, as the upload lanes take parts. */
+export interface AllowJobMessage {
+  type: 'allow';
+  jobId: number;
+  readTo: number;
 }
 
 /**
@@ -46,7 +55,7 @@ export interface CancelJobMessage {
 }
 
 /** What the client posts to the worker. */
-export type ClientMessage = StartJobMessage | ReadJobMessage | CancelJobMessage;
+export type ClientMessage = StartJobMessage | ReadJobMessage | AllowJobMessage | CancelJobMessage;
 
 /** One computed digest; `partNumber` is set for the per-part scopes. */
 export interface DigestMessage {

@@ -40,15 +40,22 @@ interface ChunkSource {
   close(): void;
 }
 
-/** Reads the blob on this worker's own thread, `READ_AHEAD` chunks ahead. */
+/**
+ * Reads the blob on this worker's own thread, `READ_AHEAD` chunks ahead, and, when paced, no chunk that starts at or
+ * past `readTo` until `allow` moves it on.
+ */
 class LocalChunks implements ChunkSource {
   readonly #blob: Blob;
   readonly #pending: Promise<ArrayBuffer>[] = [];
   #ranges: readonly ByteRange[] = [];
   #issued = 0;
+  #readTo: number;
+  /** Wakes a `next()` that waits for `readTo` to move. */
+  #wake: (() => void) | undefined;
 
-  constructor(blob: Blob) {
+  constructor(blob: Blob, readTo = Number.POSITIVE_INFINITY) {
     this.#blob = blob;
+    this.#readTo = readTo;
   }
 
   begin(ranges: readonly ByteRange[]): void {
@@ -56,24 +63,38 @@ class LocalChunks implements ChunkSource {
     this.#fill();
   }
 
-  next(): Promise<ArrayBuffer> {
+  async next(): Promise<ArrayBuffer> {
+    while (this.#pending.length === 0 && this.#issued < this.#ranges.length) await new Promise<void>((resolve) => (this.#wake = resolve));
     const chunk = this.#pending.shift();
     this.#fill();
     return chunk ?? Promise.reject(new Error('The hashing worker read past its ranges.'));
   }
 
+  allow(readTo: number): void {
+    this.#readTo = Math.max(this.#readTo, readTo);
+    this.#fill();
+  }
+
   close(): void {
     this.#issued = this.#ranges.length;
+    this.#woken();
   }
 
   #fill(): void {
-    while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD) {
+    while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD && this.#ranges[this.#issued]![0] < this.#readTo) {
       const [start, end] = this.#ranges[this.#issued++]!;
       const read = this.#blob.slice(start, end).arrayBuffer();
       // A read ahead may fail after the job has already stopped; it is awaited (and reported) only if reached.
       read.catch(() => undefined);
       this.#pending.push(read);
     }
+    if (this.#pending.length > 0) this.#woken();
+  }
+
+  #woken(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 }
 
@@ -116,16 +137,28 @@ class PeerChunks implements ChunkSource {
 }
 
 const scope = self as unknown as WorkerScope;
-const running = new Map<number, { canceled: boolean }>();
+/** The jobs this worker hashes; `paced` is the source of a job whose reads wait for `allow` messages. */
+const running = new Map<number, { canceled: boolean; paced: LocalChunks | undefined }>();
 
 scope.addEventListener('message', ({ data: message }) => {
-  if (message.type === 'cancel') {
-    const job = running.get(message.jobId);
-    if (job) job.canceled = true;
-    return;
+  switch (message.type) {
+    case 'cancel': {
+      const job = running.get(message.jobId);
+      if (!job) return;
+      job.canceled = true;
+      // A paced job may be waiting for reads it will never be allowed.
+      job.paced?.close();
+      return;
+    }
+    case 'allow':
+      running.get(message.jobId)?.paced?.allow(message.readTo);
+      return;
+    case 'read':
+      void readForPeer(message);
+      return;
+    case 'start':
+      void runJob(message);
   }
-  if (message.type === 'read') void readForPeer(message);
-  else void runJob(message);
 });
 
 function describeError(error: unknown): { name: string; message: string } {
@@ -169,13 +202,14 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
 
 async function runJob(message: StartJobMessage): Promise<void> {
   const { jobId, blob, chunkSize } = message;
-  const job = { canceled: false };
+  const paced = message.readTo === undefined || message.source ? undefined : new LocalChunks(blob, message.readTo);
+  const source: ChunkSource = paced ?? (message.source ? new PeerChunks(message.source) : new LocalChunks(blob));
+  const job = { canceled: false, paced };
   running.set(jobId, job);
   const sink: Sink = {
     digest: (name, partNumber, value) => scope.postMessage({ type: 'digest', jobId, name, partNumber, value }),
     state: (state) => scope.postMessage({ type: 'state', jobId, state }),
   };
-  const source: ChunkSource = message.source ? new PeerChunks(message.source) : new LocalChunks(blob);
   try {
     const layout = new JobLayout(blob.size, message.plan, message.specs, message.skipParts);
     const { consumers, wholeFileStart } = await buildConsumers(layout, message.resumeFrom, sink);
