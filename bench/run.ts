@@ -695,6 +695,8 @@ async function main(): Promise<void> {
           bigSpec('raw XHR (ceiling)', () => page.evaluate((endpoint) => window.bench.uploadRaw(endpoint), s3rverApi)),
           bigSpec('Uppy 6.3.1 + @uppy/aws-s3', () => page.evaluate((endpoint) => window.bench.uploadUppy(endpoint), s3rverApi)),
           bigSpec('ours, default (Content-MD5 per part)', engine('md5')),
+          // The engine without hashing: what of ours' memory is the hashing's.
+          bigSpec('ours, `checksum: none`', engine('none')),
         ],
         { warmUp: false, cdp },
       );

@@ -42,11 +42,17 @@ export interface ReadJobMessage {
   port: MessagePort;
 }
 
-/** The hashing side of a read job: the ranges to read, in order, then one credit per chunk it may receive. */
-export type ReaderRequest = { type: 'ranges'; ranges: Array<[number, number]> } | { type: 'credit'; chunks: number } | { type: 'stop' };
+/**
+ * The hashing side of a read job: the ranges to read, in order, then one credit per chunk it may receive, with the
+ * buffer of a chunk it has hashed (transferred back, for the next read) when there is one.
+ */
+export type ReaderRequest =
+  | { type: 'ranges'; ranges: Array<[number, number]> }
+  | { type: 'credit'; chunks: number; buffer?: ArrayBuffer }
+  | { type: 'stop' };
 
-/** The reading side: each chunk in range order, or the read failure that ends the job. */
-export type ReaderReply = { type: 'chunk'; buffer: ArrayBuffer } | { type: 'failed'; error: { name: string; message: string } };
+/** The reading side: each chunk in range order (the first `length` bytes of `buffer`), or the read failure that ends the job. */
+export type ReaderReply = { type: 'chunk'; buffer: ArrayBuffer; length: number } | { type: 'failed'; error: { name: string; message: string } };
 
 /** Stops a job; the worker reads no further chunk for it and posts nothing more about it. */
 export interface CancelJobMessage {
