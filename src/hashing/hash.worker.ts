@@ -50,7 +50,13 @@ interface ChunkSource {
  * stays at the few chunks in flight.
  */
 async function readInto(blob: Blob, buffer: ArrayBuffer): Promise<Uint8Array> {
-  const reader = blob.stream().getReader({ mode: 'byob' });
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = blob.stream().getReader({ mode: 'byob' });
+  } catch {
+    // A browser whose Blob streams are not yet byte streams (the File API made them so in 2023) reads the old way.
+    return new Uint8Array(await blob.arrayBuffer());
+  }
   let memory = buffer;
   let filled = 0;
   try {

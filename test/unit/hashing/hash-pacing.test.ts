@@ -3,6 +3,7 @@ import { md5 } from 'hash-wasm';
 import { UploadError } from '../../../src/core/errors.js';
 import type { DigestSpec } from '../../../src/hashing/digest-spec.js';
 import { HashClient, type HashRun } from '../../../src/hashing/hash-client.js';
+import { hashWorkerUrl } from '../../../src/hashing/worker-source.js';
 import { makeBytes } from '../../helpers/make-blob.js';
 
 const KiB = 1024;
@@ -74,5 +75,36 @@ describe('HashClient pacing (partsAhead)', () => {
     const next = client.start({ blob, plan, specs: [MD5] });
     await next.done;
     expect(await next.digest('md5', 7)).to.equal(await md5(bytes.subarray(6 * PART, 7 * PART)));
+  });
+});
+
+describe('HashClient reading', () => {
+  it('reads with arrayBuffer() in a browser whose Blob streams are not byte streams, digests unchanged', async () => {
+    // The worker, started behind a module that first makes BYOB readers unavailable, as in such a browser. Static
+    // imports run in order, and the worker's message listener is in place when its script has run.
+    const patch = `const getReader = ReadableStream.prototype.getReader;
+    ReadableStream.prototype.getReader = function (options) {
+      if (options && options.mode === 'byob') throw new TypeError('not a byte stream');
+      return getReader.call(this, options);
+    };`;
+    const script = (text: string) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    const patchUrl = script(patch);
+    const url = script(`import ${JSON.stringify(patchUrl)};\nimport ${JSON.stringify(hashWorkerUrl().href)};\n`);
+    const client = new HashClient({ workers: 2, chunkSize: 16 * KiB, createWorker: () => new Worker(url, { type: 'module' }) });
+    try {
+      const bytes = makeBytes(5 * PART + 123, 32);
+      const run = client.start({
+        blob: new Blob([bytes]),
+        plan: { partSize: PART, partCount: 6 },
+        specs: [MD5, { name: 'file', algorithm: 'md5', scope: 'file', encoding: 'hex', when: 'before-complete' }],
+      });
+      await run.done;
+      expect(await run.digest('file')).to.equal(await md5(bytes));
+      expect(await run.digest('md5', 6)).to.equal(await md5(bytes.subarray(5 * PART)));
+    } finally {
+      client.terminate();
+      URL.revokeObjectURL(url);
+      URL.revokeObjectURL(patchUrl);
+    }
   });
 });
