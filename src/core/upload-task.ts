@@ -433,12 +433,16 @@ export class UploadTask {
   #startHashing(plan: PartPlan): void {
     const specs = this.#env.adapter.digests(describe(this.file));
     if (specs.length === 0 || this.#hashRun) return;
-    const run = this.#env.hashClient().start({
+    const client = this.#env.hashClient();
+    const run = client.start({
       blob: this.file,
       plan,
       specs,
       skipParts: this.#receipts.keys(),
       resumeFrom: this.#hashState,
+      // Digests the lanes use as they go are read no further ahead of them than the pool can hash in parallel, so
+      // that memory stays bounded by the parts in flight, not the file's size; create's digests must all be there.
+      ...(specs.every((spec) => spec.when !== 'before-create') && { partsAhead: client.workers }),
     });
     run.onProgress = (bytesHashed) => {
       this.#bytesHashed = bytesHashed;
@@ -537,6 +541,7 @@ export class UploadTask {
     const lane = async () => {
       while (next < pending.length) {
         const partNumber = pending[next++];
+        this.#hashRun?.take(partNumber);
         try {
           await this.#uploadPart(partNumber, lanesController.signal);
         } catch (thrown) {

@@ -19,6 +19,12 @@ export interface HashJob {
   skipParts?: Iterable<number>;
   /** Whole-file hasher states saved earlier: hashing continues from their byte count instead of re-reading. */
   resumeFrom?: SavedHashState[];
+  /**
+   * Paces a job of per-part digests only: no part further than this many part numbers past the last part taken
+   * (`HashRun.take`, or asked for with `digest`) is read, so that what hashing reads ahead of the upload lanes stays
+   * bounded however large the file. Unset, hashing runs as far ahead as it can; other jobs are never paced.
+   */
+  partsAhead?: number;
 }
 
 /** A running hash job. */
@@ -35,6 +41,8 @@ export interface HashRun {
   onProgress?: (bytesHashed: number, bytesTotal: number) => void;
   /** The whole-file hashers' states at the latest block-aligned part boundary reached, for checkpoints. */
   savedState(): SavedHashState[];
+  /** Says that an upload lane has taken part `partNumber`, which lets a paced job (`partsAhead`) read on. */
+  take(partNumber: number): void;
   /** Stops reading; pending digests and `done` reject with `aborted`. */
   cancel(): void;
 }
@@ -67,6 +75,12 @@ interface Deferred<T> {
   resolve(value: T): void;
   reject(reason: unknown): void;
   settled: boolean;
+}
+
+/** How a paced run tells its workers to read on. */
+interface Pacing {
+  partsAhead: number;
+  allow(readTo: number): void;
 }
 
 function deferred<T>(): Deferred<T> {
@@ -122,12 +136,23 @@ class ActiveRun implements HashRun {
   readonly #states = new Map<HashAlgorithm, SavedHashState>();
   readonly #done = deferred<void>();
   #failure: UploadError | undefined;
+  readonly #pacing: Pacing | undefined;
+  /** The highest part number taken or asked for. */
+  #taken = 0;
 
-  constructor(layout: JobLayout, jobCount: number, bytesTotal: number | undefined, stop: () => void) {
+  constructor(layout: JobLayout, jobCount: number, bytesTotal: number | undefined, stop: () => void, pacing?: Pacing) {
     this.#layout = layout;
     this.#stop = stop;
     this.#jobsRunning = jobCount;
     this.#bytesTotal = bytesTotal;
+    this.#pacing = pacing;
+  }
+
+  /** The byte before which a paced job may read. */
+  get readTo(): number {
+    const { partsAhead } = this.#pacing ?? { partsAhead: Number.POSITIVE_INFINITY };
+    const through = Math.min(this.#taken + partsAhead, this.#layout.partCount);
+    return this.#layout.partEnd(through);
   }
 
   get done(): Promise<void> {
@@ -137,7 +162,15 @@ class ActiveRun implements HashRun {
   digest(name: string, partNumber?: number): Promise<string | number[]> {
     const reason = this.#layout.unavailable(name, partNumber);
     if (reason !== undefined) return Promise.reject(new RangeError(reason));
+    // A digest asked for is one a caller waits on: a paced job must reach it whatever the lanes said.
+    if (partNumber !== undefined) this.take(partNumber);
     return this.#entry(name, partNumber).promise;
+  }
+
+  take(partNumber: number): void {
+    if (!this.#pacing || partNumber <= this.#taken || this.#done.settled) return;
+    this.#taken = partNumber;
+    this.#pacing.allow(this.readTo);
   }
 
   savedState(): SavedHashState[] {
@@ -228,6 +261,11 @@ export class HashClient {
     this.#poolSize = workers;
   }
 
+  /** How many workers the pool has at most. */
+  get workers(): number {
+    return this.#poolSize;
+  }
+
   /** Starts hashing; throws a RangeError at once for a job that is built wrongly (plan not covering the blob, bad spec). */
   start(job: HashJob): HashRun {
     const layout = new JobLayout(job.blob.size, job.plan, job.specs, job.skipParts ?? []);
@@ -238,12 +276,27 @@ export class HashClient {
     const jobIds = pieces.map(() => this.#nextJobId++);
     const placed: Array<[Worker, number]> = [];
     const bytesTotal = pieces.length > 1 ? pieces.reduce((sum, piece) => sum + piece.bytes, 0) : undefined;
-    const run = new ActiveRun(layout, pieces.length, bytesTotal, () => {
-      for (const [worker, jobId] of placed) {
-        this.#runs.delete(jobId);
-        worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
-      }
-    });
+    const paced = job.partsAhead !== undefined && pieces.every((piece) => !piece.readElsewhere);
+    const pacing: Pacing | undefined = paced
+      ? {
+          partsAhead: Math.max(1, job.partsAhead!),
+          allow: (readTo) => {
+            for (const [worker, jobId] of placed) worker.postMessage({ type: 'allow', jobId, readTo } satisfies ClientMessage);
+          },
+        }
+      : undefined;
+    const run = new ActiveRun(
+      layout,
+      pieces.length,
+      bytesTotal,
+      () => {
+        for (const [worker, jobId] of placed) {
+          this.#runs.delete(jobId);
+          worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
+        }
+      },
+      pacing,
+    );
     try {
       pieces.forEach((piece, index) => {
         const jobId = jobIds[index]!;
@@ -259,6 +312,7 @@ export class HashClient {
           skipParts: piece.skipParts,
           resumeFrom: job.resumeFrom ?? [],
           chunkSize: this.#chunkSize,
+          ...(pacing && { readTo: run.readTo }),
         };
         if (piece.readElsewhere && this.#poolSize > 1) {
           const channel = new MessageChannel();

@@ -20,6 +20,15 @@ export interface StartJobMessage {
   chunkSize: number;
   /** When set, another worker reads the blob and hands the chunks over this port (see `ReadJobMessage`). */
   source?: MessagePort;
+  /** When set, no chunk starting at or past this byte is read until an `AllowJobMessage` moves it on. */
+  readTo?: number;
+}
+
+/** Moves a paced job's `readTo` on, as the upload lanes take parts. */
+export interface AllowJobMessage {
+  type: 'allow';
+  jobId: number;
+  readTo: number;
 }
 
 /**
@@ -33,11 +42,17 @@ export interface ReadJobMessage {
   port: MessagePort;
 }
 
-/** The hashing side of a read job: the ranges to read, in order, then one credit per chunk it may receive. */
-export type ReaderRequest = { type: 'ranges'; ranges: Array<[number, number]> } | { type: 'credit'; chunks: number } | { type: 'stop' };
+/**
+ * The hashing side of a read job: the ranges to read, in order, then one credit per chunk it may receive, with the
+ * buffer of a chunk it has hashed (transferred back, for the next read) when there is one.
+ */
+export type ReaderRequest =
+  | { type: 'ranges'; ranges: Array<[number, number]> }
+  | { type: 'credit'; chunks: number; buffer?: ArrayBuffer }
+  | { type: 'stop' };
 
-/** The reading side: each chunk in range order, or the read failure that ends the job. */
-export type ReaderReply = { type: 'chunk'; buffer: ArrayBuffer } | { type: 'failed'; error: { name: string; message: string } };
+/** The reading side: each chunk in range order (the first `length` bytes of `buffer`), or the read failure that ends the job. */
+export type ReaderReply = { type: 'chunk'; buffer: ArrayBuffer; length: number } | { type: 'failed'; error: { name: string; message: string } };
 
 /** Stops a job; the worker reads no further chunk for it and posts nothing more about it. */
 export interface CancelJobMessage {
@@ -46,7 +61,7 @@ export interface CancelJobMessage {
 }
 
 /** What the client posts to the worker. */
-export type ClientMessage = StartJobMessage | ReadJobMessage | CancelJobMessage;
+export type ClientMessage = StartJobMessage | ReadJobMessage | AllowJobMessage | CancelJobMessage;
 
 /** One computed digest; `partNumber` is set for the per-part scopes. */
 export interface DigestMessage {

@@ -36,19 +36,80 @@ const READ_AHEAD = 2;
 /** Where a job's chunks come from, in the order of the ranges given to `begin`. */
 interface ChunkSource {
   begin(ranges: readonly ByteRange[]): void;
-  next(): Promise<ArrayBuffer>;
+  /** The next chunk's bytes; shorter than its range when the file shrank. */
+  next(): Promise<Uint8Array>;
+  /** Hands back a chunk the job is done with, so that its memory carries the next one. */
+  recycle(bytes: Uint8Array): void;
   close(): void;
 }
 
-/** Reads the blob on this worker's own thread, `READ_AHEAD` chunks ahead. */
+/**
+ * Reads `blob` into `buffer` (at least `blob.size` bytes long) through a BYOB stream reader, and resolves with the
+ * bytes read, in `buffer`'s memory. `Blob.arrayBuffer()` gives a new buffer per read, and in Chromium what a worker
+ * reads that way stays resident far beyond the reads (about a GiB more over a 1 GiB file); into reused buffers it
+ * stays at the few chunks in flight.
+ */
+async function readInto(blob: Blob, buffer: ArrayBuffer): Promise<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = blob.stream().getReader({ mode: 'byob' });
+  } catch {
+    // A browser whose Blob streams are not yet byte streams (the File API made them so in 2023) reads the old way.
+    return new Uint8Array(await blob.arrayBuffer());
+  }
+  let memory = buffer;
+  let filled = 0;
+  try {
+    while (filled < blob.size) {
+      const { done, value } = await reader.read(new Uint8Array(memory, filled, blob.size - filled));
+      // Each read detaches the view it was given and hands the same memory back in `value`.
+      if (value === undefined) break;
+      memory = value.buffer as ArrayBuffer;
+      filled += value.byteLength;
+      if (done) break;
+    }
+  } catch (error) {
+    // Chromium errors a file's stream with a plain TypeError where `arrayBuffer()` names the cause; either way the
+    // file could not be read.
+    if (error instanceof DOMException) throw error;
+    throw new DOMException(`The file could not be read: ${error instanceof Error ? error.message : String(error)}`, 'NotReadableError');
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return new Uint8Array(memory, 0, filled);
+}
+
+/** Buffers to read chunks into, kept for reuse; a chunk too large for a kept one gets a new buffer. */
+class BufferPool {
+  readonly #free: ArrayBuffer[] = [];
+
+  take(size: number): ArrayBuffer {
+    const index = this.#free.findIndex((buffer) => buffer.byteLength >= size);
+    return index < 0 ? new ArrayBuffer(size) : this.#free.splice(index, 1)[0]!;
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength > 0) this.#free.push(buffer);
+  }
+}
+
+/**
+ * Reads the blob on this worker's own thread, `READ_AHEAD` chunks ahead, and, when paced, no chunk that starts at or
+ * past `readTo` until `allow` moves it on.
+ */
 class LocalChunks implements ChunkSource {
   readonly #blob: Blob;
-  readonly #pending: Promise<ArrayBuffer>[] = [];
+  readonly #pending: Promise<Uint8Array>[] = [];
+  readonly #buffers = new BufferPool();
   #ranges: readonly ByteRange[] = [];
   #issued = 0;
+  #readTo: number;
+  /** Wakes a `next()` that waits for `readTo` to move. */
+  #wake: (() => void) | undefined;
 
-  constructor(blob: Blob) {
+  constructor(blob: Blob, readTo = Number.POSITIVE_INFINITY) {
     this.#blob = blob;
+    this.#readTo = readTo;
   }
 
   begin(ranges: readonly ByteRange[]): void {
@@ -56,28 +117,49 @@ class LocalChunks implements ChunkSource {
     this.#fill();
   }
 
-  next(): Promise<ArrayBuffer> {
+  async next(): Promise<Uint8Array> {
+    while (this.#pending.length === 0 && this.#issued < this.#ranges.length) await new Promise<void>((resolve) => (this.#wake = resolve));
     const chunk = this.#pending.shift();
     this.#fill();
     return chunk ?? Promise.reject(new Error('The hashing worker read past its ranges.'));
   }
 
+  recycle(bytes: Uint8Array): void {
+    this.#buffers.give(bytes.buffer as ArrayBuffer);
+  }
+
+  allow(readTo: number): void {
+    this.#readTo = Math.max(this.#readTo, readTo);
+    this.#fill();
+  }
+
   close(): void {
     this.#issued = this.#ranges.length;
+    this.#woken();
   }
 
   #fill(): void {
-    while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD) {
+    while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD && this.#ranges[this.#issued]![0] < this.#readTo) {
       const [start, end] = this.#ranges[this.#issued++]!;
-      const read = this.#blob.slice(start, end).arrayBuffer();
+      const read = readInto(this.#blob.slice(start, end), this.#buffers.take(end - start));
       // A read ahead may fail after the job has already stopped; it is awaited (and reported) only if reached.
       read.catch(() => undefined);
       this.#pending.push(read);
     }
+    if (this.#pending.length > 0) this.#woken();
+  }
+
+  #woken(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 }
 
-/** Takes chunks that a reading worker transfers over a port, granting it `READ_AHEAD + 1` chunks of credit. */
+/**
+ * Takes chunks that a reading worker transfers over a port. It may send `READ_AHEAD + 2` chunks ahead of the one
+ * being hashed; each hashed chunk goes back as one more chunk of credit, its buffer with it for the next read.
+ */
 class PeerChunks implements ChunkSource {
   readonly #port: MessagePort;
   readonly #arrived: ReaderReply[] = [];
@@ -95,14 +177,18 @@ class PeerChunks implements ChunkSource {
 
   begin(ranges: readonly ByteRange[]): void {
     this.#send({ type: 'ranges', ranges: ranges.map(([start, end]) => [start, end]) });
-    this.#send({ type: 'credit', chunks: READ_AHEAD + 1 });
+    this.#send({ type: 'credit', chunks: READ_AHEAD + 2 });
   }
 
-  async next(): Promise<ArrayBuffer> {
+  async next(): Promise<Uint8Array> {
     const reply = this.#arrived.shift() ?? (await new Promise<ReaderReply>((resolve) => (this.#waiting = resolve)));
     if (reply.type === 'failed') throw new DOMException(reply.error.message, reply.error.name);
-    this.#send({ type: 'credit', chunks: 1 });
-    return reply.buffer;
+    return new Uint8Array(reply.buffer, 0, reply.length);
+  }
+
+  recycle(bytes: Uint8Array): void {
+    const buffer = bytes.buffer as ArrayBuffer;
+    this.#port.postMessage({ type: 'credit', chunks: 1, buffer } satisfies ReaderRequest, [buffer]);
   }
 
   close(): void {
@@ -116,16 +202,28 @@ class PeerChunks implements ChunkSource {
 }
 
 const scope = self as unknown as WorkerScope;
-const running = new Map<number, { canceled: boolean }>();
+/** The jobs this worker hashes; `paced` is the source of a job whose reads wait for `allow` messages. */
+const running = new Map<number, { canceled: boolean; paced: LocalChunks | undefined }>();
 
 scope.addEventListener('message', ({ data: message }) => {
-  if (message.type === 'cancel') {
-    const job = running.get(message.jobId);
-    if (job) job.canceled = true;
-    return;
+  switch (message.type) {
+    case 'cancel': {
+      const job = running.get(message.jobId);
+      if (!job) return;
+      job.canceled = true;
+      // A paced job may be waiting for reads it will never be allowed.
+      job.paced?.close();
+      return;
+    }
+    case 'allow':
+      running.get(message.jobId)?.paced?.allow(message.readTo);
+      return;
+    case 'read':
+      void readForPeer(message);
+      return;
+    case 'start':
+      void runJob(message);
   }
-  if (message.type === 'read') void readForPeer(message);
-  else void runJob(message);
 });
 
 function describeError(error: unknown): { name: string; message: string } {
@@ -139,10 +237,13 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
   let credit = 0;
   let stopped = false;
   let wake: (() => void) | undefined;
+  const buffers = new BufferPool();
   port.onmessage = ({ data }: MessageEvent<ReaderRequest>) => {
     if (data.type === 'ranges') ranges = data.ranges;
-    else if (data.type === 'credit') credit += data.chunks;
-    else stopped = true;
+    else if (data.type === 'credit') {
+      credit += data.chunks;
+      if (data.buffer) buffers.give(data.buffer);
+    } else stopped = true;
     const woken = wake;
     wake = undefined;
     woken?.();
@@ -157,8 +258,9 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
     const [start, end] = ranges[index++]!;
     credit--;
     try {
-      const buffer = await blob.slice(start, end).arrayBuffer();
-      if (!stopped) port.postMessage({ type: 'chunk', buffer } satisfies ReaderReply, [buffer]);
+      const bytes = await readInto(blob.slice(start, end), buffers.take(end - start));
+      const buffer = bytes.buffer as ArrayBuffer;
+      if (!stopped) port.postMessage({ type: 'chunk', buffer, length: bytes.length } satisfies ReaderReply, [buffer]);
     } catch (error) {
       port.postMessage({ type: 'failed', error: describeError(error) } satisfies ReaderReply);
       index = ranges.length;
@@ -169,13 +271,14 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
 
 async function runJob(message: StartJobMessage): Promise<void> {
   const { jobId, blob, chunkSize } = message;
-  const job = { canceled: false };
+  const paced = message.readTo === undefined || message.source ? undefined : new LocalChunks(blob, message.readTo);
+  const source: ChunkSource = paced ?? (message.source ? new PeerChunks(message.source) : new LocalChunks(blob));
+  const job = { canceled: false, paced };
   running.set(jobId, job);
   const sink: Sink = {
     digest: (name, partNumber, value) => scope.postMessage({ type: 'digest', jobId, name, partNumber, value }),
     state: (state) => scope.postMessage({ type: 'state', jobId, state }),
   };
-  const source: ChunkSource = message.source ? new PeerChunks(message.source) : new LocalChunks(blob);
   try {
     const layout = new JobLayout(blob.size, message.plan, message.specs, message.skipParts);
     const { consumers, wholeFileStart } = await buildConsumers(layout, message.resumeFrom, sink);
@@ -184,12 +287,12 @@ async function runJob(message: StartJobMessage): Promise<void> {
     source.begin(chunks);
     let bytesHashed = 0;
     for (const [start, end] of chunks) {
-      const buffer = await source.next();
+      const bytes = await source.next();
       if (job.canceled) return;
-      if (buffer.byteLength !== end - start) throw new DOMException('The file is shorter than when the upload began.', 'NotReadableError');
-      const bytes = new Uint8Array(buffer);
+      if (bytes.length !== end - start) throw new DOMException('The file is shorter than when the upload began.', 'NotReadableError');
       for (const consumer of consumers) consumer.update(bytes, start);
       bytesHashed += bytes.length;
+      source.recycle(bytes);
       scope.postMessage({ type: 'progress', jobId, bytesHashed, bytesTotal });
     }
     if (job.canceled) return;
