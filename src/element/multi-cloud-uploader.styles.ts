@@ -160,6 +160,11 @@ export const styles = css`
 
   .file {
     flex: none;
+    /* A row's progress and text change many times a second: its layout and paint stay inside it, and rows scrolled
+       out of view are not laid out or painted at all. */
+    contain: layout paint style;
+    content-visibility: auto;
+    contain-intrinsic-size: auto var(--_row-height);
     display: grid;
     grid-template-columns: var(--_thumb) minmax(0, 1fr) auto;
     grid-template-areas:

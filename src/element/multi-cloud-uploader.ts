@@ -600,7 +600,7 @@ export class MultiCloudUploader extends LitElement {
     const row = list.hasAttribute('data-virtual')
       ? list.querySelector<HTMLElement>('.file[data-state]:not([data-state="refused"]):not([data-state="interrupted"])')
       : null;
-    if (list === this.sizedList && row === this.sizedRow) return;
+    if (list === this.sizedList && (row ?? undefined) === this.sizedRow) return;
     this.rowSizes ??= new ResizeObserver(() => this.measureRows());
     this.rowSizes.disconnect();
     this.rowSizes.observe(list);
