@@ -499,7 +499,7 @@ export class UploadTask {
       },
       saveSession: () => this.#saveCheckpoint(plan),
       send: async (request, options) => {
-        // An adapter's own clean-up (a request it marks to outlive the stop, like tus terminating what it made) still goes.
+        // An adapter's own clean-up (a request it marks to outlive the stop, such as ending what its creating call made) still goes.
         if (creating && !options?.outlivesAbort) signal.throwIfAborted();
         const outlives = creating || options?.outlivesAbort;
         return this.#send(request, outlives ? new AbortController().signal : signal, options?.acceptStatus, onUploadProgress);

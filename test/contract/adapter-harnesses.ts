@@ -19,6 +19,9 @@ const byFileId = (result: UploadResult) => `files/${encodeURIComponent(result.fi
 
 /** Codes of the object-store XML dialect the S3, OSS and OBS error pages list for a part PUT, with their statuses. */
 const storeCode = (code: string, status: number, expected: E): DocumentedCode => ({ code, status, expected });
+/** Codes a provider documents for a call other than the part's: code, status, and the error class the page must see. */
+const codesOn = (operation: string, codes: ReadonlyArray<readonly [string, number, E]>): DocumentedCode[] =>
+  codes.map(([code, status, expected]) => ({ call: { operation }, code, status, expected }));
 const STORE_CODES = {
   NoSuchUpload: storeCode('NoSuchUpload', 404, E.NotFound),
   AccessDenied: storeCode('AccessDenied', 403, E.AuthFailed),
@@ -78,7 +81,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
       ...Object.values(STORE_CODES).filter((code) => code.code !== 'SlowDown'),
       storeCode('PartNotSequential', 409, E.ProviderRejected),
       // The API's own codes (JSON `{code, message}`), as PDS's error table lists them, on the call that makes the file.
-      ...([
+      ...codesOn('CreateFile', [
         ['InvalidParameter', 400, E.ProviderRejected],
         ['InvalidParameterOutOfRange', 400, E.LimitExceeded],
         ['AccessTokenInvalid', 401, E.AuthFailed],
@@ -86,7 +89,7 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
         ['NotFound.Drive', 404, E.NotFound],
         ['TooManyRequests', 429, E.RateLimited],
         ['InternalError', 500, E.ServerError],
-      ] as const).map(([code, status, expected]) => ({ call: { operation: 'CreateFile' }, code, status, expected })),
+      ]),
     ],
   },
   'tencent-cos-v4': {
@@ -122,13 +125,13 @@ export const ADAPTER_HARNESSES: Record<string, AdapterHarness> = {
       ...Object.values(STORE_CODES),
       storeCode('InvalidPartOrder', 400, E.ProviderRejected),
       // The business codes (HTTP 400 `{code, msg}`) of the reference's table that creating a file can meet.
-      ...([
-        ['13000102', E.ProviderRejected],
-        ['13000301', E.ProviderRejected],
-        ['13000305', E.ProviderRejected],
-        ['13000309', E.NotFound],
-        ['13000311', E.LimitExceeded],
-      ] as const).map(([code, expected]) => ({ call: { operation: 'CreateFile' }, code, status: 400, expected })),
+      ...codesOn('CreateFile', [
+        ['13000102', 400, E.ProviderRejected],
+        ['13000301', 400, E.ProviderRejected],
+        ['13000305', 400, E.ProviderRejected],
+        ['13000309', 400, E.NotFound],
+        ['13000311', 400, E.LimitExceeded],
+      ]),
     ],
   },
   'iflytek-ost': {
