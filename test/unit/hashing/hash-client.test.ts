@@ -53,6 +53,24 @@ async function expectUploadError(promise: Promise<unknown>, code: string): Promi
   expect((error as UploadError).code).to.equal(code);
 }
 
+/**
+ * A file in the origin-private file system whose bytes are replaced after the `File` was taken, as when a user edits a
+ * file mid-upload: reading it fails. `remove` deletes it.
+ */
+async function fileChangedOnDisk(): Promise<{ file: File; remove: () => Promise<void> }> {
+  const root = await navigator.storage.getDirectory();
+  const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
+  const handle = await root.getFileHandle(name, { create: true });
+  let writable = await handle.createWritable();
+  await writable.write(makeBytes(256 * KiB, 1));
+  await writable.close();
+  const file = await handle.getFile();
+  writable = await handle.createWritable();
+  await writable.write(makeBytes(256 * KiB, 2));
+  await writable.close();
+  return { file, remove: () => root.removeEntry(name) };
+}
+
 function trackProgress(run: HashRun): Array<[number, number]> {
   const events: Array<[number, number]> = [];
   run.onProgress = (bytesHashed, bytesTotal) => events.push([bytesHashed, bytesTotal]);
@@ -432,23 +450,14 @@ describe('HashClient', () => {
 
     it('rejects with file-unreadable when the file changed on disk', async () => {
       client = new HashClient();
-      const root = await navigator.storage.getDirectory();
-      const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
-      const handle = await root.getFileHandle(name, { create: true });
+      const { file, remove } = await fileChangedOnDisk();
       try {
-        let writable = await handle.createWritable();
-        await writable.write(makeBytes(256 * KiB, 1));
-        await writable.close();
-        const file = await handle.getFile();
-        writable = await handle.createWritable();
-        await writable.write(makeBytes(256 * KiB, 2));
-        await writable.close();
         const run = client.start({ blob: file, plan: { partSize: 128 * KiB, partCount: 2 }, specs: [spec('s', 'sha256'), spec('p', 'md5', 'part')] });
         await expectUploadError(run.done, 'file-unreadable');
         await expectUploadError(run.digest('s'), 'file-unreadable');
         await expectUploadError(run.digest('p', 2), 'file-unreadable');
       } finally {
-        await root.removeEntry(name);
+        await remove();
       }
     });
 
@@ -569,17 +578,8 @@ describe('HashClient', () => {
 
     it('fails split jobs with file-unreadable when the file changed on disk', async () => {
       client = new HashClient({ chunkSize: 64 * KiB, workers: 2 });
-      const root = await navigator.storage.getDirectory();
-      const name = `hash-pool-${Math.random().toString(36).slice(2)}.bin`;
-      const handle = await root.getFileHandle(name, { create: true });
+      const { file, remove } = await fileChangedOnDisk();
       try {
-        let writable = await handle.createWritable();
-        await writable.write(makeBytes(256 * KiB, 1));
-        await writable.close();
-        const file = await handle.getFile();
-        writable = await handle.createWritable();
-        await writable.write(makeBytes(256 * KiB, 2));
-        await writable.close();
         const plan = { partSize: 128 * KiB, partCount: 2 };
         const whole = client.start({ blob: file, plan, specs: [spec('s', 'sha256')] });
         const parts = client.start({ blob: file, plan, specs: [spec('p', 'md5', 'part')] });
@@ -588,7 +588,7 @@ describe('HashClient', () => {
         await expectUploadError(parts.digest('p', 1), 'file-unreadable');
         await expectUploadError(parts.digest('p', 2), 'file-unreadable');
       } finally {
-        await root.removeEntry(name);
+        await remove();
       }
     });
 
