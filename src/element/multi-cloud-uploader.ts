@@ -186,8 +186,8 @@ export class MultiCloudUploader extends LitElement {
   private formDisabled = false;
   private tickTimer?: ReturnType<typeof setTimeout>;
   private listedTaskCount = -1;
-  /** The last render's count of the list, for `updated()`. */
-  private tally?: ListTally;
+  /** The last render's count of the list, for `updated()`, which Lit always runs after a render. */
+  private tally: ListTally = tallyTasks([], () => false);
   private rowSizes?: ResizeObserver;
   private sizedList?: HTMLElement;
   private sizedRow?: HTMLElement;
@@ -412,7 +412,7 @@ export class MultiCloudUploader extends LitElement {
 
   protected override updated(): void {
     const tasks = this.files;
-    const tally = this.tally ?? tallyTasks(tasks, (taskId) => this.uploads.isMoving(taskId));
+    const { tally } = this;
     this.toggleState('uploading', tally.busy);
     this.toggleState('paused', tally.paused);
     this.toggleState('error', tally.failed);
