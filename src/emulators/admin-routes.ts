@@ -122,15 +122,11 @@ export function armFaultFor(partOperation: string): ArmFault {
           ...(afterBytes !== undefined && { afterBytes }),
         });
       }
-      case FaultKind.Delay: {
-        const ms = numberField(spec, 'ms');
-        if (ms === undefined) throw new TypeError('ms is required for a delay fault');
-        return faults.delay(ms, counted);
-      }
+      case FaultKind.Delay:
       case FaultKind.SlowAnswer: {
         const ms = numberField(spec, 'ms');
-        if (ms === undefined) throw new TypeError('ms is required for a slow-answer fault');
-        return faults.slowAnswer(ms, counted);
+        if (ms === undefined) throw new TypeError(`ms is required for a ${spec['kind']} fault`);
+        return spec['kind'] === FaultKind.Delay ? faults.delay(ms, counted) : faults.slowAnswer(ms, counted);
       }
       case FaultKind.Expire:
         return faults.expireUrls(counted);
