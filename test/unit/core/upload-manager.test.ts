@@ -176,6 +176,58 @@ describe('UploadManager', () => {
     expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(96 * KiB));
   });
 
+  it('keeps no checkpoint while a one-part upload runs, nor after it is done', async () => {
+    const store = new CheckpointStore({ dbName });
+    const { manager, memory } = setup({ delayMs: 300 }, { checkpointStore: store });
+    await manager.addFiles([fileOf(8 * KiB)]);
+    const done = once(manager, 'task-complete');
+    manager.start();
+    while (memory.concurrency.now === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await store.list()).to.deep.equal([]);
+    expect(memory.concurrency.now, 'the part is still in flight').to.equal(1);
+    await done;
+    expect(await store.list()).to.deep.equal([]);
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(8 * KiB));
+  });
+
+  it('writes a paused one-part upload\'s checkpoint before it says paused; a new manager goes on with that session', async () => {
+    const held: MemoryAdapterOptions = { holdPart: 1, limits: { defaultPartSize: 16 * KiB } };
+    const memory = createMemoryAdapter(held);
+    const file = fileOf(8 * KiB);
+    const first = setup({}, {}, memory).manager;
+    await first.addFiles([file]);
+    first.start();
+    while (memory.attempts.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    first.pause();
+    await once(first, 'task-state', (d) => d.state === 'paused');
+    first.dispose();
+    const [record] = await new CheckpointStore({ dbName }).list();
+    expect(record?.file.name).to.equal('f.bin');
+    const [uploadId] = memory.parts.keys();
+    expect(record?.session).to.deep.equal({ uploadId });
+
+    held.holdPart = undefined;
+    const second = setup({}, {}, memory).manager;
+    const [task] = await second.addFiles([file]);
+    const done = once(second, 'task-complete');
+    second.start();
+    await done;
+    expect(task.resumed).to.equal(true);
+    expect(memory.parts.has(uploadId)).to.equal(false);
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(8 * KiB));
+    expect(await new CheckpointStore({ dbName }).list()).to.deep.equal([]);
+  });
+
+  it('keeps a one-part upload that failed for good in the checkpoints, for a later visit', async () => {
+    const store = new CheckpointStore({ dbName });
+    const { manager } = setup({ failPart: 1, failCode: 'provider-rejected' }, { checkpointStore: store });
+    await manager.addFiles([fileOf(8 * KiB)]);
+    const failed = once(manager, 'task-error');
+    manager.start();
+    await failed;
+    expect((await store.list()).map((record) => record.file.name)).to.deep.equal(['f.bin']);
+  });
+
   it('resumes from its own receipts, with a warning, when the store cannot list parts', async () => {
     const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
     let listings = 0;
