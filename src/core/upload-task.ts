@@ -1,5 +1,5 @@
 import { UploadError, UploadErrorCode, toUploadError } from './errors.js';
-import { fingerprintFile } from './fingerprint.js';
+import { readFingerprint } from './fingerprint.js';
 import { tryLockFile } from './file-lock.js';
 import { partAt, partSize, planParts } from './part-plan.js';
 import { sleep, withRetry } from './retry.js';
@@ -62,6 +62,8 @@ export class UploadTask {
   #env: TaskEnvironment;
   #state: UploadState = UploadState.Queued;
   #fingerprint?: string;
+  /** A small file's bytes, read for its fingerprint and kept for the hashing that follows in the same run. */
+  #wholeFile?: ArrayBuffer;
   #plan?: PartPlan;
   #session?: unknown;
   #receipts = new Map<number, PartReceipt>();
@@ -160,7 +162,11 @@ export class UploadTask {
 
   /** The file's resume fingerprint, computed once: its sampled bytes and where it goes. */
   async #fingerprintOf(): Promise<string> {
-    this.#fingerprint ??= await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+    if (this.#fingerprint === undefined) {
+      const { fingerprint, wholeFile } = await readFingerprint(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+      this.#fingerprint = fingerprint;
+      this.#wholeFile = wholeFile;
+    }
     return this.#fingerprint;
   }
 
@@ -223,6 +229,7 @@ export class UploadTask {
       this.#hashState = this.#hashRun?.savedState() ?? this.#hashState;
       this.#hashRun?.cancel();
       this.#hashRun = undefined;
+      this.#wholeFile = undefined;
       releaseLock?.();
       if (startOver) await this.#dropSession();
     }
@@ -466,7 +473,9 @@ export class UploadTask {
       // Digests the lanes use as they go are read no further ahead of them than the pool can hash in parallel, so
       // that memory stays bounded by the parts in flight, not the file's size; create's digests must all be there.
       ...(specs.every((spec) => spec.when !== 'before-create') && { partsAhead: client.workers }),
+      wholeFile: this.#wholeFile,
     });
+    this.#wholeFile = undefined;
     run.onProgress = (bytesHashed) => {
       this.#bytesHashed = bytesHashed;
       if (this.#state === UploadState.Hashing) this.#emitProgress();

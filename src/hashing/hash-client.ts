@@ -25,6 +25,11 @@ export interface HashJob {
    * bounded however large the file. Unset, hashing runs as far ahead as it can; other jobs are never paced.
    */
   partsAhead?: number;
+  /**
+   * All of the blob's bytes, when the page has read them already (a small file's fingerprint does): a job hashed by
+   * one worker takes them instead of reading the blob again. Transferred, so the caller gives them up.
+   */
+  wholeFile?: ArrayBuffer;
 }
 
 /** A running hash job. */
@@ -277,6 +282,7 @@ export class HashClient {
     const placed: Array<[Worker, number]> = [];
     const bytesTotal = pieces.length > 1 ? pieces.reduce((sum, piece) => sum + piece.bytes, 0) : undefined;
     const paced = job.partsAhead !== undefined && pieces.every((piece) => !piece.readElsewhere);
+    const wholeFile = pieces.length === 1 && job.wholeFile?.byteLength === job.blob.size ? job.wholeFile : undefined;
     const pacing: Pacing | undefined = paced
       ? {
           partsAhead: Math.max(1, job.partsAhead!),
@@ -313,13 +319,14 @@ export class HashClient {
           resumeFrom: job.resumeFrom ?? [],
           chunkSize: this.#chunkSize,
           ...(pacing && { readTo: run.readTo }),
+          ...(wholeFile && { wholeFile }),
         };
         if (piece.readElsewhere && this.#poolSize > 1) {
           const channel = new MessageChannel();
           workerFor(index + 1).postMessage({ type: 'read', jobId, blob: job.blob, port: channel.port1 } satisfies ClientMessage, [channel.port1]);
           worker.postMessage({ ...message, source: channel.port2 } satisfies ClientMessage, [channel.port2]);
         } else {
-          worker.postMessage(message);
+          worker.postMessage(message, wholeFile ? [wholeFile] : []);
         }
       });
     } catch (thrown) {

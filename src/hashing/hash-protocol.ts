@@ -1,8 +1,8 @@
 /**
  * The messages between `HashClient` and `hash.worker.ts`, imported by both sides. Hand-written rather than Comlink:
  * the traffic is one start/cancel pair per job and a stream of small results, which a union types exactly.
- * File bytes never travel back: the worker gets the `Blob` (a structured clone shares its bytes) and answers with
- * digests, hasher states and counts only.
+ * File bytes never travel back: the worker gets the `Blob` (a structured clone shares its bytes), or the bytes of a
+ * small file the page has read already (transferred), and answers with digests, hasher states and counts only.
  */
 import type { SavedHashState } from '../core/types.js';
 import type { PartPlan } from '../core/adapter.js';
@@ -22,6 +22,8 @@ export interface StartJobMessage {
   source?: MessagePort;
   /** When set, no chunk starting at or past this byte is read until an `AllowJobMessage` moves it on. */
   readTo?: number;
+  /** All of the blob's bytes, read by the page already: hashed instead of reading the blob. */
+  wholeFile?: ArrayBuffer;
 }
 
 /** Moves a paced job's `readTo` on, as the upload lanes take parts. */

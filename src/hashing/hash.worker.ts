@@ -43,6 +43,11 @@ interface ChunkSource {
   close(): void;
 }
 
+/** The bytes [start, end) of `blob`: the blob itself when that is all of it, since each Blob.slice() is an IPC in Chromium. */
+function rangeOf(blob: Blob, start: number, end: number): Blob {
+  return start === 0 && end === blob.size ? blob : blob.slice(start, end);
+}
+
 /**
  * Reads `blob` into `buffer` (at least `blob.size` bytes long) through a BYOB stream reader, and resolves with the
  * bytes read, in `buffer`'s memory. `Blob.arrayBuffer()` gives a new buffer per read, and in Chromium what a worker
@@ -99,6 +104,7 @@ class BufferPool {
  */
 class LocalChunks implements ChunkSource {
   readonly #blob: Blob;
+  readonly #wholeFile: ArrayBuffer | undefined;
   readonly #pending: Promise<Uint8Array>[] = [];
   readonly #buffers = new BufferPool();
   #ranges: readonly ByteRange[] = [];
@@ -107,9 +113,10 @@ class LocalChunks implements ChunkSource {
   /** Wakes a `next()` that waits for `readTo` to move. */
   #wake: (() => void) | undefined;
 
-  constructor(blob: Blob, readTo = Number.POSITIVE_INFINITY) {
+  constructor(blob: Blob, readTo = Number.POSITIVE_INFINITY, wholeFile?: ArrayBuffer) {
     this.#blob = blob;
     this.#readTo = readTo;
+    this.#wholeFile = wholeFile;
   }
 
   begin(ranges: readonly ByteRange[]): void {
@@ -141,7 +148,9 @@ class LocalChunks implements ChunkSource {
   #fill(): void {
     while (this.#issued < this.#ranges.length && this.#pending.length <= READ_AHEAD && this.#ranges[this.#issued]![0] < this.#readTo) {
       const [start, end] = this.#ranges[this.#issued++]!;
-      const read = readInto(this.#blob.slice(start, end), this.#buffers.take(end - start));
+      const read = this.#wholeFile
+        ? Promise.resolve(new Uint8Array(this.#wholeFile, start, end - start))
+        : readInto(rangeOf(this.#blob, start, end), this.#buffers.take(end - start));
       // A read ahead may fail after the job has already stopped; it is awaited (and reported) only if reached.
       read.catch(() => undefined);
       this.#pending.push(read);
@@ -258,7 +267,7 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
     const [start, end] = ranges[index++]!;
     credit--;
     try {
-      const bytes = await readInto(blob.slice(start, end), buffers.take(end - start));
+      const bytes = await readInto(rangeOf(blob, start, end), buffers.take(end - start));
       const buffer = bytes.buffer as ArrayBuffer;
       if (!stopped) port.postMessage({ type: 'chunk', buffer, length: bytes.length } satisfies ReaderReply, [buffer]);
     } catch (error) {
@@ -271,8 +280,9 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
 
 async function runJob(message: StartJobMessage): Promise<void> {
   const { jobId, blob, chunkSize } = message;
-  const paced = message.readTo === undefined || message.source ? undefined : new LocalChunks(blob, message.readTo);
-  const source: ChunkSource = paced ?? (message.source ? new PeerChunks(message.source) : new LocalChunks(blob));
+  const { wholeFile } = message;
+  const paced = message.readTo === undefined || message.source ? undefined : new LocalChunks(blob, message.readTo, wholeFile);
+  const source: ChunkSource = paced ?? (message.source ? new PeerChunks(message.source) : new LocalChunks(blob, undefined, wholeFile));
   const job = { canceled: false, paced };
   running.set(jobId, job);
   const sink: Sink = {

@@ -219,6 +219,21 @@ describe('HashClient', () => {
       expect(await run.digest('b')).to.equal(hex(await crypto.subtle.digest('SHA-256', bytes)));
     });
 
+    it('hashes the bytes a job hands over instead of reading the blob again, and takes them', async () => {
+      client = new HashClient({ workers: 2 });
+      // Reading this file fails, so a digest can only come from the bytes handed over.
+      const { file, remove } = await fileChangedOnDisk();
+      try {
+        const bytes = makeBytes(256 * KiB, 1);
+        const wholeFile = bytes.slice().buffer;
+        const run = client.start({ blob: file, plan: onePart(file), specs: [spec('md5', 'md5', 'part')], wholeFile });
+        expect(wholeFile.byteLength, 'transferred to the worker').to.equal(0);
+        expect(await run.digest('md5', 1)).to.equal(await md5(bytes));
+      } finally {
+        await remove();
+      }
+    });
+
     it('hashes a prefix that ends inside a chunk and one longer than the file', async () => {
       client = new HashClient({ chunkSize: 300 });
       const bytes = makeBytes(2000, 9);
