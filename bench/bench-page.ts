@@ -67,7 +67,7 @@ export interface BenchApi {
   /** Uppy 6 with `@uppy/aws-s3` through the same routes, in the same parts, as many at a time. */
   uploadUppy(api: string): Promise<Measurement>;
   /** The first `count` files of `#many` dropped at once on our element (S3, default checksum, auto-start). */
-  manyElement(api: string, count: number): Promise<Measurement>;
+  manyElement(api: string, count: number, bare?: boolean): Promise<Measurement>;
   /** The same files added at once to our UploadManager without the element. */
   manyManager(api: string, count: number): Promise<Measurement>;
   /** The same files added at once to Uppy 6's Dashboard with `@uppy/aws-s3`, auto-proceeding. */
@@ -360,7 +360,7 @@ window.bench = {
   spark: () => measured(hashWithSpark),
   uploadEngine: (api, checksum, cores) => measured(() => withCores(cores, () => uploadWithEngine(api, checksum))),
   uploadUppy: (api) => measured(() => uploadWithUppy(api, pickedFile(), PART_SIZE, CONCURRENCY)),
-  manyElement: (api, count) => measured(() => uploadManyWithElement(api, manyFiles(count), CONCURRENCY)),
+  manyElement: (api, count, bare = false) => measured(() => uploadManyWithElement(api, manyFiles(count), CONCURRENCY, { bare })),
   manyManager: (api, count) => measured(() => uploadManyWithManager(api, manyFiles(count), CONCURRENCY)),
   manyUppyDashboard: (api, count) => measured(() => uploadManyWithUppyDashboard(api, manyFiles(count), CONCURRENCY)),
   uploadRaw: (api, fromMemory) => measured(() => uploadRawXhr(api, fromMemory)),

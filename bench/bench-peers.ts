@@ -81,11 +81,19 @@ export async function uploadManyWithManager(api: string, files: File[], concurre
   }
 }
 
-/** Drops `files` at once onto a fresh `<multi-cloud-uploader provider="s3" auto-start multiple>` and waits for all. */
-export async function uploadManyWithElement(api: string, files: File[], concurrency: number): Promise<{ objectKeys: string[] }> {
+/**
+ * Drops `files` at once onto a fresh `<multi-cloud-uploader provider="s3" auto-start multiple>` and waits for all.
+ * `bare` does what Uppy does for them: no resume checkpoints (`no-resume`) and no Content-MD5 (`checksum: 'none'`).
+ */
+export async function uploadManyWithElement(api: string, files: File[], concurrency: number, { bare = false } = {}): Promise<{ objectKeys: string[] }> {
   const element = document.createElement('multi-cloud-uploader') as MultiCloudUploader;
-  element.setAttribute('provider', 's3');
-  element.setAttribute('endpoint', api);
+  if (bare) {
+    element.adapter = createS3Adapter({ endpoint: api, checksum: 'none' });
+    element.toggleAttribute('no-resume', true);
+  } else {
+    element.setAttribute('provider', 's3');
+    element.setAttribute('endpoint', api);
+  }
   element.setAttribute('concurrency', String(concurrency));
   element.toggleAttribute('auto-start', true);
   element.toggleAttribute('multiple', true);

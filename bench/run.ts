@@ -755,7 +755,7 @@ async function main(): Promise<void> {
           verified: '✓ every stored object md5',
           after: emptyS3rver,
         });
-        const [ours, uppy, engineAlone] = await group(
+        const [ours, uppy, engineAlone, bare] = await group(
           [
             manySpec('our <multi-cloud-uploader> (S3, default checksum, resume on)', () =>
               page.evaluate(([endpoint, n]) => window.bench.manyElement(endpoint, n), [s3rverApi, count] as const),
@@ -766,11 +766,17 @@ async function main(): Promise<void> {
             manySpec('our UploadManager alone, no element (the engine\'s share)', () =>
               page.evaluate(([endpoint, n]) => window.bench.manyManager(endpoint, n), [s3rverApi, count] as const),
             ),
+            manySpec('our element doing what Uppy does: `no-resume`, `checksum: \'none\'`', () =>
+              page.evaluate(([endpoint, n]) => window.bench.manyElement(endpoint, n, true), [s3rverApi, count] as const),
+            ),
           ],
           { warmUp: false },
         );
         perFile.set(count, { element: ours, engine: engineAlone });
-        derived(`${count} files: our element × Uppy 6 Dashboard (whole batch) · our engine alone × Uppy 6 Dashboard`, `${times(ours, uppy)} · ${times(engineAlone, uppy)}`);
+        derived(
+          `${count} files: our element × Uppy 6 Dashboard (whole batch) · our engine alone × Uppy · our element without resume and checksum × Uppy`,
+          `${times(ours, uppy)} · ${times(engineAlone, uppy)} · ${times(bare, uppy)}`,
+        );
       }
       const fewest = Math.min(...counts);
       for (const count of counts.filter((count) => count !== fewest)) {
