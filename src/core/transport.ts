@@ -5,7 +5,10 @@ import type { HttpRequest, HttpResponse } from './http.js';
 export interface TransportOptions {
   /** Longest a request without a body to upload may take, in ms. */
   requestTimeoutMs: number;
-  /** Longest a request may go without any progress (upload or download) before it is aborted, in ms. */
+  /**
+   * Longest a request with a body to upload may go without any progress (upload or download) before it is aborted,
+   * in ms. A request without one is bounded by its timeout alone: a server may think longer than this before it answers.
+   */
   stallTimeoutMs: number;
 }
 
@@ -70,7 +73,7 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
           onUploadProgress?.(event.loaded);
         };
       }
-      xhr.onprogress = armStallTimer;
+      if (hasBlobBody) xhr.onprogress = armStallTimer;
       xhr.onload = () =>
         finish(() =>
           resolve({
@@ -85,7 +88,7 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
       xhr.ontimeout = () =>
         finish(() => reject(new UploadError(UploadErrorCode.Timeout, `The request to ${safeUrl} timed out.`)));
       signal.addEventListener('abort', onAbort, { once: true });
-      armStallTimer();
+      if (hasBlobBody) armStallTimer();
       xhr.send(request.body ?? null);
     });
 }
