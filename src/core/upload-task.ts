@@ -570,12 +570,14 @@ export class UploadTask {
     const abortLanes = () => lanesController.abort(signal.reason);
     signal.addEventListener('abort', abortLanes, { once: true });
     let next = 0;
+    const receiptWrites: Promise<void>[] = [];
     const lane = async () => {
       while (next < pending.length) {
         const partNumber = pending[next++];
         this.#hashRun?.take(partNumber);
         try {
-          await this.#uploadPart(partNumber, lanesController.signal);
+          const { written } = await this.#uploadPart(partNumber, lanesController.signal);
+          receiptWrites.push(written);
         } catch (thrown) {
           if (!lanesController.signal.aborted) lanesController.abort(thrown);
           throw thrown;
@@ -584,20 +586,30 @@ export class UploadTask {
     };
     try {
       const outcomes = await Promise.allSettled(Array.from({ length: lanes }, lane));
+      // Every part sent counts as stored, and is in the checkpoint, before the upload completes or says it paused.
+      const writes = await Promise.allSettled(receiptWrites);
       const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failure) throw lanesController.signal.reason ?? failure.reason;
+      const writeFailure = writes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (writeFailure) throw writeFailure.reason;
     } finally {
       signal.removeEventListener('abort', abortLanes);
     }
   }
 
-  async #uploadPart(partNumber: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Sends one part and resolves once the request is done, with `written`: its receipt's way into the checkpoint. The
+   * lane goes on to its next part meanwhile (a one-lane provider would otherwise wait for IndexedDB between requests);
+   * the part counts as stored only once `written` resolves, so a crash never loses a part the bar showed as stored.
+   */
+  async #uploadPart(partNumber: number, signal: AbortSignal): Promise<{ written: Promise<void> }> {
     const release = await this.#env.slots.acquire(signal);
     const plan = this.#plan!;
     const part = partAt(this.file, plan, partNumber);
+    let receipt: PartReceipt;
     try {
       const { adapter, retryPolicy } = this.#env;
-      const receipt = await withRetry(
+      receipt = await withRetry(
         () => {
           this.#inFlight.set(partNumber, 0);
           const partContext = this.#context(signal, plan, (loaded) => {
@@ -611,9 +623,20 @@ export class UploadTask {
         retryPolicy,
         this.#retryHooks(signal),
       );
-      if (this.#storedBytes !== undefined && !this.#receipts.has(partNumber)) this.#storedBytes += partSize(plan, this.file.size, partNumber);
-      this.#receipts.set(partNumber, receipt);
-      // Durable before counted done: a crash after this line never loses a part the bar showed as sent.
+    } catch (thrown) {
+      this.#inFlight.delete(partNumber);
+      throw thrown;
+    } finally {
+      release();
+    }
+    this.#inFlight.set(partNumber, part.size);
+    return { written: this.#keepReceipt(plan, receipt) };
+  }
+
+  /** Writes a part's receipt to the checkpoint, then counts the part as stored. */
+  async #keepReceipt(plan: PartPlan, receipt: PartReceipt): Promise<void> {
+    const { partNumber } = receipt;
+    try {
       const store = this.#store();
       if (store && this.#fingerprint && !this.#checkpointDeferred(plan)) {
         await this.#guardStorage(async () => {
@@ -622,11 +645,12 @@ export class UploadTask {
           if (hashState && hashState.length > 0) await store.setHashState(this.#fingerprint!, hashState);
         });
       }
+      if (this.#storedBytes !== undefined && !this.#receipts.has(partNumber)) this.#storedBytes += partSize(plan, this.file.size, partNumber);
+      this.#receipts.set(partNumber, receipt);
     } finally {
       this.#inFlight.delete(partNumber);
-      release();
+      this.#emitProgress();
     }
-    this.#emitProgress();
   }
 
   /**

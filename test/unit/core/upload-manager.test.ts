@@ -5,6 +5,7 @@ import type { UploadManagerOptions } from '../../../src/core/upload-manager.js';
 import { CheckpointStore } from '../../../src/checkpoints/checkpoint-store.js';
 import { fingerprintFile } from '../../../src/core/fingerprint.js';
 import { UploadError, UploadErrorCode } from '../../../src/core/errors.js';
+import type { PartReceipt } from '../../../src/core/adapter.js';
 import { createMemoryAdapter } from '../../helpers/memory-adapter.js';
 import type { MemoryAdapter, MemoryAdapterOptions } from '../../helpers/memory-adapter.js';
 import { once } from '../../helpers/manager-events.js';
@@ -226,6 +227,58 @@ describe('UploadManager', () => {
     manager.start();
     await failed;
     expect((await store.list()).map((record) => record.file.name)).to.deep.equal(['f.bin']);
+  });
+
+  /** A checkpoint store whose receipt writes wait until the test opens the gate. */
+  function gatedReceipts(): { store: CheckpointStore; open: () => void; asked: number[] } {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const asked: number[] = [];
+    class GatedStore extends CheckpointStore {
+      override async addReceipt(fingerprint: string, receipt: PartReceipt): Promise<void> {
+        asked.push(receipt.partNumber);
+        await gate;
+        return super.addReceipt(fingerprint, receipt);
+      }
+    }
+    return { store: new GatedStore({ dbName }), open, asked };
+  }
+
+  it('sends a one-lane upload\'s next part while the last receipt is written, and counts a part stored only once it is', async () => {
+    const { store, open, asked } = gatedReceipts();
+    const memory = createMemoryAdapter({ limits: { defaultPartSize: 16 * KiB } });
+    memory.sequentialParts = () => true;
+    const { manager } = setup({}, { checkpointStore: store }, memory);
+    const [task] = await manager.addFiles([fileOf(64 * KiB)]);
+    const done = once(manager, 'task-complete');
+    manager.start();
+    for (let waited = 0; waited < 1000 && memory.attempts.length < 4; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(memory.attempts, 'every part sent before the first receipt was written').to.deep.equal([1, 2, 3, 4]);
+    expect(asked).to.deep.equal([1, 2, 3, 4]);
+    expect(task.progress.bytesStored).to.equal(0);
+    expect(task.state).to.equal('uploading');
+    open();
+    await done;
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(64 * KiB));
+    expect(await store.list()).to.deep.equal([]);
+  });
+
+  it('says paused only once the receipts of the parts sent are in the checkpoint', async () => {
+    const { store, open } = gatedReceipts();
+    const memory = createMemoryAdapter({ holdPart: 3, limits: { defaultPartSize: 16 * KiB } });
+    memory.sequentialParts = () => true;
+    const { manager } = setup({}, { checkpointStore: store }, memory);
+    const [task] = await manager.addFiles([fileOf(64 * KiB)]);
+    manager.start();
+    while (memory.attempts.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    manager.pause();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(task.state, 'waiting for the receipts').to.equal('uploading');
+    const paused = once(manager, 'task-state', (d) => d.state === 'paused');
+    open();
+    await paused;
+    const [record] = await store.list();
+    expect(record?.receipts.map((receipt) => receipt.partNumber)).to.deep.equal([1, 2]);
   });
 
   it('resumes from its own receipts, with a warning, when the store cannot list parts', async () => {
