@@ -53,22 +53,24 @@ async function expectUploadError(promise: Promise<unknown>, code: string): Promi
   expect((error as UploadError).code).to.equal(code);
 }
 
-/**
- * A file in the origin-private file system whose bytes are replaced after the `File` was taken, as when a user edits a
- * file mid-upload: reading it fails. `remove` deletes it.
- */
-async function fileChangedOnDisk(): Promise<{ file: File; remove: () => Promise<void> }> {
+/** A file written to the origin-private file system, as a user's file on disk: its `File`, its handle, and its removal. */
+async function fileOnDisk(bytes: Uint8Array<ArrayBuffer>): Promise<{ file: File; handle: FileSystemFileHandle; remove: () => Promise<void> }> {
   const root = await navigator.storage.getDirectory();
   const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
   const handle = await root.getFileHandle(name, { create: true });
-  let writable = await handle.createWritable();
-  await writable.write(makeBytes(256 * KiB, 1));
+  const writable = await handle.createWritable();
+  await writable.write(bytes);
   await writable.close();
-  const file = await handle.getFile();
-  writable = await handle.createWritable();
+  return { file: await handle.getFile(), handle, remove: () => root.removeEntry(name) };
+}
+
+/** A file on disk whose bytes are replaced after the `File` was taken, as when a user edits a file mid-upload: reading it fails. */
+async function fileChangedOnDisk(): Promise<{ file: File; remove: () => Promise<void> }> {
+  const { file, handle, remove } = await fileOnDisk(makeBytes(256 * KiB, 1));
+  const writable = await handle.createWritable();
   await writable.write(makeBytes(256 * KiB, 2));
   await writable.close();
-  return { file, remove: () => root.removeEntry(name) };
+  return { file, remove };
 }
 
 function trackProgress(run: HashRun): Array<[number, number]> {
@@ -507,14 +509,8 @@ describe('HashClient', () => {
 
     it('rejects with file-unreadable when the file was deleted', async () => {
       client = new HashClient();
-      const root = await navigator.storage.getDirectory();
-      const name = `hash-client-${Math.random().toString(36).slice(2)}.bin`;
-      const handle = await root.getFileHandle(name, { create: true });
-      const writable = await handle.createWritable();
-      await writable.write(makeBytes(64 * KiB, 1));
-      await writable.close();
-      const file = await handle.getFile();
-      await root.removeEntry(name);
+      const { file, remove } = await fileOnDisk(makeBytes(64 * KiB, 1));
+      await remove();
       const run = client.start({ blob: file, plan: { partSize: 64 * KiB, partCount: 1 }, specs: [spec('s', 'sha1')] });
       await expectUploadError(run.done, 'file-unreadable');
     });
