@@ -147,6 +147,8 @@ export class UploadTask {
     const { adapter } = this.#env;
     // A file added again after a reload and canceled before it ran still has the earlier page's upload on the server.
     const releaseLock = this.#session === undefined ? await this.#claimCheckpoint() : null;
+    // Its bytes were for hashing in a run; a canceled file has none to come.
+    this.#wholeFile = undefined;
     if (this.#session !== undefined && adapter.abort) {
       const controller = new AbortController();
       try {
