@@ -8,7 +8,7 @@ import type { UploadError, UploadErrorCode } from '../../src/core/errors.js';
 import { makeBytes } from '../helpers/make-blob.js';
 import { e2eServers, firstDifference } from '../helpers/e2e.js';
 import { adminRoute, storedBytesOf, type ArmedFault } from '../helpers/emulator-admin.js';
-import { leavePageAfter, once } from '../helpers/manager-events.js';
+import { leavePageAfter, once, outcome } from '../helpers/manager-events.js';
 import { releaseManagers } from '../helpers/manager-fixture.js';
 
 /** A fault's match: an operation of the provider's emulator, and a part number where the call carries one. */
@@ -98,12 +98,9 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       const warnings: UploadError[] = [];
       made.addEventListener('warning', (event) => warnings.push(event.detail.error));
       await made.addFiles([file]);
-      const outcome = Promise.race([
-        once(made, 'task-complete').then(({ result }) => ({ result })),
-        once(made, 'task-error').then(({ error }) => ({ error })),
-      ]);
+      const settled = outcome(made);
       made.start();
-      return { ...(await outcome), warnings };
+      return { ...(await settled), warnings };
     }
 
     const fileOf = (name: string, seed: number) => {
@@ -198,12 +195,9 @@ export function describeAdapterContract(id: string, harness: AdapterHarness): vo
       const paused = once(made, 'task-state', (detail) => detail.state === 'paused');
       made.pause(taskId);
       await paused;
-      const outcome = Promise.race([
-        once(made, 'task-complete').then(({ result }) => ({ result, error: undefined })),
-        once(made, 'task-error').then(({ error }) => ({ result: undefined, error })),
-      ]);
+      const settled = outcome(made);
       made.resume(taskId);
-      const { result, error } = await outcome;
+      const { result, error } = await settled;
       expect(error).to.equal(undefined);
       await expectStored(result, bytes);
       const listed = await adminRoute<unknown[]>(id, harness.pendingPath ?? 'uploads');

@@ -252,12 +252,16 @@ describe('UploadManager', () => {
     const [task] = await manager.addFiles([fileOf(64 * KiB)]);
     const done = once(manager, 'task-complete');
     manager.start();
-    for (let waited = 0; waited < 1000 && memory.attempts.length < 4; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(memory.attempts, 'every part sent before the first receipt was written').to.deep.equal([1, 2, 3, 4]);
-    expect(asked).to.deep.equal([1, 2, 3, 4]);
-    expect(task.progress.bytesStored).to.equal(0);
-    expect(task.state).to.equal('uploading');
-    open();
+    try {
+      for (let waited = 0; waited < 10_000 && asked.length < 4; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(asked, 'every part sent before the first receipt was written').to.deep.equal([1, 2, 3, 4]);
+      expect(memory.attempts).to.deep.equal([1, 2, 3, 4]);
+      expect(task.progress.bytesStored).to.equal(0);
+      expect(task.progress.bytesSent).to.equal(64 * KiB);
+      expect(task.state).to.equal('uploading');
+    } finally {
+      open();
+    }
     await done;
     expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(64 * KiB));
     expect(await store.list()).to.deep.equal([]);
@@ -270,12 +274,15 @@ describe('UploadManager', () => {
     const { manager } = setup({}, { checkpointStore: store }, memory);
     const [task] = await manager.addFiles([fileOf(64 * KiB)]);
     manager.start();
-    while (memory.attempts.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
-    manager.pause();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(task.state, 'waiting for the receipts').to.equal('uploading');
     const paused = once(manager, 'task-state', (d) => d.state === 'paused');
-    open();
+    try {
+      for (let waited = 0; waited < 10_000 && memory.attempts.length < 3; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+      manager.pause();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(task.state, 'waiting for the receipts').to.equal('uploading');
+    } finally {
+      open();
+    }
     await paused;
     const [record] = await store.list();
     expect(record?.receipts.map((receipt) => receipt.partNumber)).to.deep.equal([1, 2]);
