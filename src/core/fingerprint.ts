@@ -20,14 +20,10 @@ export interface FileFingerprint {
 /**
  * Identifies a file for resume: its metadata, where it goes, and a SHA-256 of three 16 KiB windows, so that a file
  * replaced by another of the same name, size and date does not resume onto the wrong bytes. The sample is hashed by
- * WebCrypto, off the main thread's own work.
+ * WebCrypto, off the main thread's own work. A small file's bytes come with it, so that the upload need not read
+ * them a second time.
  */
-export async function fingerprintFile(file: File, scope: string): Promise<string> {
-  return (await readFingerprint(file, scope)).fingerprint;
-}
-
-/** Like `fingerprintFile`, and hands over a small file's bytes so that the upload need not read them a second time. */
-export async function readFingerprint(file: File, scope: string): Promise<FileFingerprint> {
+export async function fingerprintFile(file: File, scope: string): Promise<FileFingerprint> {
   const windows = await Promise.all(
     // A small file is read whole, without the Blob.slice() that costs an IPC round in Chromium.
     sampleWindows(file.size).map(([start, end]) => (start === 0 && end === file.size ? file : file.slice(start, end)).arrayBuffer()),

@@ -1,5 +1,5 @@
 import { UploadError, UploadErrorCode, toUploadError } from './errors.js';
-import { readFingerprint } from './fingerprint.js';
+import { fingerprintFile } from './fingerprint.js';
 import { tryLockFile } from './file-lock.js';
 import { partAt, partSize, planParts } from './part-plan.js';
 import { sleep, withRetry } from './retry.js';
@@ -165,7 +165,7 @@ export class UploadTask {
   /** The file's resume fingerprint, computed once: its sampled bytes and where it goes. */
   async #fingerprintOf(): Promise<string> {
     if (this.#fingerprint === undefined) {
-      const { fingerprint, wholeFile } = await readFingerprint(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
+      const { fingerprint, wholeFile } = await fingerprintFile(this.file, `${this.#env.adapter.id}|${this.#env.adapter.target}`);
       this.#fingerprint = fingerprint;
       this.#wholeFile = wholeFile;
     }

@@ -381,7 +381,7 @@ describe('UploadManager', () => {
   it('discards a corrupt checkpoint with a warning and starts fresh', async () => {
     const { manager, memory } = setup();
     const file = fileOf(40 * KiB);
-    const fingerprint = await fingerprintFile(file, `${memory.id}|${memory.target}`);
+    const { fingerprint } = await fingerprintFile(file, `${memory.id}|${memory.target}`);
     await set(fingerprint, { version: 1, fingerprint, plan: 'garbage' }, createStore(dbName, 'checkpoints'));
     const warning = once(manager, 'warning');
     const done = once(manager, 'task-complete');
