@@ -280,10 +280,9 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
 
 async function runJob(message: StartJobMessage): Promise<void> {
   const { jobId, blob, chunkSize } = message;
-  const { wholeFile } = message;
-  const paced = message.readTo === undefined || message.source ? undefined : new LocalChunks(blob, message.readTo, wholeFile);
-  const source: ChunkSource = paced ?? (message.source ? new PeerChunks(message.source) : new LocalChunks(blob, undefined, wholeFile));
-  const job = { canceled: false, paced };
+  const local = message.source ? undefined : new LocalChunks(blob, message.readTo, message.wholeFile);
+  const source: ChunkSource = local ?? new PeerChunks(message.source!);
+  const job = { canceled: false, paced: message.readTo === undefined ? undefined : local };
   running.set(jobId, job);
   const sink: Sink = {
     digest: (name, partNumber, value) => scope.postMessage({ type: 'digest', jobId, name, partNumber, value }),
