@@ -64,7 +64,7 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
 
       xhr.open(request.method, request.url);
       for (const [name, value] of Object.entries(request.headers ?? {})) xhr.setRequestHeader(name, value);
-      const hasBlobBody = request.body instanceof Blob || request.body instanceof FormData;
+      const hasBlobBody = isBlob(request.body) || isFormData(request.body);
       // A body upload is bounded by stall detection, not a total time: a 5 GiB part on a slow link is fine while it moves.
       xhr.timeout = request.timeoutMs ?? (hasBlobBody ? 0 : requestTimeoutMs);
       if (hasBlobBody) {
@@ -91,6 +91,15 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
       if (hasBlobBody) armStallTimer();
       xhr.send(request.body ?? null);
     });
+}
+
+// By tag, not instanceof: a File picked in another frame of the page is no instance of this frame's Blob.
+function isBlob(body: unknown): body is Blob {
+  return ['[object Blob]', '[object File]'].includes(Object.prototype.toString.call(body));
+}
+
+function isFormData(body: unknown): body is FormData {
+  return Object.prototype.toString.call(body) === '[object FormData]';
 }
 
 /** getResponseHeader, but only for headers the response exposes, so the console is not filled with CORS refusals. */

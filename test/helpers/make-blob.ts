@@ -37,3 +37,11 @@ export function makeBlob(size: number, seed = 1, chunkSize = 4 * MiB): Blob {
   for (let offset = 0; offset < size; offset += chunkSize) chunks.push(next(Math.min(chunkSize, size - offset)));
   return new Blob(chunks);
 }
+
+/** A File made in another frame of the page, as when a parent frame holds the file input: no instance of this frame's File. */
+export function otherFramesFile(text: string, name: string, type: string): File {
+  const frame = document.createElement('iframe');
+  document.body.append(frame);
+  const OtherFile = (frame.contentWindow as unknown as typeof globalThis).File;
+  return new OtherFile([text], name, { type });
+}
