@@ -23,7 +23,7 @@ export interface PartPlan {
   partCount: number;
 }
 
-/** One part to send: a lazy slice of the file. */
+/** One part to send: a lazy slice of the file, or the file itself when it is the only part. */
 export interface Part {
   /** 1-based. */
   partNumber: number;

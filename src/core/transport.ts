@@ -89,7 +89,7 @@ export function createXhrTransport(options: Partial<TransportOptions> = {}): Tra
         finish(() => reject(new UploadError(UploadErrorCode.Timeout, `The request to ${safeUrl} timed out.`)));
       signal.addEventListener('abort', onAbort, { once: true });
       if (hasBlobBody) armStallTimer();
-      xhr.send(request.body ?? null);
+      xhr.send(bodyToSend(request) ?? null);
     });
 }
 
@@ -100,6 +100,18 @@ function isBlob(body: unknown): body is Blob {
 
 function isFormData(body: unknown): body is FormData {
   return Object.prototype.toString.call(body) === '[object FormData]';
+}
+
+/**
+ * The body as XHR should send it. XHR labels a typed Blob with its type when the request names no Content-Type, which
+ * would change what a signed request carries: such a body (a whole file, see `partAt`) goes as an untyped slice, as
+ * every other part does.
+ */
+function bodyToSend(request: HttpRequest): HttpRequest['body'] {
+  const { body } = request;
+  if (!isBlob(body) || body.type === '') return body;
+  const named = Object.keys(request.headers ?? {}).some((name) => name.toLowerCase() === 'content-type');
+  return named ? body : body.slice();
 }
 
 /** getResponseHeader, but only for headers the response exposes, so the console is not filled with CORS refusals. */

@@ -46,6 +46,11 @@ describe('planParts', () => {
     expect([1, 2, 3].map((n) => partAt(blob, plan, n).size)).to.deep.equal([5, 5, 2]);
     expect(partAt(blob, plan, 3).offset).to.equal(10);
   });
+  it('gives a file that is one part as itself, which Chromium sends from disk without the blob registry', () => {
+    const file = new File([new Uint8Array(12)], 'a.bin');
+    expect(partAt(file, { partSize: 12, partCount: 1 }, 1).blob).to.equal(file);
+    expect(partAt(file, { partSize: 5, partCount: 3 }, 1).blob).not.to.equal(file);
+  });
 });
 
 describe('partSize', () => {

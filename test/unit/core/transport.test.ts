@@ -3,6 +3,7 @@ import { setupWorker } from 'msw/browser';
 import { HttpResponse, delay, http } from 'msw';
 import { createXhrTransport } from '../../../src/core/transport.js';
 import { UploadError } from '../../../src/core/errors.js';
+import { otherFramesFile } from '../../helpers/make-blob.js';
 
 const worker = setupWorker(
   // A backend that thinks before it answers, as a complete call over thousands of parts can.
@@ -14,6 +15,9 @@ const worker = setupWorker(
     await delay('infinite');
     return HttpResponse.json({});
   }),
+  http.put('*/transport-test/echo', async ({ request }) =>
+    HttpResponse.json({ type: request.headers.get('content-type'), text: await request.text() }),
+  ),
 );
 
 async function failure(promise: Promise<unknown>): Promise<UploadError> {
@@ -52,5 +56,21 @@ describe('createXhrTransport', () => {
     const send = createXhrTransport({ stallTimeoutMs: 100, requestTimeoutMs: 100 });
     const response = await send({ method: 'POST', url: url('slow-answer'), body: '{}', timeoutMs: 5000 }, { signal });
     expect(response.status).to.equal(200);
+  });
+
+  it('sends a typed file without its type when the request names no Content-Type, so a signed URL signs what arrives', async () => {
+    const send = createXhrTransport();
+    for (const file of [new File(['hello'], 'photo.jpg', { type: 'image/jpeg' }), otherFramesFile('hello', 'photo.jpg', 'image/jpeg')]) {
+      const response = await send({ method: 'PUT', url: url('echo'), body: file }, { signal });
+      expect(JSON.parse(response.text)).to.deep.equal({ type: null, text: 'hello' });
+    }
+  });
+
+
+  it('sends a typed file under the Content-Type the request names', async () => {
+    const send = createXhrTransport();
+    const file = new File(['hello'], 'photo.jpg', { type: 'image/jpeg' });
+    const response = await send({ method: 'PUT', url: url('echo'), body: file, headers: { 'Content-Type': 'application/octet-stream' } }, { signal });
+    expect(JSON.parse(response.text)).to.deep.equal({ type: 'application/octet-stream', text: 'hello' });
   });
 });
