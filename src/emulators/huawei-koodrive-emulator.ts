@@ -573,18 +573,17 @@ export class KooDriveEmulator extends EmulatorBase<KooDriveEmulatorStats> {
   }
 
   /**
-   * Parallel mode, at complete: continues SHA-256 from each part's `hashCtx` over its bytes and compares with the
-   * next part's `hashCtx`, and finishes the last part into the file's SHA-256. The service checks the chain as the
-   * parts arrive; checking it once they are all there fails complete with the same 13000402 and also covers plans
-   * built piecemeal through uploadUrl.
+   * Parallel mode, at complete: compares the SHA-256 state after each part (continued from its `hashCtx` as it
+   * arrived, as the service does) with the next part's `hashCtx`, and finishes the last part into the file's SHA-256.
+   * Failing at complete gives the same 13000402 the service gives and also covers plans built piecemeal through
+   * uploadUrl.
    */
   #contextProblem(upload: Upload, planned: PlannedPart[], parts: Uint8Array[], actual: string): string | undefined {
     for (const [index, part] of planned.entries()) {
       const start = part.partNumber === 1 ? SHA256_INITIAL_STATE : (part.hashCtx as number[]);
       const bytes = parts[index] as Uint8Array;
       const next = planned[index + 1];
-      const after = () => upload.statesAfter.get(part.partNumber) ?? sha256Continue(start, bytes);
-      if (next && !sameWords(after(), next.hashCtx as number[])) {
+      if (next && !sameWords(upload.statesAfter.get(part.partNumber) ?? sha256Continue(start, bytes), next.hashCtx as number[])) {
         return `Part ${part.partNumber}'s bytes do not lead to part ${next.partNumber}'s hashCtx.`;
       }
       if (!next && sha256Finish(start, part.partOffset ?? 0, bytes) !== actual) {
