@@ -1,3 +1,5 @@
+import { rangeOf } from './blob-range.js';
+
 const SAMPLE_BYTES = 16 * 1024;
 
 function toHex(buffer: ArrayBuffer): string {
@@ -25,8 +27,8 @@ export interface FileFingerprint {
  */
 export async function fingerprintFile(file: File, scope: string): Promise<FileFingerprint> {
   const windows = await Promise.all(
-    // A small file is read whole, without the Blob.slice() that costs an IPC round in Chromium.
-    sampleWindows(file.size).map(([start, end]) => (start === 0 && end === file.size ? file : file.slice(start, end)).arrayBuffer()),
+    // A small file is read whole.
+    sampleWindows(file.size).map(([start, end]) => rangeOf(file, start, end).arrayBuffer()),
   );
   const header = new TextEncoder().encode(JSON.stringify([scope, file.name, file.size, file.lastModified, file.type]));
   const joined = new Uint8Array(header.byteLength + windows.reduce((sum, w) => sum + w.byteLength, 0));

@@ -1,5 +1,6 @@
 import { UploadError, UploadErrorCode } from './errors.js';
 import type { Part, PartLimits, PartPlan } from './adapter.js';
+import { rangeOf } from './blob-range.js';
 
 function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
@@ -38,12 +39,11 @@ export function partSize(plan: PartPlan, fileSize: number, partNumber: number): 
 }
 
 /**
- * The byte range of part `partNumber` (1-based) as a lazy slice of `blob`, or `blob` itself when the part is all of it:
- * Chromium sends a file from disk in its network process, where a slice goes through the browser process's blob
- * registry (about 1 ms of CPU per request, which a batch of small files feels).
+ * The byte range of part `partNumber` (1-based) as a lazy slice of `blob`, or `blob` itself when the part is all of it
+ * (`rangeOf`: about 1 ms less CPU per request, which a batch of small files feels).
  */
 export function partAt(blob: Blob, plan: PartPlan, partNumber: number): Part {
   const offset = (partNumber - 1) * plan.partSize;
   const size = partSize(plan, blob.size, partNumber);
-  return { partNumber, offset, size, blob: offset === 0 && size === blob.size ? blob : blob.slice(offset, offset + size) };
+  return { partNumber, offset, size, blob: rangeOf(blob, offset, offset + size) };
 }

@@ -4,6 +4,7 @@
  * instead get its chunks from a second worker that only reads (`ReadJobMessage`): reading a Blob occupies the thread
  * that asked for it, so on two threads reading and hashing overlap instead of taking turns.
  */
+import { rangeOf } from '../core/blob-range.js';
 import type { SavedHashState } from '../core/types.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, ReadJobMessage, ReaderReply, ReaderRequest, StartJobMessage, WorkerMessage } from './hash-protocol.js';
@@ -41,11 +42,6 @@ interface ChunkSource {
   /** Hands back a chunk the job is done with, so that its memory carries the next one. */
   recycle(bytes: Uint8Array): void;
   close(): void;
-}
-
-/** The bytes [start, end) of `blob`: the blob itself when that is all of it, since each Blob.slice() is an IPC in Chromium. */
-function rangeOf(blob: Blob, start: number, end: number): Blob {
-  return start === 0 && end === blob.size ? blob : blob.slice(start, end);
 }
 
 /**
