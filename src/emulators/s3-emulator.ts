@@ -10,6 +10,7 @@ import {
   type S3ChecksumAlgorithm,
 } from './checksums.js';
 import { FaultKind, type FaultTarget } from './faults.js';
+import { checkPostPolicy, signPostPolicy, verifyPostSignature } from './s3-post-policy.js';
 import { parseQuery, presignUrl, sha256Hex, UNSIGNED_PAYLOAD, uriEncode, verifySigV4, type SigV4Credentials } from './sigv4.js';
 import { hasXmlRoot, xmlDocument, xmlElements, xmlText, type XmlChild } from './xml.js';
 import { corsHeaders, EmulatorBase, objectStoreFailure, randomHex, serveWithFaults, XmlRefusal, type EmulatorOptions } from './emulator.js';
@@ -36,6 +37,8 @@ export const S3Operation = {
   CreateMultipartUpload: 'CreateMultipartUpload',
   UploadPart: 'UploadPart',
   PutObject: 'PutObject',
+  /** A browser form upload under a POST policy (the bucket URL, `multipart/form-data`). */
+  PostObject: 'PostObject',
   ListParts: 'ListParts',
   CompleteMultipartUpload: 'CompleteMultipartUpload',
   AbortMultipartUpload: 'AbortMultipartUpload',
@@ -51,6 +54,7 @@ export type S3Operation = (typeof S3Operation)[keyof typeof S3Operation];
 export interface S3EmulatorStats {
   uploadPart: number;
   putObject: number;
+  postObject: number;
   create: number;
   complete: number;
   abort: number;
@@ -78,12 +82,34 @@ export interface S3PresignRequest {
   headers?: Record<string, string>;
 }
 
+/** What {@link S3Emulator.presignPost} signs: one key, with each field bound exactly. */
+export interface S3PresignPostRequest {
+  key: string;
+  /** Form fields besides the signature's own, such as `Content-Type` or `Content-MD5`. */
+  fields?: Record<string, string>;
+  /** Further policy conditions, such as `["content-length-range", 0, 100]`. */
+  conditions?: unknown[];
+  /** Seconds. */
+  expiresIn: number;
+}
+
+/** A form upload as the policy allowed it. */
+interface PostedObject {
+  key: string;
+  fields: Map<string, string>;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
 /** AWS limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
 const MAX_LIST_PARTS = 1000;
 const MAX_KEY_BYTES = 1024;
+/** What the fields before the file of a POST may add up to. */
+const MAX_POST_PRE_DATA_BYTES = 20 * 1024;
+/** Room for the form's fields and boundaries around the largest file a POST may carry. */
+const MAX_POST_FORM_OVERHEAD = 64 * 1024;
 
 /** HTTP status of each S3 error code the emulator sends. */
 const ERROR_STATUS: Record<string, number> = {
@@ -98,17 +124,22 @@ const ERROR_STATUS: Record<string, number> = {
   EntityTooSmall: 400,
   InternalError: 500,
   InvalidArgument: 400,
+  IncorrectNumberOfFilesInPostRequest: 400,
   InvalidDigest: 400,
   InvalidPart: 400,
   InvalidPartOrder: 400,
+  InvalidPolicyDocument: 400,
   InvalidRange: 416,
   InvalidRequest: 400,
   KeyTooLongError: 400,
+  MalformedPOSTRequest: 400,
   MalformedXML: 400,
+  MaxPostPreDataLengthExceededError: 400,
   NoSuchBucket: 404,
   NoSuchKey: 404,
   NoSuchUpload: 404,
   NotImplemented: 501,
+  PreconditionFailed: 412,
   SlowDown: 503,
   XAmzContentSHA256Mismatch: 400,
 };
@@ -209,7 +240,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
   #objects = new Map<string, StoredObject>();
 
   constructor(options: S3EmulatorOptions) {
-    super(options, () => ({ uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] }));
+    super(options, () => ({ uploadPart: 0, putObject: 0, postObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] }));
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
     this.#credentials = { ...options.credentials };
@@ -244,6 +275,25 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
       now: this.now(),
     };
     return presignUrl(input.headers ? { ...presignInput, headers: input.headers } : presignInput);
+  }
+
+  /** The fields of a SigV4 POST policy for this bucket, what the AWS SDK's `createPresignedPost` answers. */
+  presignPost(input: S3PresignPostRequest): Promise<Record<string, string>> {
+    return signPostPolicy({
+      credentials: this.#credentials,
+      region: this.region,
+      bucket: this.bucket,
+      key: input.key,
+      fields: input.fields ?? {},
+      conditions: input.conditions ?? [],
+      expiresIn: input.expiresIn,
+      now: this.now(),
+    });
+  }
+
+  /** The URL a POST policy's form goes to: the bucket, path-style. */
+  bucketUrl(): string {
+    return `${this.urlOrigin()}${this.basePath}/${this.bucket}`;
   }
 
   /** A copy of a stored object's bytes, or `undefined`. */
@@ -285,6 +335,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     const { operation, target } = exchange;
 
     let body = new Uint8Array();
+    let posted: PostedObject | undefined;
     const uploadId = exchange.query.get('uploadId');
     return serveWithFaults({
       faults: this.faults,
@@ -295,17 +346,22 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
         const declared = Number(request.headers.get('content-length') ?? 0);
         // Refuse before reading: nobody should have to stream 5 GiB into memory to learn it is too much.
         if (carriesEntity && declared > this.#maxPartSize) this.#tooLarge(declared);
+        if (operation === S3Operation.PostObject && declared > this.#maxPartSize + MAX_POST_FORM_OVERHEAD) this.#tooLarge(declared);
         if (request.method === 'PUT' || request.method === 'POST') body = new Uint8Array(await request.arrayBuffer());
         if (carriesEntity && body.byteLength > this.#maxPartSize) this.#tooLarge(body.byteLength);
+        if (operation === S3Operation.PostObject) {
+          posted = await this.#readPostForm(request, body, target);
+          return;
+        }
         await this.#authenticate(exchange, body);
-        await this.#checkContentMd5(request, body);
+        await this.#checkContentMd5(request.headers.get('content-md5'), body);
       },
       ...(uploadId !== undefined && { forgetSession: () => this.#uploads.delete(uploadId) }),
       fail: (status, retryAfter, asked) => {
         const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new S3Refusal(code, message, {}, headers);
       },
-      serve: () => this.#dispatch(exchange, body),
+      serve: () => (posted ? this.#postObject(exchange, posted) : this.#dispatch(exchange, body)),
     });
   }
 
@@ -317,6 +373,8 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
         return this.#uploadPart(exchange, body);
       case S3Operation.PutObject:
         return this.#putObject(exchange, body);
+      case S3Operation.PostObject:
+        throw new S3Refusal('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
       case S3Operation.ListParts:
         return this.#listParts(exchange);
       case S3Operation.CompleteMultipartUpload:
@@ -352,7 +410,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
       throw new S3Refusal('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
     }
     const query = new Map(parseQuery(url.search));
-    const operation = key === '' ? undefined : operationOf(request.method, query);
+    const operation = key === '' ? bucketOperationOf(request.method, query) : operationOf(request.method, query);
     if (!operation) {
       throw new S3Refusal('NotImplemented', `${request.method} ${key === '' ? 'on the bucket' : 'with these parameters'} ` +
         'is not implemented by this emulator');
@@ -400,9 +458,8 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     }
   }
 
-  async #checkContentMd5(request: Request, body: Uint8Array): Promise<void> {
-    const header = request.headers.get('content-md5');
-    if (header === null) return;
+  async #checkContentMd5(header: string | null | undefined, body: Uint8Array): Promise<void> {
+    if (header === null || header === undefined) return;
     const digest = base64ToBytes(header.trim());
     if (!digest || digest.byteLength !== 16) {
       throw new S3Refusal('InvalidDigest', 'The Content-MD5 you specified was invalid.', { 'Content-MD5': header });
@@ -422,11 +479,14 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
    * AWS SDK hoists into a presigned URL's query (`x-amz-checksum-crc32=AAAAAA==`, the CRC of an empty body) are not
    * checked, as S3 does not check them (localstack/localstack#12169); only headers are.
    */
-  async #verifyChecksum(request: Request, body: Uint8Array): Promise<Partial<Record<S3ChecksumAlgorithm, string>>> {
-    const names = [...request.headers.keys()].filter(
+  async #verifyChecksum(
+    headers: { keys(): Iterable<string>; get(name: string): string | null | undefined },
+    body: Uint8Array,
+  ): Promise<Partial<Record<S3ChecksumAlgorithm, string>>> {
+    const names = [...headers.keys()].filter(
       (name) => name.startsWith('x-amz-checksum-') && !CHECKSUM_CONTROL_HEADERS.has(name),
     );
-    const sdkAlgorithm = request.headers.get('x-amz-sdk-checksum-algorithm')?.toLowerCase();
+    const sdkAlgorithm = headers.get('x-amz-sdk-checksum-algorithm')?.toLowerCase() ?? undefined;
     if (names.length === 0) {
       if (sdkAlgorithm !== undefined) {
         throw new S3Refusal('InvalidRequest', 'x-amz-sdk-checksum-algorithm specified, but no corresponding ' +
@@ -447,7 +507,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     if (sdkAlgorithm !== undefined && sdkAlgorithm !== known) {
       throw new S3Refusal('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
     }
-    const value = (request.headers.get(name) as string).trim();
+    const value = (headers.get(name) as string).trim();
     if (base64ToBytes(value)?.byteLength !== S3_CHECKSUM_BYTES[known]) {
       throw new S3Refusal('InvalidRequest', `Value for ${name} header is invalid.`);
     }
@@ -499,7 +559,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
       });
     }
     const [, upload] = this.#upload(exchange);
-    const checksums = await this.#verifyChecksum(exchange.request, body);
+    const checksums = await this.#verifyChecksum(exchange.request.headers, body);
     const digest = await md5Hex(body);
     upload.parts.set(partNumber, { bytes: body, md5Hex: digest, lastModified: this.now(), checksums });
     this.stats.uploadPart += 1;
@@ -508,7 +568,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
   }
 
   async #putObject(exchange: Exchange, body: Uint8Array): Promise<Response> {
-    const checksums = await this.#verifyChecksum(exchange.request, body);
+    const checksums = await this.#verifyChecksum(exchange.request.headers, body);
     const etag = `"${await md5Hex(body)}"`;
     this.#objects.set(exchange.key, {
       bytes: body,
@@ -519,6 +579,97 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     });
     this.stats.putObject += 1;
     return new Response(null, { status: 200, headers: { etag, ...checksumHeaders(checksums) } });
+  }
+
+  /**
+   * Reads a POST Object form as S3 does: the fields before the file (any after it are ignored), the signature over the
+   * policy, and the policy's conditions on every field and on the file's size.
+   */
+  async #readPostForm(request: Request, body: Uint8Array<ArrayBuffer>, target: FaultTarget): Promise<PostedObject> {
+    const type = request.headers.get('content-type') ?? '';
+    if (!/^multipart\/form-data\s*;/i.test(type)) {
+      throw new S3Refusal('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'Bucket POST must be of the enclosure-type multipart/form-data',
+      });
+    }
+    let form: FormData;
+    try {
+      form = await new Response(body, { headers: { 'content-type': type } }).formData();
+    } catch {
+      throw new S3Refusal('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+    }
+    const fields = new Map<string, string>();
+    let file: File | string | undefined;
+    let preData = 0;
+    for (const [name, value] of form) {
+      if (name.toLowerCase() === 'file') {
+        file = value;
+        break;
+      }
+      if (typeof value !== 'string') {
+        throw new S3Refusal('IncorrectNumberOfFilesInPostRequest', 'POST requires exactly one file upload per request.');
+      }
+      preData += new TextEncoder().encode(name + value).byteLength;
+      fields.set(name.toLowerCase(), value);
+    }
+    if (preData > MAX_POST_PRE_DATA_BYTES) {
+      throw new S3Refusal('MaxPostPreDataLengthExceededError', 'Your POST request fields preceeding the upload file was too large.');
+    }
+    if (file === undefined) {
+      throw new S3Refusal('IncorrectNumberOfFilesInPostRequest', 'POST requires exactly one file upload per request.');
+    }
+    const rawKey = fields.get('key');
+    if (rawKey === undefined) {
+      throw new S3Refusal('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please " +
+        'check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
+    }
+    const policy = fields.get('policy');
+    // A form without a policy is anonymous, and this bucket is not writable by anyone.
+    if (policy === undefined) throw new S3Refusal('AccessDenied', 'Access Denied');
+    const badSignature = await verifyPostSignature(fields, this.region, (accessKeyId) =>
+      accessKeyId === this.#credentials.accessKeyId ? this.#credentials.secretAccessKey : undefined,
+    );
+    if (badSignature) throw new S3Refusal(badSignature.code, badSignature.message, badSignature.details);
+    const bytes = typeof file === 'string' ? new TextEncoder().encode(file) : new Uint8Array(await file.arrayBuffer());
+    if (bytes.byteLength > this.#maxPartSize) this.#tooLarge(bytes.byteLength);
+    const expired = this.faults.take(FaultKind.Expire, target) !== undefined;
+    const refused = checkPostPolicy(policy, fields, bytes.byteLength, this.bucket, expired ? Infinity : this.now());
+    if (refused) throw new S3Refusal(refused.code, refused.message, refused.details);
+    const key = rawKey.replaceAll('${filename}', typeof file === 'string' ? '' : file.name);
+    if (key === '') {
+      throw new S3Refusal('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
+    }
+    if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) throw new S3Refusal('KeyTooLongError', 'Your key is too long');
+    return { key, fields, bytes };
+  }
+
+  /** Stores what a POST Object form carried, after its digests, and answers as `success_action_status` asks. */
+  async #postObject(exchange: Exchange, posted: PostedObject): Promise<Response> {
+    const { key, fields, bytes } = posted;
+    await this.#checkContentMd5(fields.get('content-md5'), bytes);
+    const checksums = await this.#verifyChecksum(fields, bytes);
+    const etag = `"${await md5Hex(bytes)}"`;
+    this.#objects.set(key, {
+      bytes,
+      etag,
+      contentType: fields.get('content-type') ?? 'binary/octet-stream',
+      lastModified: this.now(),
+      checksums,
+    });
+    this.stats.postObject += 1;
+    const location = `${exchange.url.origin}${this.basePath}/${this.bucket}/${encodeKey(key)}`;
+    const headers = { etag, location, ...checksumHeaders(checksums) };
+    const status = fields.get('success_action_status');
+    if (status === '201') {
+      const xml = xmlDocument('PostResponse', [
+        ['Location', location],
+        ['Bucket', this.bucket],
+        ['Key', key],
+        ['ETag', etag],
+      ]);
+      return new Response(xml, { status: 201, headers: { ...headers, 'content-type': 'application/xml' } });
+    }
+    return new Response(null, { status: status === '200' ? 200 : 204, headers });
   }
 
   #listParts(exchange: Exchange): Response {
@@ -657,6 +808,11 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     const body = exchange.operation === S3Operation.HeadObject ? null : bytes.slice();
     return new Response(body, { status, headers });
   }
+}
+
+/** What a request on the bucket itself names: only a POST Object form is served there. */
+function bucketOperationOf(method: string, query: Map<string, string>): S3Operation | undefined {
+  return method === 'POST' && query.size === 0 ? S3Operation.PostObject : undefined;
 }
 
 /** Which operation a method plus query parameters name, or `undefined` for anything the emulator does not serve. */

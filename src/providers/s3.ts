@@ -21,6 +21,9 @@ export const S3_LIMITS: PartLimits = {
   allowsEmptyFile: true,
 };
 
+/** How a file below the multipart threshold goes up: a form under a POST policy, or a presigned PUT. */
+export type S3SingleMethod = 'POST' | 'PUT';
+
 /** Per-part integrity: `md5` sends Content-MD5; the others send `x-amz-checksum-<name>`, which the backend must sign. */
 export type S3Checksum = 'md5' | 'crc32' | 'crc32c' | 'sha1' | 'sha256' | 'crc64nvme' | 'none';
 
@@ -40,7 +43,16 @@ export type S3BackendRequest =
   | { kind: 'list-parts'; key: string; uploadId: string }
   | { kind: 'complete'; key: string; uploadId: string; parts: Array<{ PartNumber: number; ETag: string }> }
   | { kind: 'abort'; key: string; uploadId: string }
-  | { kind: 'single'; filename: string; type: string; size: number; checksum?: { algorithm: string; value: string }; key?: string };
+  | {
+      kind: 'single';
+      /** `POST` asks for a POST policy (a form), `PUT` for a presigned URL; the answer's `method` decides. */
+      method: S3SingleMethod;
+      filename: string;
+      type: string;
+      size: number;
+      checksum?: { algorithm: string; value: string };
+      key?: string;
+    };
 
 /** The backend's answers, by request kind (Companion's JSON shapes). */
 export interface S3BackendResponses {
@@ -49,8 +61,11 @@ export interface S3BackendResponses {
   'list-parts': Array<{ PartNumber: number; Size: number; ETag: string }>;
   complete: { location?: string; key?: string };
   abort: unknown;
-  /** `expires`: seconds the URL stays valid. */
-  single: { method?: string; url: string; headers?: Record<string, string>; key?: string; expires?: number };
+  /**
+   * `method` `POST`: send `fields`, then the file, as a form to `url`; otherwise PUT the file to `url` with `headers`.
+   * `expires`: seconds the URL or policy stays valid.
+   */
+  single: { method?: string; url: string; fields?: Record<string, string>; headers?: Record<string, string>; key?: string; expires?: number };
 }
 
 export interface S3AdapterOptions {
@@ -64,8 +79,15 @@ export interface S3AdapterOptions {
   headers?: Record<string, string>;
   /** Per-part integrity; default `md5`. */
   checksum?: S3Checksum;
-  /** Files up to this size go up in one PUT; default: the planned part size. */
+  /** Files up to this size go up in one request; default: the planned part size. */
   multipartThreshold?: number;
+  /**
+   * How such a file goes up. `POST` (the default with `md5` or `none` checksums) sends a form under a POST policy to
+   * the bucket URL, which the browser's CORS preflight cache covers for every file; a presigned PUT's URL is new for
+   * each file, so each costs a preflight round trip. `PUT` otherwise, and when the store answers that it has no POST
+   * Object (Cloudflare R2): the adapter then uses PUT from there on.
+   */
+  singleMethod?: S3SingleMethod;
   metadata?: Record<string, string>;
 }
 
@@ -85,6 +107,12 @@ const ERROR_MESSAGES = objectStoreErrors({
   XAmzContentSHA256Mismatch: [UploadErrorCode.HashMismatch, 'A part\'s SHA-256 did not match what arrived.'],
   EntityTooSmall: [UploadErrorCode.LimitExceeded, 'A part is smaller than the 5 MiB the storage requires for all but the last part.'],
   InvalidArgument: [UploadErrorCode.ProviderRejected, 'The storage refused a request argument (such as a part number outside 1–10,000).'],
+  // A form upload under a POST policy (POST Object) has refusals of its own.
+  InvalidPolicyDocument: [UploadErrorCode.ProviderRejected, 'The storage could not read the backend\'s POST policy.'],
+  MalformedPOSTRequest: [UploadErrorCode.ProviderRejected, 'The storage could not read the upload form.'],
+  IncorrectNumberOfFilesInPostRequest: [UploadErrorCode.ProviderRejected, 'The upload form must carry exactly one file, after every other field.'],
+  MaxPostPreDataLengthExceededError: [UploadErrorCode.ProviderRejected, 'The backend\'s form fields are larger than the storage takes (20 KB before the file).'],
+  PreconditionFailed: [UploadErrorCode.ProviderRejected, 'The storage refused the upload: a condition of the request did not hold.'],
 });
 
 /** Reads S3's XML error, or the backend's JSON error (`{error:{code,message}}` or Companion's `{message}`). */
@@ -109,6 +137,14 @@ export function parseS3Error(response: HttpResponse): UploadError {
   };
   if (detail.code === 'AccessDenied' && /expired/i.test(detail.message ?? '')) {
     return new UploadError(UploadErrorCode.UrlExpired, 'The signed upload URL expired; it will be signed again.', init);
+  }
+  // "Invalid according to Policy: …": the form differs from what the backend's POST policy allows, in S3's words.
+  if (detail.code === 'AccessDenied' && /according to Policy/i.test(detail.message ?? '')) {
+    return new UploadError(
+      UploadErrorCode.ProviderRejected,
+      `The storage refused the upload form, which the backend's POST policy does not allow. The storage said: ${detail.message}`,
+      init,
+    );
   }
   // S3 names the headers in <HeadersNotSigned>: the page sent x-amz-* headers the backend's URL does not cover.
   const unsigned = /<HeadersNotSigned>([^<]*)<\/HeadersNotSigned>/.exec(response.text)?.[1]?.trim();
@@ -148,6 +184,20 @@ export function parseS3Error(response: HttpResponse): UploadError {
   // A bad digest means the bytes were damaged on the way; sending the part again is the cure.
   if (known) return new UploadError(known[0], known[1] + named, { ...init, retryable: retryableByStoreCode(detail.code) });
   return fallbackError(response, init, detail.message);
+}
+
+/** A POST Object form: the policy's fields, then the file, which S3 requires to come last. */
+function formOf(fields: Record<string, string>, file: Blob): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', file);
+  return form;
+}
+
+/** Where a form's object lives: the bucket URL the form went to, and the key below it. */
+function objectUrl(bucketUrl: string, key: string | undefined): string {
+  const base = redactUrl(bucketUrl).replace(/\/+$/, '');
+  return key === undefined ? base : `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 function checksumHeader(checksum: Exclude<S3Checksum, 'none'>, value: string): Record<string, string> {
@@ -229,9 +279,8 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       case 'single':
         return {
           method: 'GET',
-          // A presigned PUT, which the engine sends with progress and retry; without it the route answers a POST policy.
           url: route('/s3/params', {
-            method: 'PUT',
+            method: request.method,
             filename: request.filename,
             type: request.type,
             size: String(request.size),
@@ -266,6 +315,9 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
 
   const threshold = (file: FileDescription, partSize: number) => options.multipartThreshold ?? partSize;
 
+  // A POST policy binds Content-MD5 only: S3 documents no x-amz-checksum-* form fields.
+  let singleMethod: S3SingleMethod = checksum === 'md5' || checksum === 'none' ? (options.singleMethod ?? 'POST') : 'PUT';
+
   /**
    * The signed single PUT of each session, kept in memory only (a checkpoint never holds a URL): every retry sends to
    * the same key, so a response lost after the store kept the bytes cannot leave a second object under a fresh key.
@@ -284,6 +336,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
     const asked = Date.now();
     const params = await ask(ctx, {
       kind: 'single',
+      method: singleMethod,
       filename: ctx.file.name,
       type: ctx.file.type || 'application/octet-stream',
       size: ctx.file.size,
@@ -299,6 +352,42 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
     const validUntil = asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
     signedSingles.set(session, { params, validUntil });
     return params;
+  }
+
+  async function sendSingle(
+    ctx: AdapterContext,
+    session: S3Session,
+    part: { blob: Blob; size: number },
+    check: { algorithm: string; value: string } | undefined,
+    extraHeaders: Record<string, string>,
+  ): Promise<PartReceipt> {
+    const params = await signSingle(ctx, session, check);
+    const asForm = params.method?.toUpperCase() === 'POST';
+    let response: HttpResponse;
+    try {
+      response = await ctx.send(
+        asForm
+          ? { method: 'POST', url: params.url, headers: { ...params.headers }, body: formOf(params.fields ?? {}, part.blob) }
+          : { method: 'PUT', url: params.url, headers: mergeHeaders(params.headers, extraHeaders), body: part.blob },
+      );
+    } catch (thrown) {
+      if (!(thrown instanceof UploadError)) throw thrown;
+      // Only a lapsed signature warrants a new one; any other failure retries the same request.
+      if (thrown.code === UploadErrorCode.UrlExpired) signedSingles.delete(session);
+      if (asForm && thrown.unsupported && singleMethod === 'POST') {
+        singleMethod = 'PUT';
+        signedSingles.delete(session);
+        return sendSingle(ctx, session, part, check, extraHeaders);
+      }
+      throw thrown;
+    }
+    return {
+      partNumber: 1,
+      size: part.size,
+      etag: response.headers.get('ETag') ?? undefined,
+      location: asForm ? objectUrl(params.url, params.key ?? params.fields?.key) : redactUrl(params.url),
+      ...(params.key ? { key: params.key } : {}),
+    };
   }
 
   return {
@@ -349,29 +438,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
     async uploadPart(ctx, session, part) {
       const check = await partChecksum(ctx, part.partNumber);
       const extraHeaders = check ? checksumHeader(checksum as Exclude<S3Checksum, 'none'>, check.value) : {};
-      if (session.mode === 'single') {
-        const params = await signSingle(ctx, session, check);
-        let response: HttpResponse;
-        try {
-          response = await ctx.send({
-            method: 'PUT',
-            url: params.url,
-            headers: mergeHeaders(params.headers, extraHeaders),
-            body: part.blob,
-          });
-        } catch (thrown) {
-          // Only a lapsed signature warrants a new one; any other failure retries the same PUT.
-          if (thrown instanceof UploadError && thrown.code === UploadErrorCode.UrlExpired) signedSingles.delete(session);
-          throw thrown;
-        }
-        return {
-          partNumber: 1,
-          size: part.size,
-          etag: response.headers.get('ETag') ?? undefined,
-          location: redactUrl(params.url),
-          ...(params.key ? { key: params.key } : {}),
-        };
-      }
+      if (session.mode === 'single') return sendSingle(ctx, session, part, check, extraHeaders);
       const signed = await ask(ctx, {
         kind: 'sign-part',
         key: session.key,

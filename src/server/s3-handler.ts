@@ -160,7 +160,7 @@ export interface S3PutParamsResponse {
 /**
  * Body of a `/s3/params` answer without `method=PUT`, what Uppy Companion answers: POST `fields` and then the file
  * as a `multipart/form-data` form to `url` before `expires` seconds have passed. The policy allows exactly this key
- * and content type, and the declared size or at most `maxFileSize` bytes.
+ * and content type, the declared size or at most `maxFileSize` bytes, and with `contentMd5` exactly that MD5.
  */
 export interface S3PostParamsResponse {
   method: 'POST';
@@ -230,14 +230,15 @@ function optionalPeer<T>(name: string, loading: Promise<T>): Promise<T> {
  * - `GET /s3/multipart/{uploadId}?key=` → `[{ PartNumber, Size, ETag }, ...]` (every page of ListParts)
  * - `POST /s3/multipart/{uploadId}/complete?key=` JSON `{ parts: [{ PartNumber, ETag }, ...] }` → `{ location, key, etag }`
  * - `DELETE /s3/multipart/{uploadId}?key=` → `{}`
- * - `GET /s3/params?filename=&type=[&size=][&metadata[name]=]` → a POST policy `{ method: 'POST', url, fields, key,
- *   expires }`, as Companion answers Uppy; with `&method=PUT[&contentMd5=][&checksumAlgorithm=&checksum=][&key=]` a
+ * - `GET /s3/params?filename=&type=[&size=][&metadata[name]=][&contentMd5=][&key=]` → a POST policy `{ method: 'POST',
+ *   url, fields, key, expires }`, as Companion answers Uppy; with `&method=PUT[&checksumAlgorithm=&checksum=]` a
  *   presigned PUT `{ method: 'PUT', url, fields: {}, headers, key, expires }` instead. `key` asks to sign the key an
  *   earlier answer named (a retry after expiry or a reload, so one file stays one object); it is honoured only when
  *   `authorize` names a principal and the key lies in its directory (403 otherwise), and ignored without a
  *   principal, where the page must not choose keys: the answer then names a new one.
  *
- * Integrity: with `contentMd5` (base64 MD5 of the part) the URL signs `Content-MD5`; with `checksumAlgorithm`
+ * Integrity: with `contentMd5` (base64 MD5 of the part) the URL signs `Content-MD5`, and a POST policy binds a
+ * `Content-MD5` field (the form must carry it, and S3 checks the file against it); with `checksumAlgorithm`
  * (CRC32, CRC32C, SHA1, SHA256, CRC64NVME) and `checksum` (base64) it signs `x-amz-checksum-<algorithm>`. Both stay
  * headers, never query parameters, so the browser must send exactly the `headers` of the answer, S3 rejects the part
  * when the bytes do not match (`BadDigest`), and the bucket's CORS rule must allow those request headers. On AWS a
@@ -445,11 +446,13 @@ function createRoutes(config: HandlerConfig): Routes {
   };
 
   const signPost = async (request: Request, query: URLSearchParams, object: NewObject): Promise<Response> => {
-    if (['contentMd5', 'checksumAlgorithm', 'checksum'].some((name) => query.has(name))) {
-      throw new HttpError(400, ServerErrorCode.InvalidChecksum, 'Digests need a presigned PUT: add method=PUT.');
+    // S3 documents a Content-MD5 form field for POST Object; x-amz-checksum-* stays with the presigned PUT.
+    if (query.has('checksumAlgorithm') || query.has('checksum')) {
+      throw new HttpError(400, ServerErrorCode.InvalidChecksum, 'checksumAlgorithm needs a presigned PUT: add method=PUT.');
     }
+    const contentMd5 = parseDigestHeaders(query)['content-md5'];
     const principal = await principalFor(config.authorize, request, { kind: 'sign-put', ...object });
-    const key = newKey(request, principal, object);
+    const key = principal === undefined || !query.has('key') ? newKey(request, principal, object) : ownKey(principal, query.get('key'));
     // The SDK would turn a key ending in `${filename}` into a starts-with condition: any key below it.
     if (key.includes('${filename}')) throw new HttpError(400, ServerErrorCode.InvalidKey, 'The key holds "${filename}".');
     const [client, { createPresignedPost }] = await Promise.all([config.client(), loadPresignedPost()]);
@@ -457,7 +460,8 @@ function createRoutes(config: HandlerConfig): Routes {
     const { url, fields } = await createPresignedPost(client, {
       Bucket: bucket,
       Key: key,
-      Fields: { 'Content-Type': object.type },
+      // Each field becomes an exact condition: the form must carry this type, and this MD5, which S3 then checks.
+      Fields: { 'Content-Type': object.type, ...(contentMd5 !== undefined && { 'Content-MD5': contentMd5 }) },
       // A declared size is held to exactly, as the presigned PUT's signed Content-Length holds it.
       Conditions: maxBytes === undefined ? [] : [['content-length-range', object.size ?? 0, maxBytes]],
       Expires: config.expiresIn,

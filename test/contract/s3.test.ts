@@ -85,10 +85,10 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
   });
 
-  it('sends a small file in one PUT, and a 0-byte file as an empty object', async () => {
+  it('sends a small file in one request, and a 0-byte file as an empty object', async () => {
     const small = fileOf(1000, 'small.txt');
     const { result } = await upload(setup(), small.file);
-    expect(emulator.stats.putObject).to.equal(1);
+    expect(emulator.stats.postObject).to.equal(1);
     expect(emulator.stats.create).to.equal(0);
     expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
 
@@ -131,57 +131,129 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     }
   });
 
-  it('signs a single PUT again only when its URL expired, and then for the key the first answer named', async () => {
-    const fault = emulator.faults.expireUrls({ operation: 'PutObject', times: 1 });
-    emulator.faults.failRequest({ operation: 'PutObject' }, { status: 500, times: 1 });
-    const asked: Array<string | null> = [];
+  /** The key a single request wrote to: a PUT's path, or a POST form's `key` field. */
+  async function keyWritten(request: Request): Promise<string> {
+    if (request.method === 'PUT') return decodeURIComponent(new URL(request.url).pathname.replace(/^\/emulator\/s3\/mcu-bucket\//, ''));
+    return String((await request.clone().formData()).get('key'));
+  }
+
+  for (const method of ['POST', 'PUT'] as const) {
+    const operation = method === 'POST' ? 'PostObject' : 'PutObject';
+    const stored = () => (method === 'POST' ? emulator.stats.postObject : emulator.stats.putObject);
+    const intercept = method === 'POST' ? http.post : http.put;
+
+    it(`signs a single ${method} again only when its signature expired, and then for the key the first answer named`, async () => {
+      const fault = emulator.faults.expireUrls({ operation, times: 1 });
+      emulator.faults.failRequest({ operation }, { status: 500, times: 1 });
+      const asked: Array<string | null> = [];
+      worker.use(
+        http.get('*/api/s3/params', ({ request }) => {
+          asked.push(new URL(request.url).searchParams.get('key'));
+          expect(new URL(request.url).searchParams.get('method')).to.equal(method);
+          return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), request);
+        }),
+      );
+      try {
+        const small = fileOf(1000, 'expired-single.txt');
+        const { result, error } = await upload(setup({ singleMethod: method }), small.file);
+        expect(error).to.equal(undefined);
+        expect(fault.fired).to.equal(1);
+        expect(asked).to.deep.equal([null, result!.key]);
+        expect(stored()).to.equal(1);
+        expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
+      } finally {
+        worker.resetHandlers();
+      }
+    });
+
+    it(`after a reload, sends a single ${method} whose answer never came to the same key: one object`, async () => {
+      const keys = new Set<string>();
+      let held = true;
+      worker.use(
+        intercept('*/emulator/s3/*', async ({ request }) => {
+          keys.add(await keyWritten(request));
+          const response = await emulator.handle(request);
+          // The store keeps the bytes; the page goes away before the answer reaches it.
+          while (held) await new Promise((resolve) => setTimeout(resolve, 20));
+          return response;
+        }),
+      );
+      try {
+        const small = fileOf(1000, 'reloaded-single.txt');
+        const first = setup({ singleMethod: method });
+        await first.addFiles([small.file]);
+        first.start();
+        while (stored() === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        first.pause();
+        await once(first, 'task-state', (d) => d.state === 'paused');
+        first.dispose();
+        held = false;
+
+        const { result, error } = await upload(setup({ singleMethod: method }), small.file);
+        expect(error).to.equal(undefined);
+        expect(stored()).to.equal(2);
+        expect([...keys]).to.deep.equal([result!.key]);
+        expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
+      } finally {
+        worker.resetHandlers();
+      }
+    });
+  }
+
+  it('sends a small file as a form under a POST policy by default, whose Content-MD5 the store checks: a damaged file is sent again', async () => {
+    let damaged = 0;
     worker.use(
-      http.get('*/api/s3/params', ({ request }) => {
-        asked.push(new URL(request.url).searchParams.get('key'));
-        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), request);
+      http.post('*/emulator/s3/mcu-bucket', async ({ request }) => {
+        const form = await request.clone().formData();
+        if (damaged++ > 0) return emulator.handle(request);
+        const file = new Uint8Array(await (form.get('file') as File).arrayBuffer());
+        file[0] ^= 1;
+        form.set('file', new Blob([file]));
+        const answer = await emulator.handle(new Request(request.url, { method: 'POST', body: form }));
+        expect(answer.status).to.equal(400);
+        expect(await answer.clone().text()).to.contain('BadDigest');
+        return answer;
       }),
     );
     try {
-      const small = fileOf(1000, 'expired-single.txt');
+      const small = fileOf(1000, 'form.txt');
       const { result, error } = await upload(setup(), small.file);
       expect(error).to.equal(undefined);
-      expect(fault.fired).to.equal(1);
-      expect(asked).to.deep.equal([null, result!.key]);
-      expect(emulator.stats.putObject).to.equal(1);
+      expect(damaged).to.equal(2);
+      expect(emulator.stats.postObject).to.equal(1);
+      expect(emulator.stats.putObject).to.equal(0);
       expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
+      expect(result!.location).to.equal(`${location.origin}/emulator/s3/mcu-bucket/${(result!.key as string).split('/').map(encodeURIComponent).join('/')}`);
     } finally {
       worker.resetHandlers();
     }
   });
 
-  it('after a reload, sends a single PUT whose answer never came to the same key: one object', async () => {
-    const keys = new Set<string>();
-    let held = true;
+  it('goes on with presigned PUTs when the store has no POST Object (as R2), for this file and the next', async () => {
+    const methods: Array<string | null> = [];
     worker.use(
-      http.put('*/emulator/s3/*', async ({ request }) => {
-        keys.add(new URL(request.url).pathname);
-        const response = await emulator.handle(request);
-        // The store keeps the bytes; the page goes away before the answer reaches it.
-        while (held) await new Promise((resolve) => setTimeout(resolve, 20));
-        return response;
+      http.get('*/api/s3/params', ({ request }) => {
+        methods.push(new URL(request.url).searchParams.get('method'));
+        return getResponse(companionBackendHandlers(emulator, { basePath: '/api' }), request);
       }),
+      http.post('*/emulator/s3/mcu-bucket', () =>
+        new HttpResponse('<Error><Code>NotImplemented</Code><Message>POST Object is not implemented</Message></Error>', {
+          status: 501,
+          headers: { 'content-type': 'application/xml' },
+        }),
+      ),
     );
     try {
-      const small = fileOf(1000, 'reloaded-single.txt');
-      const first = setup();
-      await first.addFiles([small.file]);
-      first.start();
-      while (emulator.stats.putObject === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      first.pause();
-      await once(first, 'task-state', (d) => d.state === 'paused');
-      first.dispose();
-      held = false;
-
-      const { result, error } = await upload(setup(), small.file);
-      expect(error).to.equal(undefined);
+      const manager = setup();
+      const one = fileOf(1000, 'one.txt');
+      const two = fileOf(2000, 'two.txt', 9);
+      const first = await upload(manager, one.file);
+      expect(first.error).to.equal(undefined);
+      const second = await upload(manager, two.file);
+      expect(second.error).to.equal(undefined);
+      expect(methods).to.deep.equal(['POST', 'PUT', 'PUT']);
       expect(emulator.stats.putObject).to.equal(2);
-      expect(keys.size).to.equal(1);
-      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(small.bytes);
+      expect(emulator.storedBytes(second.result!.key as string)).to.deep.equal(two.bytes);
     } finally {
       worker.resetHandlers();
     }

@@ -61,6 +61,25 @@ describe('S3 end to end over real HTTP', function () {
     expect(await firstDifferenceFromFile(stored, file)).to.equal(-1);
   });
 
+  it('sends small files as POST forms with a Content-MD5 field to s3rver and to the strict emulator, byte for byte', async () => {
+    const { s3rverApiUrl, s3rverUrl, s3rverBucket, apiUrl } = await e2eServers();
+    const files = [new File([makeBytes(3 * MiB + 5, 11)], 'small one.bin'), new File([], 'empty.txt', { type: 'text/plain' })];
+    for (const file of files) {
+      const viaS3rver = await uploadThroughElement(s3rverApiUrl, file);
+      expect(viaS3rver.error).to.equal(undefined);
+      const key = viaS3rver.result!.key as string;
+      const path = key.split('/').map(encodeURIComponent).join('/');
+      expect(viaS3rver.result!.location).to.equal(`${s3rverUrl}/${s3rverBucket}/${path}`);
+      const stored = new Uint8Array(await (await fetch(`${s3rverUrl}/${s3rverBucket}/${path}`)).arrayBuffer());
+      expect(await firstDifferenceFromFile(stored, file)).to.equal(-1);
+
+      const viaEmulator = await uploadThroughElement(apiUrl, file);
+      expect(viaEmulator.error).to.equal(undefined);
+      expect(await firstDifferenceFromFile(await emulatorObject(viaEmulator.result!.key as string), file)).to.equal(-1);
+    }
+    expect(await emulatorAdmin('stats')).to.deep.include({ postObject: 2, putObject: 0, create: 0 });
+  });
+
   it('uploads the same file through <multi-cloud-uploader> to the strict emulator, byte for byte', async () => {
     const { apiUrl } = await e2eServers();
     const file = await random64();

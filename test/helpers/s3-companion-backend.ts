@@ -163,15 +163,24 @@ export function companionBackendHandlers(emulator: S3Emulator, options: Companio
     return json({});
   };
 
-  const putParams = async (url: URL): Promise<Response> => {
-    // The shipped handler answers a POST policy unless asked for a PUT, and the emulator takes no POST object.
-    if (url.searchParams.get('method') !== 'PUT') throw new RouteError(400, 'invalid-method', 'Only method=PUT is served here.');
-    required(url, 'size');
+  /** As the shipped handler: a presigned PUT when `method=PUT` is asked, else a POST policy (binding `contentMd5`). */
+  const singleParams = async (url: URL): Promise<Response> => {
+    const size = Number(required(url, 'size'));
     const filename = required(url, 'filename');
     const type = url.searchParams.get('type') || 'application/octet-stream';
     // As createS3Handler with a principal does: the key an earlier answer named is signed again when asked.
     const key = url.searchParams.get('key') ?? `uploads/${crypto.randomUUID()}/${filename}`;
     const digests = digestHeaders(url);
+    if ((url.searchParams.get('method') ?? 'POST').toUpperCase() === 'POST') {
+      if (url.searchParams.has('checksumAlgorithm')) throw new RouteError(400, 'invalid-checksum', 'checksumAlgorithm needs method=PUT.');
+      const fields = await emulator.presignPost({
+        key,
+        fields: { 'Content-Type': type, ...(digests['content-md5'] ? { 'Content-MD5': digests['content-md5'] } : {}) },
+        conditions: [['content-length-range', size, size]],
+        expiresIn,
+      });
+      return json({ method: 'POST', url: emulator.bucketUrl(), fields, key, expires: expiresIn });
+    }
     const signed = await emulator.presign({ method: 'PUT', key, expiresIn, headers: digests });
     return json({
       method: 'PUT',
@@ -187,7 +196,7 @@ export function companionBackendHandlers(emulator: S3Emulator, options: Companio
     const url = new URL(request.url);
     const [resource, uploadId, action, ...extra] = url.pathname.slice(`${basePath}/s3/`.length).split('/');
     const method = request.method;
-    if (resource === 'params' && uploadId === undefined && method === 'GET') return putParams(url);
+    if (resource === 'params' && uploadId === undefined && method === 'GET') return singleParams(url);
     if (resource === 'multipart' && extra.length === 0) {
       if (uploadId === undefined || uploadId === '') {
         if (method === 'POST') return create(request);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { s3Checksum } from '../../src/emulators/checksums.js';
 import {
@@ -61,17 +62,47 @@ describe('createS3Handler /s3/params', () => {
     assert.ok(expiresIn > 100 && expiresIn <= 120, `${expiresIn}`);
   });
 
-  it('refuses other methods, and digests on a POST policy', async () => {
+  it('refuses other methods, and x-amz-checksum-* on a POST policy, which S3 documents no form field for', async () => {
     const { url } = await serveHandler();
     const bad = await getJson(`${url}/s3/params?method=GET&filename=a.txt`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'invalid-method');
-    const digest = await getJson(`${url}/s3/params?filename=a.txt&contentMd5=${encodeURIComponent('1B2M2Y8AsgTpgAmY7PhCfg==')}`);
-    assert.equal(digest.status, 400);
-    assert.equal(digest.body.error.code, 'invalid-checksum');
+    const crc = await getJson(`${url}/s3/params?filename=a.txt&checksumAlgorithm=CRC32&checksum=${encodeURIComponent('AAAAAA==')}`);
+    assert.equal(crc.status, 400);
+    assert.equal(crc.body.error.code, 'invalid-checksum');
+    const malformed = await getJson(`${url}/s3/params?filename=a.txt&contentMd5=abc`);
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, 'invalid-checksum');
     const put = await getJson(`${url}/s3/params?method=put&filename=a.txt&contentMd5=${encodeURIComponent('1B2M2Y8AsgTpgAmY7PhCfg==')}`);
     assert.equal(put.status, 200);
     assert.deepEqual(put.body.headers, { 'content-type': 'application/octet-stream', 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' });
+  });
+
+  it('binds contentMd5 into a POST policy: the form must carry it, and the store checks the file against it', async () => {
+    const { url } = await serveHandler();
+    const bytes = new TextEncoder().encode('checked bytes');
+    const md5 = createHash('md5').update(bytes).digest('base64');
+    const { status, body } = await getJson(`${url}/s3/params?filename=a.txt&type=text/plain&size=${bytes.byteLength}&contentMd5=${encodeURIComponent(md5)}`);
+    assert.equal(status, 200);
+    assert.equal(body.fields['Content-MD5'], md5);
+    const post = (fields: Record<string, string>, file: Uint8Array<ArrayBuffer>) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([file]));
+      return fetch(body.url, { method: 'POST', body: form });
+    };
+    const damaged = await post(body.fields, new TextEncoder().encode('checked bytez'));
+    assert.equal(damaged.status, 400);
+    assert.match(await damaged.text(), /BadDigest/);
+    const { 'Content-MD5': _dropped, ...withoutMd5 } = body.fields;
+    const unchecked = await post(withoutMd5, new TextEncoder().encode('checked bytez'));
+    assert.equal(unchecked.status, 403);
+    assert.match(await unchecked.text(), /Policy Condition failed: .*\$Content-MD5/);
+    assert.equal(emulator.s3.storedBytes(body.key), undefined);
+    const stored = await post(body.fields, bytes);
+    assert.equal(stored.status, 204, await stored.text());
+    assert.equal(stored.headers.get('etag'), `"${createHash('md5').update(bytes).digest('hex')}"`);
+    assert.deepEqual(emulator.s3.storedBytes(body.key), bytes);
   });
 
   it('signs a checksum header into a single PUT, which the store verifies against the bytes', async () => {

@@ -54,6 +54,14 @@ async function putPart(api: string, upload: { key: string; uploadId: string }, p
 
 const fill = (length: number, byte: number) => new Uint8Array(length).fill(byte);
 
+/** Sends a POST Object form: the answer's fields, with `override` laid over them, then the file. */
+function postForm(params: { url: string; fields: Record<string, string> }, file: Uint8Array<ArrayBuffer>, override: Record<string, string> = {}) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries({ ...params.fields, ...override })) form.append(name, value);
+  form.append('file', new Blob([file]));
+  return fetch(params.url, { method: 'POST', body: form });
+}
+
 /** An object's type and bytes as the emulator serves them to anyone holding a GET URL. */
 async function storedObject(key: string): Promise<{ type: string | null; bytes: Uint8Array } | undefined> {
   const response = await fetch(await emulator.s3.presign({ method: 'GET', key, expiresIn: 60 }));
@@ -134,6 +142,38 @@ describe('createS3Handler: uploads are bound to the principal that created them'
     assertError(stolen, 403, 'forbidden');
     const outside = await call(`${api}/s3/params?method=PUT&filename=x.bin&size=3&${keyQuery('uploads/other.bin')}`, { as: 'alice' });
     assertError(outside, 403, 'forbidden');
+  });
+
+  it("signs a POST policy again for the key an earlier answer named, only in the principal's own directory", async () => {
+    const first = await call(`${api}/s3/params?filename=once.bin&size=3`, { as: 'alice' });
+    assert.equal(first.status, 200, first.text);
+    const again = await call(`${api}/s3/params?filename=once.bin&size=3&${keyQuery(first.json.key)}`, { as: 'alice' });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.fields.key, first.json.key);
+    assert.equal((await postForm(again.json, fill(3, 7))).status, 204);
+    assert.deepEqual((await storedObject(first.json.key))?.bytes, fill(3, 7));
+    assertError(await call(`${api}/s3/params?filename=once.bin&size=3&${keyQuery(first.json.key)}`, { as: 'mallory' }), 403, 'forbidden');
+    assertError(await call(`${api}/s3/params?filename=x.bin&size=3&${keyQuery('uploads/other.bin')}`, { as: 'alice' }), 403, 'forbidden');
+  });
+
+  it('holds a POST policy to its one key, type and declared size: a form that changes any of them stores nothing', async () => {
+    const params = await call(`${api}/s3/params?filename=a.bin&type=image/png&size=5`, { as: 'alice' });
+    assert.equal(params.status, 200, params.text);
+    const elsewhere = `${params.json.key.slice(0, params.json.key.lastIndexOf('/'))}/other.bin`;
+    for (const [change, override, file] of [
+      ['another key', { key: elsewhere }, fill(5, 1)],
+      ['another type', { 'Content-Type': 'text/html' }, fill(5, 1)],
+      ['an extra field', { 'x-amz-meta-note': 'hi' }, fill(5, 1)],
+      ['a longer file', {}, fill(6, 1)],
+      ['a shorter file', {}, fill(4, 1)],
+    ] as const) {
+      const refused = await postForm(params.json, file, override);
+      assert.ok(refused.status === 403 || refused.status === 400, `${change}: ${refused.status}`);
+    }
+    assert.equal(await storedObject(params.json.key), undefined);
+    assert.equal(await storedObject(elsewhere), undefined);
+    assert.equal((await postForm(params.json, fill(5, 1))).status, 204);
+    assert.equal((await storedObject(params.json.key))?.type, 'image/png');
   });
 
   it('gives a stranger the same answer for an upload that does not exist as for one that does', async () => {

@@ -432,6 +432,120 @@ describe('S3Emulator: objects and digests', () => {
   });
 });
 
+describe('S3Emulator: POST Object (a browser form under a POST policy)', () => {
+  const BUCKET_URL = `${ORIGIN}/emulator/s3/mcu-bucket`;
+  const base64Md5 = async (bytes: Uint8Array) => btoa(String.fromCharCode(...(await md5(bytes)).match(/../g)!.map((h) => parseInt(h, 16))));
+
+  /** A form: `fields`, then the file (unless `null`), then `after`; sent to the bucket URL. */
+  function post(s3: S3Emulator, fields: Record<string, string>, file: Uint8Array<ArrayBuffer> | null, after: Record<string, string> = {}) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    if (file) form.append('file', new Blob([file]), 'picked.bin');
+    for (const [name, value] of Object.entries(after)) form.append(name, value);
+    return s3.handle(new Request(BUCKET_URL, { method: 'POST', body: form }));
+  }
+
+  const signed = (s3: S3Emulator, fields: Record<string, string> = {}, conditions: unknown[] = [], key = 'uploads/form.bin') =>
+    s3.presignPost({ key, fields: { 'Content-Type': 'image/png', ...fields }, conditions, expiresIn: 60 });
+
+  it('stores the file under the policy\'s key and type, answering 204 with ETag and Location, or 201 with XML', async () => {
+    const s3 = emulator();
+    const bytes = makeBytes(1000);
+    const answer = await post(s3, await signed(s3, { 'Content-MD5': await base64Md5(bytes) }), bytes);
+    expect(answer.status, await answer.clone().text()).to.equal(204);
+    expect(answer.headers.get('etag')).to.equal(`"${await md5(bytes)}"`);
+    expect(answer.headers.get('location')).to.equal(`${BUCKET_URL}/uploads/form.bin`);
+    expect(s3.storedBytes('uploads/form.bin')).to.deep.equal(bytes);
+    const got = await send(s3, 'GET', 'uploads/form.bin');
+    expect(got.headers.get('content-type')).to.equal('image/png');
+    const created = await post(s3, await signed(s3, { success_action_status: '201' }, [], 'uploads/${filename}'), bytes);
+    expect(created.status).to.equal(201);
+    expect(xmlText(await created.text(), 'Key')).to.equal('uploads/picked.bin');
+    expect(s3.stats.postObject).to.equal(2);
+  });
+
+  it('checks the file against a Content-MD5 field: BadDigest on mismatch, InvalidDigest when malformed', async () => {
+    const s3 = emulator();
+    const bytes = makeBytes(100);
+    const damaged = await s3Error(await post(s3, await signed(s3, { 'Content-MD5': await base64Md5(makeBytes(100, 2)) }), bytes));
+    expect([damaged.status, damaged.code]).to.deep.equal([400, 'BadDigest']);
+    const malformed = await s3Error(await post(s3, await signed(s3, { 'Content-MD5': 'abc' }), bytes));
+    expect([malformed.status, malformed.code]).to.deep.equal([400, 'InvalidDigest']);
+    expect(s3.storedBytes('uploads/form.bin')).to.equal(undefined);
+  });
+
+  it('holds every field to a condition: a changed one fails it, one without a condition is an extra input field', async () => {
+    const s3 = emulator();
+    const fields = await signed(s3);
+    const changed = await s3Error(await post(s3, { ...fields, 'Content-Type': 'text/html' }, makeBytes(1)));
+    expect([changed.status, changed.code]).to.deep.equal([403, 'AccessDenied']);
+    expect(changed.message).to.equal('Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]');
+    const extra = await s3Error(await post(s3, { ...fields, 'x-amz-meta-note': 'n' }, makeBytes(1)));
+    expect(extra.message).to.equal('Invalid according to Policy: Extra input fields: x-amz-meta-note');
+    expect((await post(s3, { ...fields, 'x-ignore-note': 'n' }, makeBytes(1))).status).to.equal(204);
+    const prefixed = await signed(s3, {}, [['starts-with', '$x-amz-meta-tag', 'ok-']]);
+    expect((await post(s3, { ...prefixed, 'x-amz-meta-tag': 'ok-1' }, makeBytes(1))).status).to.equal(204);
+    expect((await s3Error(await post(s3, { ...prefixed, 'x-amz-meta-tag': 'no-1' }, makeBytes(1)))).code).to.equal('AccessDenied');
+  });
+
+  it('ignores fields after the file, so a condition on one of them fails', async () => {
+    const s3 = emulator();
+    const { 'Content-Type': type, ...rest } = await signed(s3);
+    const late = await s3Error(await post(s3, rest, makeBytes(1), { 'Content-Type': type as string }));
+    expect([late.status, late.code]).to.deep.equal([403, 'AccessDenied']);
+    expect(s3.stats.postObject).to.equal(0);
+  });
+
+  it('bounds the file by content-length-range with EntityTooLarge and EntityTooSmall', async () => {
+    const s3 = emulator();
+    const fields = await signed(s3, {}, [['content-length-range', 10, 10]]);
+    const large = await s3Error(await post(s3, fields, makeBytes(11)));
+    expect([large.status, large.code]).to.deep.equal([400, 'EntityTooLarge']);
+    expect(xmlText(large.xml, 'MaxSizeAllowed')).to.equal('10');
+    expect((await s3Error(await post(s3, fields, makeBytes(9)))).code).to.equal('EntityTooSmall');
+    expect((await post(s3, fields, makeBytes(10))).status).to.equal(204);
+  });
+
+  it('refuses an expired policy, another secret\'s signature, an unknown key and a form without a policy', async () => {
+    const s3 = emulator();
+    const fields = await signed(s3);
+    clock += 61_000;
+    const expired = await s3Error(await post(s3, fields, makeBytes(1)));
+    expect([expired.status, expired.code, expired.message]).to.deep.equal([403, 'AccessDenied', 'Invalid according to Policy: Policy expired.']);
+    clock = START;
+    const forged = emulator({ credentials: { ...CREDENTIALS, secretAccessKey: 'another-secret' } });
+    expect((await s3Error(await post(s3, await signed(forged), makeBytes(1)))).code).to.equal('SignatureDoesNotMatch');
+    const stranger = emulator({ credentials: { ...CREDENTIALS, accessKeyId: 'AKIDSTRANGER000000' } });
+    expect((await s3Error(await post(s3, await signed(stranger), makeBytes(1)))).code).to.equal('InvalidAccessKeyId');
+    const { Policy: _policy, ...anonymous } = fields;
+    expect((await s3Error(await post(s3, anonymous, makeBytes(1)))).code).to.equal('AccessDenied');
+    expect(s3.stats.postObject).to.equal(0);
+  });
+
+  it('refuses a form without a file or key, with a file field before others, too many field bytes, or not multipart', async () => {
+    const s3 = emulator();
+    const fields = await signed(s3);
+    expect((await s3Error(await post(s3, fields, null))).code).to.equal('IncorrectNumberOfFilesInPostRequest');
+    const { key: _key, ...keyless } = fields;
+    expect((await s3Error(await post(s3, keyless, makeBytes(1)))).code).to.equal('InvalidArgument');
+    const large = await s3Error(await post(s3, { 'x-ignore-pad': 'x'.repeat(21 * 1024), ...fields }, makeBytes(1)));
+    expect([large.status, large.code]).to.deep.equal([400, 'MaxPostPreDataLengthExceededError']);
+    const urlEncoded = await s3Error(await s3.handle(new Request(BUCKET_URL, { method: 'POST', body: new URLSearchParams(fields) })));
+    expect([urlEncoded.status, urlEncoded.code]).to.deep.equal([412, 'PreconditionFailed']);
+    const broken = await s3Error(await s3.handle(new Request(BUCKET_URL, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: 'not a form' })));
+    expect([broken.status, broken.code]).to.deep.equal([400, 'MalformedPOSTRequest']);
+  });
+
+  it('expires the next policy on an expire fault', async () => {
+    const s3 = emulator();
+    const fault = s3.faults.expireUrls({ operation: 'PostObject' });
+    const fields = await signed(s3);
+    expect((await s3Error(await post(s3, fields, makeBytes(1)))).message).to.equal('Invalid according to Policy: Policy expired.');
+    expect((await post(s3, fields, makeBytes(1))).status).to.equal(204);
+    expect(fault.fired).to.equal(1);
+  });
+});
+
 describe('S3Emulator: CORS', () => {
   // A page cannot set Access-Control-Request-Headers itself (a forbidden header); the echo is tested over real HTTP.
   it('answers preflight with 200 without asking for a signature', async () => {
@@ -528,6 +642,6 @@ describe('S3Emulator: faults', () => {
     expect(s3.storedBytes('k')).to.equal(undefined);
     expect(s3.pending()).to.deep.equal([]);
     expect(s3.faults.list()).to.deep.equal([]);
-    expect(stats).to.deep.equal({ uploadPart: 0, putObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] });
+    expect(stats).to.deep.equal({ uploadPart: 0, putObject: 0, postObject: 0, create: 0, complete: 0, abort: 0, listParts: 0, partNumbersReceived: [] });
   });
 });

@@ -25,6 +25,11 @@ describe('S3 error mapping', () => {
     ['SlowDown', 503, 'rate-limited', true],
     ['InternalError', 500, 'server-error', true],
     ['RequestTimeout', 400, 'timeout', true],
+    ['InvalidPolicyDocument', 400, 'provider-rejected', false],
+    ['MalformedPOSTRequest', 400, 'provider-rejected', false],
+    ['IncorrectNumberOfFilesInPostRequest', 400, 'provider-rejected', false],
+    ['MaxPostPreDataLengthExceededError', 400, 'provider-rejected', false],
+    ['PreconditionFailed', 412, 'provider-rejected', false],
   ];
   for (const [code, status, expected, retryable] of cases) {
     it(`maps ${code} to ${expected}`, () => {
@@ -39,6 +44,15 @@ describe('S3 error mapping', () => {
     const error = parseS3Error(response(403, xml('AccessDenied', 'Request has expired')));
     expect(error.code).to.equal('url-expired');
     expect(error.retryable).to.equal(true);
+  });
+  it('says a form broke its POST policy, with the condition S3 names, and does not send it again', () => {
+    const said = 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]';
+    const error = parseS3Error(response(403, xml('AccessDenied', said)));
+    expect(error.code).to.equal('provider-rejected');
+    expect(error.retryable).to.equal(false);
+    expect(error.message).to.contain('POST policy');
+    expect(error.message).to.contain('$Content-Type');
+    expect(parseS3Error(response(403, xml('AccessDenied', 'Invalid according to Policy: Policy expired.'))).code).to.equal('url-expired');
   });
   it('keeps Retry-After', () => {
     expect(parseS3Error(response(503, xml('SlowDown'), { 'Retry-After': '7' })).retryAfter).to.equal('7');
