@@ -734,6 +734,18 @@ async function main(): Promise<void> {
       const smallFiles = writeSmallFiles(join(workDir, 'many'), Math.max(...counts));
       await page.setInputFiles('#many', smallFiles.map((file) => file.path));
       const perFile = new Map<number, { element?: CaseResult; engine?: CaseResult }>();
+      const OUR_ELEMENT = 'our <multi-cloud-uploader> (S3, default checksum, resume on)';
+      const UPPY_DASHBOARD = 'Uppy 6.3.1 Dashboard 6.0.3 + @uppy/aws-s3 (autoProceed, limit 4)';
+      // Requests leaving the page for the backend and the store, CORS preflights included, counted by method.
+      const requestCounts = new Map<string, Map<string, number>>();
+      let counting: Map<string, number> | undefined;
+      const countRequest = (event: { request: { url: string; method: string } }) => {
+        if (counting && !event.request.url.startsWith(`http://127.0.0.1:${port}/`)) {
+          counting.set(event.request.method, (counting.get(event.request.method) ?? 0) + 1);
+        }
+      };
+      cdp.on('Network.requestWillBeSent', countRequest);
+      await cdp.send('Network.enable');
       for (const count of counts) {
         const expected = smallFiles.slice(0, count);
         const verifyMany = async (measurement: Measurement): Promise<string | undefined> => {
@@ -750,17 +762,26 @@ async function main(): Promise<void> {
           name,
           bytes: count * SMALL_FILE_SIZE,
           files: count,
-          run,
+          run: async () => {
+            const counted = new Map<string, number>();
+            counting = counted;
+            try {
+              return await run();
+            } finally {
+              counting = undefined;
+              requestCounts.set(name, counted);
+            }
+          },
           verify: verifyMany,
           verified: '✓ every stored object md5',
           after: emptyS3rver,
         });
         const [ours, uppy, engineAlone, bare] = await group(
           [
-            manySpec('our <multi-cloud-uploader> (S3, default checksum, resume on)', () =>
+            manySpec(OUR_ELEMENT, () =>
               page.evaluate(([endpoint, n]) => window.bench.manyElement(endpoint, n), [s3rverApi, count] as const),
             ),
-            manySpec('Uppy 6.3.1 Dashboard 6.0.3 + @uppy/aws-s3 (autoProceed, limit 4)', () =>
+            manySpec(UPPY_DASHBOARD, () =>
               page.evaluate(([endpoint, n]) => window.bench.manyUppyDashboard(endpoint, n), [s3rverApi, count] as const),
             ),
             manySpec('our UploadManager alone, no element (the engine\'s share)', () =>
@@ -773,11 +794,22 @@ async function main(): Promise<void> {
           { warmUp: false },
         );
         perFile.set(count, { element: ours, engine: engineAlone });
+        const perFileRequests = (name: string) =>
+          [...(requestCounts.get(name) ?? [])]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([method, n]) => `${method} ${(n / count).toFixed(2)}`)
+            .join(', ') || 'n/a';
+        derived(
+          `${count} files: requests per file leaving the page, preflights included (last round): our element · Uppy 6 Dashboard`,
+          `${perFileRequests(OUR_ELEMENT)} · ${perFileRequests(UPPY_DASHBOARD)}`,
+        );
         derived(
           `${count} files: our element × Uppy 6 Dashboard (whole batch) · our engine alone × Uppy · our element without resume and checksum × Uppy`,
           `${times(ours, uppy)} · ${times(engineAlone, uppy)} · ${times(bare, uppy)}`,
         );
       }
+      await cdp.send('Network.disable');
+      cdp.off('Network.requestWillBeSent', countRequest);
       const fewest = Math.min(...counts);
       for (const count of counts.filter((count) => count !== fewest)) {
         const ratio = (at?: CaseResult, base?: CaseResult) => (at && base ? (at.medianMs / count / (base.medianMs / fewest)).toFixed(2) : 'n/a');
