@@ -194,6 +194,12 @@ function formOf(fields: Record<string, string>, file: Blob): FormData {
   return form;
 }
 
+/** The key a single upload's answer names: its own `key`, or (Uppy Companion's POST answer) the form's `key` field. */
+function keyOf(params: S3BackendResponses['single']): string | undefined {
+  const key = params.key ?? params.fields?.key;
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
 /** Where a form's object lives: the bucket URL the form went to, and the key below it. */
 function objectUrl(bucketUrl: string, key: string | undefined): string {
   const base = redactUrl(bucketUrl).replace(/\/+$/, '');
@@ -344,8 +350,9 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       ...(session.mode === 'single' && session.key ? { key: session.key } : {}),
     });
     if (typeof params.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s params answer lacks `url`.');
-    if (session.mode === 'single' && typeof params.key === 'string' && params.key !== session.key) {
-      session.key = params.key;
+    const key = keyOf(params);
+    if (session.mode === 'single' && key !== undefined && key !== session.key) {
+      session.key = key;
       await ctx.saveSession?.();
     }
     const lifetime = typeof params.expires === 'number' ? params.expires * 1000 : Infinity;
@@ -385,8 +392,8 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       partNumber: 1,
       size: part.size,
       etag: response.headers.get('ETag') ?? undefined,
-      location: asForm ? objectUrl(params.url, params.key ?? params.fields?.key) : redactUrl(params.url),
-      ...(params.key ? { key: params.key } : {}),
+      location: asForm ? objectUrl(params.url, keyOf(params)) : redactUrl(params.url),
+      ...(keyOf(params) ? { key: keyOf(params) } : {}),
     };
   }
 

@@ -229,6 +229,27 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     }
   });
 
+  it('takes Uppy Companion\'s POST answer as it is: key only among the fields, 201 with XML, no Content-MD5 bound', async () => {
+    worker.use(
+      http.get('*/api/s3/params', async ({ request }) => {
+        const query = new URL(request.url).searchParams;
+        const key = `companion/${query.get('filename')}`;
+        const fields = await emulator.presignPost({ key, fields: { success_action_status: '201', 'content-type': query.get('type') ?? '' }, expiresIn: 300 });
+        return HttpResponse.json({ method: 'POST', url: emulator.bucketUrl(), fields, expires: 300 });
+      }),
+    );
+    try {
+      const small = fileOf(1000, 'from-companion.txt');
+      const { result, error } = await upload(setup(), small.file);
+      expect(error).to.equal(undefined);
+      expect(result!.key).to.equal('companion/from-companion.txt');
+      expect(result!.location).to.equal(`${location.origin}/emulator/s3/mcu-bucket/companion/from-companion.txt`);
+      expect(emulator.storedBytes('companion/from-companion.txt')).to.deep.equal(small.bytes);
+    } finally {
+      worker.resetHandlers();
+    }
+  });
+
   it('goes on with presigned PUTs when the store has no POST Object (as R2), for this file and the next', async () => {
     const methods: Array<string | null> = [];
     worker.use(
