@@ -95,7 +95,8 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     edges: [],
     extra: {},
     partOperation: 'UploadPart',
-    singleOperation: (size, partSize) => (size <= partSize ? 'PutObject' : undefined),
+    // A file of one part goes up as a form under a POST policy (the adapter's default with Content-MD5).
+    singleOperation: (size, partSize) => (size <= partSize ? 'PostObject' : undefined),
     controlOperations: ['CreateMultipartUpload', 'CompleteMultipartUpload'],
     kinds: ['5xx', '5xx+Retry-After', 'drop', 'delay', 'expire', 'session', 'store-drop'],
     // An expired presigned URL is signed again.
@@ -104,7 +105,8 @@ export const SOAK_PROVIDERS: SoakProvider[] = [
     sessionLoss: (partNumber) => ({ kind: 'lose-session', operation: 'UploadPart', partNumber }),
     storedPath: (result) => (typeof result['key'] === 'string' ? `s3/objects/${encodeURIComponent(result['key'])}` : undefined),
     resentBytes: (facts) =>
-      resentParts(facts, facts.stats['partNumbersReceived']) + Math.max(0, Number(facts.stats['putObject'] ?? 0) - 1) * facts.size,
+      resentParts(facts, facts.stats['partNumbersReceived']) +
+      Math.max(0, Number(facts.stats['postObject'] ?? 0) + Number(facts.stats['putObject'] ?? 0) - 1) * facts.size,
   },
   {
     id: 'tus',
