@@ -251,6 +251,8 @@ export class HashClient {
   readonly #poolSize: number;
   readonly #runs = new Map<number, ActiveRun>();
   readonly #workers: Array<Worker | undefined> = [];
+  /** The worker hashing each unfinished job piece, to tell a worker with nothing to do. */
+  readonly #jobsOn = new Map<number, Worker>();
   /** The worker the next job's first (or only) piece goes to, so that files share the pool. */
   #nextWorker = 0;
   #nextJobId = 1;
@@ -275,7 +277,7 @@ export class HashClient {
   start(job: HashJob): HashRun {
     const layout = new JobLayout(job.blob.size, job.plan, job.specs, job.skipParts ?? []);
     const pieces = this.#split(layout);
-    const first = this.#nextWorker;
+    const first = pieces.length === 1 ? this.#placeOne() : this.#nextWorker;
     this.#nextWorker = (first + 1) % this.#poolSize;
     const workerFor = (index: number): Worker => this.#worker((first + index) % this.#poolSize);
     const jobIds = pieces.map(() => this.#nextJobId++);
@@ -298,6 +300,7 @@ export class HashClient {
       () => {
         for (const [worker, jobId] of placed) {
           this.#runs.delete(jobId);
+          this.#jobsOn.delete(jobId);
           worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
         }
       },
@@ -309,6 +312,7 @@ export class HashClient {
         this.#runs.set(jobId, run);
         const worker = workerFor(index);
         placed.push([worker, jobId]);
+        this.#jobsOn.set(jobId, worker);
         const message: StartJobMessage = {
           type: 'start',
           jobId,
@@ -366,12 +370,28 @@ export class HashClient {
     });
   }
 
+  /**
+   * Where a job of one piece goes: a started worker with nothing to do, else a slot with no worker yet, else the next
+   * in turn. Starting a worker costs tens of milliseconds, far more than hashing a small file, so a batch of small
+   * files does not wait for a second worker to start while the first is idle.
+   */
+  #placeOne(): number {
+    const busy = new Set(this.#jobsOn.values());
+    for (let index = 0; index < this.#poolSize; index++) {
+      const worker = this.#workers[index];
+      if (worker && !busy.has(worker)) return index;
+    }
+    for (let index = 0; index < this.#poolSize; index++) if (!this.#workers[index]) return index;
+    return this.#nextWorker;
+  }
+
   #worker(index: number): Worker {
     const existing = this.#workers[index];
     if (existing) return existing;
     const worker = this.#createWorker();
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
+      if (message.type === 'done' || message.type === 'failed') this.#jobsOn.delete(message.jobId);
       const run = this.#runs.get(message.jobId);
       if (!run) return;
       if (message.type === 'done' || message.type === 'failed') this.#runs.delete(message.jobId);
@@ -392,6 +412,7 @@ export class HashClient {
   #endWorkers(): void {
     // The pool fills as jobs need workers, so it may have holes.
     for (const worker of this.#workers.splice(0)) worker?.terminate();
+    this.#jobsOn.clear();
   }
 
   #failAll(error: UploadError): void {

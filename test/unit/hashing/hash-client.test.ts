@@ -555,6 +555,29 @@ describe('HashClient', () => {
       expect(await rejection(run.digest('m', 2))).to.be.instanceOf(RangeError);
     });
 
+    it('gives a one-piece job to a started worker with nothing to do before starting another, and to a free one before a busy one', async () => {
+      client = new HashClient({ chunkSize: 64 * KiB, workers: 2, createWorker: counted });
+      const plan = { partSize: 3, partCount: 1 };
+      for (const text of ['abc', 'def', 'ghi']) {
+        const run = client.start({ blob: new Blob([text]), plan, specs: [spec('m', 'md5', 'part')] });
+        expect(await run.digest('m', 1)).to.equal(await md5(text));
+        await run.done;
+      }
+      expect(created, 'one warm worker serves files one after another').to.equal(1);
+      // A long job holds the warm worker: a small file goes to the other one, and does not wait behind it.
+      const long = client.start({ blob: makeBlob(64 * MiB, 3), plan: { partSize: 64 * MiB, partCount: 1 }, specs: [spec('s', 'sha256', 'part')] });
+      const small = client.start({ blob: new Blob(['jkl']), plan, specs: [spec('m', 'md5', 'part')] });
+      expect(await small.digest('m', 1)).to.equal(await md5('jkl'));
+      expect(created).to.equal(2);
+      let longFinished = false;
+      void long.done.then(() => (longFinished = true), () => undefined);
+      const afterLong = client.start({ blob: new Blob(['mno']), plan, specs: [spec('m', 'md5', 'part')] });
+      expect(await afterLong.digest('m', 1)).to.equal(await md5('mno'));
+      expect(longFinished, 'the free worker took it while the long job ran').to.equal(false);
+      long.cancel();
+      await long.done.catch(() => undefined);
+    });
+
     it('uses no more workers than there are parts to hash', async () => {
       client = new HashClient({ workers: 4, createWorker: counted });
       const run = client.start({ blob: new Blob(['abcdef']), plan: { partSize: 3, partCount: 2 }, specs: [spec('m', 'md5', 'part')] });
