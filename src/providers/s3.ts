@@ -82,10 +82,11 @@ export interface S3AdapterOptions {
   /** Files up to this size go up in one request; default: the planned part size. */
   multipartThreshold?: number;
   /**
-   * How such a file goes up. `POST` (the default with `md5` or `none` checksums) sends a form under a POST policy to
-   * the bucket URL, which the browser's CORS preflight cache covers for every file; a presigned PUT's URL is new for
-   * each file, so each costs a preflight round trip. `PUT` otherwise, and when the store answers that it has no POST
-   * Object (Cloudflare R2): the adapter then uses PUT from there on.
+   * How such a file goes up; default `POST`. `POST` sends a form under a POST policy to the bucket URL, which the
+   * browser's CORS preflight cache covers for every file; a presigned PUT's URL is new for each file, so each costs a
+   * preflight round trip. It applies with the `md5` and `none` checksums only (S3 documents no x-amz-checksum-* form
+   * fields); the others always PUT, and so does the adapter once the store answers that it has no POST Object
+   * (Cloudflare R2).
    */
   singleMethod?: S3SingleMethod;
   metadata?: Record<string, string>;
@@ -388,12 +389,13 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       }
       throw thrown;
     }
+    const key = keyOf(params);
     return {
       partNumber: 1,
       size: part.size,
       etag: response.headers.get('ETag') ?? undefined,
-      location: asForm ? objectUrl(params.url, keyOf(params)) : redactUrl(params.url),
-      ...(keyOf(params) ? { key: keyOf(params) } : {}),
+      location: asForm ? objectUrl(params.url, key) : redactUrl(params.url),
+      ...(key ? { key } : {}),
     };
   }
 
