@@ -4,7 +4,6 @@ import type { PartPlan } from '../core/adapter.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, StartJobMessage, WorkerMessage } from './hash-protocol.js';
 import { JobLayout, isPerPartScope } from './job-layout.js';
-import { parkWorker, takeParkedWorker } from './parked-workers.js';
 import { createHashWorker } from './worker-source.js';
 
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -242,9 +241,6 @@ class ActiveRun implements HashRun {
   }
 }
 
-/** Job ids are unique across clients: a worker handed on may still post about a job of the client it served before. */
-let nextJobId = 1;
-
 /**
  * Hashes blobs in module Web Workers, created on the first job that needs them so that neither a worker nor hash-wasm
  * loads before hashing is needed. The workers serve every job of this client.
@@ -259,10 +255,7 @@ export class HashClient {
   readonly #jobsOn = new Map<number, Worker>();
   /** The worker the next job's first (or only) piece goes to, so that files share the pool. */
   #nextWorker = 0;
-  /** What makes this client's workers, so that an idle one another client left can stand in for a new one. */
-  readonly #workerKind: unknown;
-  /** The listeners this client added to each worker, taken off again when the worker is left for another client. */
-  readonly #listeners = new Map<Worker, Array<[string, EventListener]>>();
+  #nextJobId = 1;
 
   constructor(options: HashClientOptions = {}) {
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -272,7 +265,6 @@ export class HashClient {
     this.#chunkSize = chunkSize;
     const { workerUrl } = options;
     this.#createWorker = options.createWorker ?? (() => createHashWorker(workerUrl));
-    this.#workerKind = options.createWorker ?? `script:${String(workerUrl ?? '')}`;
     this.#poolSize = workers;
   }
 
@@ -288,7 +280,7 @@ export class HashClient {
     const first = pieces.length === 1 ? this.#placeOne() : this.#nextWorker;
     this.#nextWorker = (first + 1) % this.#poolSize;
     const workerFor = (index: number): Worker => this.#worker((first + index) % this.#poolSize);
-    const jobIds = pieces.map(() => nextJobId++);
+    const jobIds = pieces.map(() => this.#nextJobId++);
     const placed: Array<[Worker, number]> = [];
     const bytesTotal = pieces.length > 1 ? pieces.reduce((sum, piece) => sum + piece.bytes, 0) : undefined;
     const paced = job.partsAhead !== undefined && pieces.every((piece) => !piece.readElsewhere);
@@ -348,20 +340,9 @@ export class HashClient {
     return run;
   }
 
-  /**
-   * Stops the workers; running jobs reject with `aborted`, and the next job starts new workers. A worker with no job
-   * is left for a moment to the next client of the same kind (see parked-workers.ts) instead of being ended.
-   */
+  /** Stops the workers; running jobs reject with `aborted`, and the next job starts new workers. */
   terminate(): void {
-    const busy = new Set(this.#jobsOn.values());
-    for (const worker of this.#workers.splice(0)) {
-      if (!worker) continue;
-      for (const [type, listener] of this.#listeners.get(worker) ?? []) worker.removeEventListener(type, listener);
-      if (busy.has(worker)) worker.terminate();
-      else parkWorker(this.#workerKind, worker);
-    }
-    this.#listeners.clear();
-    this.#jobsOn.clear();
+    this.#endWorkers();
     this.#failAll(new UploadError(UploadErrorCode.Aborted, 'Hashing was canceled.'));
   }
 
@@ -407,13 +388,9 @@ export class HashClient {
   #worker(index: number): Worker {
     const existing = this.#workers[index];
     if (existing) return existing;
-    const worker = takeParkedWorker(this.#workerKind) ?? this.#createWorker();
-    const listen = (type: string, listener: (event: Event) => void): void => {
-      worker.addEventListener(type, listener);
-      this.#listeners.set(worker, [...(this.#listeners.get(worker) ?? []), [type, listener]]);
-    };
-    listen('message', (event) => {
-      const message = (event as MessageEvent<WorkerMessage>).data;
+    const worker = this.#createWorker();
+    worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
       if (message.type === 'done' || message.type === 'failed') this.#jobsOn.delete(message.jobId);
       const run = this.#runs.get(message.jobId);
       if (!run) return;
@@ -426,8 +403,8 @@ export class HashClient {
       worker.terminate();
       this.#failAll(new UploadError(UploadErrorCode.WorkerUnavailable, `The hashing worker failed: ${detail}`, { retryable: false }));
     };
-    listen('error', (event) => broken((event as ErrorEvent).message || 'it could not start'));
-    listen('messageerror', () => broken('a message could not be read'));
+    worker.addEventListener('error', (event) => broken(event.message || 'it could not start'));
+    worker.addEventListener('messageerror', () => broken('a message could not be read'));
     this.#workers[index] = worker;
     return worker;
   }
@@ -435,7 +412,6 @@ export class HashClient {
   #endWorkers(): void {
     // The pool fills as jobs need workers, so it may have holes.
     for (const worker of this.#workers.splice(0)) worker?.terminate();
-    this.#listeners.clear();
     this.#jobsOn.clear();
   }
 

@@ -528,16 +528,11 @@ describe('HashClient', () => {
   describe('worker pool', () => {
     const workerUrl = new URL('../../../src/hashing/hash.worker.ts', import.meta.url);
     let created = 0;
-    const countingFactory = () => (): Worker => {
+    const counted = (): Worker => {
       created++;
       return new Worker(workerUrl, { type: 'module' });
     };
-    // A factory of its own per test: a disposed client leaves idle workers to the next client with the same factory.
-    let counted = countingFactory();
-    beforeEach(() => {
-      created = 0;
-      counted = countingFactory();
-    });
+    beforeEach(() => (created = 0));
 
     const base64 = (hex: string): string => btoa(String.fromCharCode(...hex.match(/../g)!.map((pair) => parseInt(pair, 16))));
 
@@ -581,37 +576,6 @@ describe('HashClient', () => {
       expect(longFinished, 'the free worker took it while the long job ran').to.equal(false);
       long.cancel();
       await long.done.catch(() => undefined);
-    });
-
-    it('leaves its idle workers to the next client of the same kind, and ends the busy ones', async () => {
-      const plan = { partSize: 3, partCount: 1 };
-      const first = new HashClient({ workers: 2, createWorker: counted });
-      const long = first.start({ blob: makeBlob(64 * MiB, 4), plan: { partSize: 64 * MiB, partCount: 1 }, specs: [spec('s', 'sha256', 'part')] });
-      const small = first.start({ blob: new Blob(['abc']), plan, specs: [spec('m', 'md5', 'part')] });
-      expect(await small.digest('m', 1)).to.equal(await md5('abc'));
-      await small.done;
-      expect(created).to.equal(2);
-      first.terminate();
-      await expectUploadError(long.done, 'aborted');
-
-      client = new HashClient({ workers: 2, createWorker: counted });
-      const again = client.start({ blob: new Blob(['def']), plan, specs: [spec('m', 'md5', 'part')] });
-      expect(await again.digest('m', 1)).to.equal(await md5('def'));
-      expect(created, 'the idle worker was taken over').to.equal(2);
-      const beside = client.start({ blob: makeBlob(8 * MiB, 5), plan: { partSize: 8 * MiB, partCount: 1 }, specs: [spec('s', 'sha256', 'part')] });
-      const third = client.start({ blob: new Blob(['ghi']), plan, specs: [spec('m', 'md5', 'part')] });
-      expect(await third.digest('m', 1)).to.equal(await md5('ghi'));
-      await beside.done;
-      expect(created, 'the busy one was ended, so the second slot needs a new worker').to.equal(3);
-
-      const otherKind = new HashClient({ createWorker: countingFactory() });
-      try {
-        const run = otherKind.start({ blob: new Blob(['jkl']), plan, specs: [spec('m', 'md5', 'part')] });
-        expect(await run.digest('m', 1)).to.equal(await md5('jkl'));
-        expect(created, 'another kind of client starts its own').to.equal(4);
-      } finally {
-        otherKind.terminate();
-      }
     });
 
     it('uses no more workers than there are parts to hash', async () => {
