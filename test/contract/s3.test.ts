@@ -407,7 +407,6 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
         await first.addFiles([file]);
         first.start();
         await leavePageAfter(first, 11 * MiB);
-      await partsSettled();
         await partsSettled();
         const before = [...emulator.stats.partNumbersReceived];
         expect(before.length).to.be.at.least(2);
@@ -423,8 +422,10 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
         expect(waits).to.deep.equal([]);
         expect(emulator.stats.create).to.equal(1);
         const resent = emulator.stats.partNumbersReceived.slice(before.length);
-        expect(resent.filter((n) => before.includes(n))).to.deep.equal([]);
-        expect([...before, ...resent].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
+        // Without a listing, a part the store kept but whose answer the page never heard goes again: at one part in
+        // flight, that is at most one part.
+        expect(resent.filter((n) => before.includes(n)).length).to.be.at.most(1);
+        expect([...new Set([...before, ...resent])].sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5]);
         expect(emulator.storedBytes(result.key as string)).to.deep.equal(bytes);
       } finally {
         worker.resetHandlers();
