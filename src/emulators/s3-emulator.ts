@@ -361,11 +361,12 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
         const { code, message, headers } = objectStoreFailure(status, retryAfter, asked);
         throw new S3Refusal(code, message, {}, headers);
       },
-      serve: () => (posted ? this.#postObject(exchange, posted) : this.#dispatch(exchange, body)),
+      serve: () => this.#dispatch(exchange, body, posted),
     });
   }
 
-  async #dispatch(exchange: Exchange, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+  /** Serves the request; `posted` is a POST Object form as authentication read it. */
+  async #dispatch(exchange: Exchange, body: Uint8Array<ArrayBuffer>, posted: PostedObject | undefined): Promise<Response> {
     switch (exchange.operation) {
       case S3Operation.CreateMultipartUpload:
         return this.#create(exchange);
@@ -374,7 +375,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
       case S3Operation.PutObject:
         return this.#putObject(exchange, body);
       case S3Operation.PostObject:
-        throw new S3Refusal('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+        return this.#postObject(exchange, posted as PostedObject);
       case S3Operation.ListParts:
         return this.#listParts(exchange);
       case S3Operation.CompleteMultipartUpload:
