@@ -199,6 +199,11 @@ class S3Refusal extends XmlRefusal {
   }
 }
 
+/** S3's limit on a key, in UTF-8 bytes, for a key in the path and a key in a POST form alike. */
+function refuseLongKey(key: string): void {
+  if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) throw new S3Refusal('KeyTooLongError', 'Your key is too long');
+}
+
 function encodeKey(key: string): string {
   return uriEncode(key, true);
 }
@@ -416,9 +421,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
       throw new S3Refusal('NotImplemented', `${request.method} ${key === '' ? 'on the bucket' : 'with these parameters'} ` +
         'is not implemented by this emulator');
     }
-    if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
-      throw new S3Refusal('KeyTooLongError', 'Your key is too long');
-    }
+    refuseLongKey(key);
     const partNumberText = query.get('partNumber');
     const partNumber = partNumberText !== undefined && /^\d+$/.test(partNumberText) ? Number(partNumberText) : undefined;
     const target: FaultTarget = partNumber === undefined ? { operation, key } : { operation, key, partNumber };
@@ -640,7 +643,7 @@ export class S3Emulator extends EmulatorBase<S3EmulatorStats> {
     if (key === '') {
       throw new S3Refusal('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key', ArgumentValue: '' });
     }
-    if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) throw new S3Refusal('KeyTooLongError', 'Your key is too long');
+    refuseLongKey(key);
     return { key, fields, bytes };
   }
 

@@ -3,6 +3,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html describes. Its own parser and
  * signer, so that the emulator never shares a reading of the policy with the handler that writes it.
  */
+import { base64ToBytes, bytesToBase64 } from './checksums.js';
 import { credentialScope, signature, SIGV4_ALGORITHM, toAmzDate, type SigV4Credentials } from './sigv4.js';
 
 /** A form field S3 reads without a policy condition: the signature, the policy itself, the file, `x-ignore-*`. */
@@ -26,9 +27,10 @@ const denied = (why: string): PolicyRefusal => ({ code: 'AccessDenied', message:
 const invalidPolicy = (why: string): PolicyRefusal => ({ code: 'InvalidPolicyDocument', message: `Invalid Policy: ${why}` });
 
 function decodePolicy(base64: string): Policy | PolicyRefusal {
+  const bytes = base64ToBytes(base64);
+  if (!bytes) return invalidPolicy('Invalid Base64.');
   let document: unknown;
   try {
-    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
     document = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     return invalidPolicy('Invalid JSON.');
@@ -172,7 +174,7 @@ export async function signPostPolicy(input: PostPolicyInput): Promise<Record<str
     expiration: new Date(input.now + input.expiresIn * 1000).toISOString(),
     conditions: [{ bucket: input.bucket }, ...Object.entries(fields).map(([name, value]) => ({ [name]: value })), ...(input.conditions ?? [])],
   };
-  const encoded = btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(policy))));
+  const encoded = bytesToBase64(new TextEncoder().encode(JSON.stringify(policy)));
   const signed = await signature(input.credentials.secretAccessKey, date, input.region, 's3', encoded);
   return { ...fields, Policy: encoded, 'X-Amz-Signature': signed };
 }

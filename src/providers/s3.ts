@@ -207,8 +207,10 @@ function objectUrl(bucketUrl: string, key: string | undefined): string {
   return key === undefined ? base : `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-function checksumHeader(checksum: Exclude<S3Checksum, 'none'>, value: string): Record<string, string> {
-  return checksum === 'md5' ? { 'Content-MD5': value } : { [`x-amz-checksum-${checksum}`]: value };
+/** The header a PUT carries a part's checksum in: Content-MD5, or x-amz-checksum-<algorithm>; none without one. */
+function digestHeaders(check: { algorithm: string; value: string } | undefined): Record<string, string> {
+  if (!check) return {};
+  return check.algorithm === 'md5' ? { 'Content-MD5': check.value } : { [`x-amz-checksum-${check.algorithm}`]: check.value };
 }
 
 /**
@@ -367,7 +369,6 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
     session: S3Session,
     part: { blob: Blob; size: number },
     check: { algorithm: string; value: string } | undefined,
-    extraHeaders: Record<string, string>,
   ): Promise<PartReceipt> {
     const params = await signSingle(ctx, session, check);
     const asForm = params.method?.toUpperCase() === 'POST';
@@ -376,7 +377,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       response = await ctx.send(
         asForm
           ? { method: 'POST', url: params.url, headers: { ...params.headers }, body: formOf(params.fields ?? {}, part.blob) }
-          : { method: 'PUT', url: params.url, headers: mergeHeaders(params.headers, extraHeaders), body: part.blob },
+          : { method: 'PUT', url: params.url, headers: mergeHeaders(params.headers, digestHeaders(check)), body: part.blob },
       );
     } catch (thrown) {
       if (!(thrown instanceof UploadError)) throw thrown;
@@ -385,7 +386,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       if (asForm && thrown.unsupported && singleMethod === 'POST') {
         singleMethod = 'PUT';
         signedSingles.delete(session);
-        return sendSingle(ctx, session, part, check, extraHeaders);
+        return sendSingle(ctx, session, part, check);
       }
       throw thrown;
     }
@@ -446,8 +447,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
 
     async uploadPart(ctx, session, part) {
       const check = await partChecksum(ctx, part.partNumber);
-      const extraHeaders = check ? checksumHeader(checksum as Exclude<S3Checksum, 'none'>, check.value) : {};
-      if (session.mode === 'single') return sendSingle(ctx, session, part, check, extraHeaders);
+      if (session.mode === 'single') return sendSingle(ctx, session, part, check);
       const signed = await ask(ctx, {
         kind: 'sign-part',
         key: session.key,
@@ -459,7 +459,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       const response = await ctx.send({
         method: 'PUT',
         url: signed.url,
-        headers: mergeHeaders(signed.headers, extraHeaders),
+        headers: mergeHeaders(signed.headers, digestHeaders(check)),
         body: part.blob,
       });
       return { partNumber: part.partNumber, size: part.size, etag: requireEtag(response, part.partNumber) };
