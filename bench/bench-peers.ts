@@ -1,15 +1,14 @@
 /**
  * The peers the bench measures ours against, in the page: Uppy 6 with `@uppy/aws-s3` through the same backend
- * routes (one file, or a batch through Uppy's Dashboard), and a batch of files through our element.
+ * routes (one file, or a batch through Uppy's Dashboard), and a batch of files through our element, from the built
+ * package as Uppy's are from theirs.
  */
 import Uppy from '@uppy/core';
 import AwsS3 from '@uppy/aws-s3';
 import Dashboard from '@uppy/dashboard';
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
-import '../src/element/multi-cloud-uploader.js';
-import { UploadManager } from '../src/core/upload-manager.js';
-import { createS3Adapter } from '../src/providers/s3.js';
+import type { BenchPackage } from './bench-package.js';
 import type { MultiCloudUploader } from '../src/element/multi-cloud-uploader.js';
 import type { McuCompleteEvent, McuErrorEvent } from '../src/element/events.js';
 
@@ -62,8 +61,8 @@ export async function uploadManyWithUppyDashboard(api: string, files: File[], li
 }
 
 /** Adds `files` at once to our UploadManager alone (S3, default checksum, resume on): the engine's share of a batch. */
-export async function uploadManyWithManager(api: string, files: File[], concurrency: number): Promise<{ objectKeys: string[] }> {
-  const manager = new UploadManager({ adapter: createS3Adapter({ endpoint: api }), concurrency, autoStart: true });
+export async function uploadManyWithManager(pkg: BenchPackage, api: string, files: File[], concurrency: number): Promise<{ objectKeys: string[] }> {
+  const manager = new pkg.main.UploadManager({ adapter: pkg.s3.createS3Adapter({ endpoint: api }), concurrency, autoStart: true });
   try {
     const keys = new Map<string, string>();
     const finished = new Promise<void>((resolve, reject) => {
@@ -85,10 +84,16 @@ export async function uploadManyWithManager(api: string, files: File[], concurre
  * Drops `files` at once onto a fresh `<multi-cloud-uploader provider="s3" auto-start multiple>` and waits for all.
  * `bare` does what Uppy does for them: no resume checkpoints (`no-resume`) and no Content-MD5 (`checksum: 'none'`).
  */
-export async function uploadManyWithElement(api: string, files: File[], concurrency: number, { bare = false } = {}): Promise<{ objectKeys: string[] }> {
+export async function uploadManyWithElement(
+  pkg: BenchPackage,
+  api: string,
+  files: File[],
+  concurrency: number,
+  { bare = false } = {},
+): Promise<{ objectKeys: string[] }> {
   const element = document.createElement('multi-cloud-uploader') as MultiCloudUploader;
   if (bare) {
-    element.adapter = createS3Adapter({ endpoint: api, checksum: 'none' });
+    element.adapter = pkg.s3.createS3Adapter({ endpoint: api, checksum: 'none' });
     element.toggleAttribute('no-resume', true);
   } else {
     element.setAttribute('provider', 's3');

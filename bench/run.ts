@@ -7,6 +7,7 @@
  * quick form (64 MiB, no 1 GiB row, 50 files, no provider rows). Prints one markdown table. Not a test and never run
  * in CI: figures on a shared machine vary from run to run.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
-import { createServer as createViteServer } from 'vite';
+import { build as viteBuild, createServer as createViteServer } from 'vite';
 import { startEmulatorServer, type EmulatorServer } from '../src/emulators/node-server.js';
 import { startTusServer } from '../test/helpers/tus-server.js';
 import { S3RVER_BUCKET, s3rverMount, startS3rver } from '../test/helpers/s3rver.js';
@@ -24,6 +25,7 @@ import { createHasher } from '../src/hashing/hashers.js';
 import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import type { S3Checksum } from '../src/providers/s3.js';
 import type { Measurement } from './bench-page.js';
+import { BENCH_PACKAGE_DIR } from './bench-package.js';
 import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
@@ -165,6 +167,8 @@ interface Row {
   memory: string;
   /** CPU time of this Node process per run: the emulators, stores and servers answering the page. */
   serverCpu: string;
+  /** CPU time of the browser's processes per run: the page, its workers, the network and GPU processes. */
+  browserCpu: string;
   check: string;
 }
 
@@ -173,6 +177,7 @@ interface CaseResult {
   row: Row;
   medianMs: number;
   serverCpuMs: number;
+  browserCpuMs: number;
 }
 
 interface CaseSpec {
@@ -199,25 +204,46 @@ interface MemoryPeak {
 
 const MEMORY_POLL_MS = 200;
 
-/** Our browser's renderer processes: `--type=renderer` processes descending from this Node process. */
-function rendererPids(): number[] {
-  const parents = new Map<number, number>();
-  const renderers: number[] = [];
+/** The processes descending from this Node process (the browser and its children), with their command lines. */
+function descendants(): Array<{ pid: number; stat: string; cmdline: string }> {
+  const table = new Map<number, { ppid: number; stat: string; cmdline: string }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
+      // Fields after the command name, which may hold spaces: state, ppid, ….
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--type=renderer')) renderers.push(Number(entry));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2);
+      table.set(Number(entry), { ppid: Number(fields.split(' ')[1]), stat: fields, cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8') });
     } catch {
       // The process ended while the table was read.
     }
   }
   const ours = (pid: number): boolean => {
-    for (let at = parents.get(pid); at !== undefined && at > 1; at = parents.get(at)) if (at === process.pid) return true;
+    for (let at = table.get(pid)?.ppid; at !== undefined && at > 1; at = table.get(at)?.ppid) if (at === process.pid) return true;
     return false;
   };
-  return renderers.filter(ours);
+  return [...table].filter(([pid]) => ours(pid)).map(([pid, { stat, cmdline }]) => ({ pid, stat, cmdline }));
+}
+
+/** Our browser's renderer processes (`--type=renderer`). */
+function rendererPids(): number[] {
+  return descendants().filter((process) => process.cmdline.includes('--type=renderer')).map((process) => process.pid);
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU time (user + system) the browser's processes have used so far: the browser, renderer (page, its workers),
+ * network and GPU processes, everything this Node process started except itself.
+ */
+function browserCpuMs(): number {
+  let ticks = 0;
+  for (const { stat } of descendants()) {
+    const fields = stat.split(' ');
+    // utime and stime are stat's 14th and 15th fields; `fields` starts at the 3rd.
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1000;
 }
 
 function residentMiB(pids: readonly number[]): number {
@@ -261,6 +287,7 @@ function sampleMemory(cdp: CDPSession): () => Promise<MemoryPeak> {
 async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options: { warmUp?: boolean; cdp?: CDPSession } = {}): Promise<CaseResult[]> {
   const measurements: Measurement[][] = specs.map(() => []);
   const serverCpu: number[][] = specs.map(() => []);
+  const browserCpu: number[][] = specs.map(() => []);
   const peaks: MemoryPeak[][] = specs.map(() => []);
   const problems: string[][] = specs.map(() => []);
   const failures: Array<string | undefined> = specs.map(() => undefined);
@@ -274,11 +301,15 @@ async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options
         await page.evaluate(() => window.bench.collectGarbage());
         const stopSampling = options.cdp && sampleMemory(options.cdp);
         let measurement: Measurement;
+        const browserCpuBefore = browserCpuMs();
         const cpuBefore = process.cpuUsage();
         try {
           measurement = await withTimeout(spec.run(), label);
           const cpu = process.cpuUsage(cpuBefore);
-          if (round > 0) serverCpu[index]!.push((cpu.user + cpu.system) / 1000);
+          if (round > 0) {
+            serverCpu[index]!.push((cpu.user + cpu.system) / 1000);
+            browserCpu[index]!.push(browserCpuMs() - browserCpuBefore);
+          }
         } finally {
           const peak = await stopSampling?.();
           if (peak && round > 0) peaks[index]!.push(peak);
@@ -297,13 +328,14 @@ async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options
   }
   return specs.map((spec, index) => {
     const failure = failures[index];
-    const empty = { runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', check: '' };
+    const empty = { runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' };
     if (failure !== undefined) {
-      return { row: { section: spec.section, name: spec.name, result: `failed: ${failure}`, ...empty }, medianMs: NaN, serverCpuMs: NaN };
+      return { row: { section: spec.section, name: spec.name, result: `failed: ${failure}`, ...empty }, medianMs: NaN, serverCpuMs: NaN, browserCpuMs: NaN };
     }
     const taken = measurements[index]!;
     const medianMs = median(taken.map((m) => m.ms));
     const serverCpuMs = median(serverCpu[index]!);
+    const browserCpuMs = median(browserCpu[index]!);
     const figure = (ms: number): string =>
       spec.files ? `${(ms / spec.files).toFixed(1)} ms/file` : `${Math.round(megabytesPerSecond(spec.bytes, ms))}`;
     const memory = peaks[index]!;
@@ -318,10 +350,11 @@ async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options
         ? `${Math.round(Math.max(...memory.map((p) => p.heapMiB)))} / ${Math.round(Math.max(...memory.map((p) => p.rendererMiB)))} MiB`
         : '',
       serverCpu: `${(serverCpuMs / 1000).toFixed(2)} s`,
+      browserCpu: `${(browserCpuMs / 1000).toFixed(2)} s`,
       check: problems[index]!.length ? `✗ ${problems[index]![0]}` : (spec.verified ?? ''),
     };
     log(`  ${spec.name}: ${row.result.replaceAll('*', '')} [${row.runs}]`);
-    return { row, medianMs, serverCpuMs };
+    return { row, medianMs, serverCpuMs, browserCpuMs };
   });
 }
 
@@ -342,18 +375,19 @@ function toMarkdown(rows: Row[]): string {
     longFrames: 'long animation frames per run (count / longest / blocking, median)',
     memory: 'peak JS heap / renderer RSS',
     serverCpu: 'Node CPU per run (emulators, stores, servers; median)',
+    browserCpu: 'browser CPU per run (page, workers, network and GPU processes; median)',
     check: 'check',
   };
   const cells = (row: Row) =>
-    `| ${[row.section, row.name, row.result, row.runs, row.longTasks, row.longFrames, row.memory, row.serverCpu, row.check].join(' | ')} |`;
-  return [cells(header), '| --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows.map(cells)].join('\n');
+    `| ${[row.section, row.name, row.result, row.runs, row.longTasks, row.longFrames, row.memory, row.serverCpu, row.browserCpu, row.check].join(' | ')} |`;
+  return [cells(header), '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows.map(cells)].join('\n');
 }
 
 const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 function environmentRows(browserVersion: string, options: BenchOptions, loadBefore: string): Row[] {
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', check: '' });
+  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' });
   return [
     env('Chromium (headless, playwright-core)', browserVersion),
     env('CPU', cpuModel),
@@ -425,6 +459,14 @@ async function main(): Promise<void> {
     const api = `${emulator.url}/api`;
     const s3rverApi = `${emulator.url}${S3RVER_API_PATH}`;
 
+    log('Building the package …');
+    await viteBuild({
+      configFile: join(repoRoot, 'vite.config.ts'),
+      root: repoRoot,
+      logLevel: 'warn',
+      build: { outDir: join(repoRoot, BENCH_PACKAGE_DIR), emptyOutDir: true },
+    });
+
     const port = await freePort();
     const vite = await createViteServer({
       configFile: false,
@@ -444,7 +486,10 @@ async function main(): Promise<void> {
       // file) when it discovers one on first import.
       optimizeDeps: {
         entries: ['bench/page.html'],
-        include: ['spark-md5', 'hash-wasm', 'idb-keyval', 'tus-js-client', 'lit', '@uppy/core', '@uppy/aws-s3', '@uppy/dashboard'],
+        include: [
+          ...['spark-md5', 'hash-wasm', 'idb-keyval', 'dequal', 'tus-js-client', '@uppy/core', '@uppy/aws-s3', '@uppy/dashboard'],
+          ...['lit', 'lit/decorators.js', 'lit/directives/guard.js', 'lit/directives/repeat.js', 'lit/directives/style-map.js'],
+        ],
       },
       worker: { format: 'es' },
     });
@@ -483,7 +528,7 @@ async function main(): Promise<void> {
     const derived = (name: string, result: string): void => {
       // A ratio between rows that did not run (left out by --only or --short) says nothing.
       if (/^(n\/a|[\s·])+$/.test(result)) return;
-      derivedRows.push({ section: 'derived', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', check: '' });
+      derivedRows.push({ section: 'derived', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' });
     };
     /** How many times faster `subject` ran than `reference` (a speed ratio: above 1 is faster). */
     const times = (subject?: CaseResult, reference?: CaseResult): string =>
@@ -605,6 +650,22 @@ async function main(): Promise<void> {
       derived(`${spec.name} × raw XHR · × Uppy 6${goal}`, `${times(oursS3[index], rawS3)} · ${times(oursS3[index], uppyS3)}`);
     });
     derived('Uppy 6 × raw XHR', times(uppyS3, rawS3));
+    // Where the cores go: a run's wall on this machine cannot be shorter than its CPU time (browser + Node, s3rver
+    // included) over the cores, so raw XHR's wall × cores / a row's CPU is the most that row can reach × raw XHR
+    // here without doing less work, however well it overlaps.
+    const cores = cpus().length;
+    const cpuOf = (result?: CaseResult): number => (result ? result.browserCpuMs + result.serverCpuMs : NaN);
+    const oursDefaultS3 = oursS3[1];
+    if (rawS3 && oursDefaultS3 && Number.isFinite(cpuOf(rawS3) / cpuOf(oursDefaultS3))) {
+      derived(
+        `CPU per run, browser + Node: raw XHR · ours default (the cores busy during raw XHR's run: CPU / wall / ${cores}) · ours default's CPU beyond raw's`,
+        `${(cpuOf(rawS3) / 1000).toFixed(2)} s · ${(cpuOf(oursDefaultS3) / 1000).toFixed(2)} s (${Math.round((cpuOf(rawS3) / rawS3.medianMs / cores) * 100)} %) · ${((cpuOf(oursDefaultS3) - cpuOf(rawS3)) / 1000).toFixed(2)} s`,
+      );
+      derived(
+        `ours default: the most it can reach × raw XHR on ${cores} cores with the CPU it uses (raw's wall × ${cores} / ours' CPU)`,
+        `${((rawS3.medianMs * cores) / cpuOf(oursDefaultS3)).toFixed(2)}×`,
+      );
+    }
 
     // tus against a real @tus/server, ours beside tus-js-client.
     const tus = await startTusServer();
