@@ -7,6 +7,8 @@ import { JobLayout, isPerPartScope } from './job-layout.js';
 import { createHashWorker } from './worker-source.js';
 
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+const DEFAULT_IDLE_MS = 10_000;
+const DEFAULT_RETIRE_AFTER_BYTES = 1024 * 1024 * 1024;
 
 /** One blob to hash and the digests wanted from it. */
 export interface HashJob {
@@ -65,6 +67,17 @@ export interface HashClientOptions {
    * worker that hashes it, and a whole-file job reads in one worker while it hashes in another.
    */
   workers?: number;
+  /**
+   * How long a worker with nothing to do is kept (default 10 s). A worker keeps every Blob it was handed alive until
+   * its heap is collected, which an idle worker hardly ever does: a page's in-memory Blob would stay in memory after
+   * the page let go of it. Ending the worker frees them; the next job starts a new one (tens of milliseconds).
+   */
+  idleMs?: number;
+  /**
+   * Bytes of Blobs handed to one worker after which it is ended as soon as it has nothing to do (default 1 GiB), so
+   * that a long batch of in-memory Blobs is not all kept alive until the batch ends.
+   */
+  retireAfterBytes?: number;
 }
 
 /**
@@ -251,8 +264,13 @@ export class HashClient {
   readonly #poolSize: number;
   readonly #runs = new Map<number, ActiveRun>();
   readonly #workers: Array<Worker | undefined> = [];
-  /** The worker hashing each unfinished job piece, to tell a worker with nothing to do. */
-  readonly #jobsOn = new Map<number, Worker>();
+  /** The workers each unfinished job piece runs on (the one hashing it, and the one reading for it), to tell idle ones. */
+  readonly #jobsOn = new Map<number, Worker[]>();
+  /** Bytes of Blobs handed to each started worker. */
+  readonly #handed = new Map<Worker, number>();
+  readonly #idleTimers = new Map<Worker, ReturnType<typeof setTimeout>>();
+  readonly #idleMs: number;
+  readonly #retireAfterBytes: number;
   /** The worker the next job's first (or only) piece goes to, so that files share the pool. */
   #nextWorker = 0;
   #nextJobId = 1;
@@ -262,7 +280,13 @@ export class HashClient {
     if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError(`Bad chunk size ${chunkSize}.`);
     const workers = options.workers ?? 1;
     if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`Bad worker count ${workers}.`);
+    const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    if (!(idleMs >= 0)) throw new RangeError(`Bad idle time ${idleMs}.`);
+    const retireAfterBytes = options.retireAfterBytes ?? DEFAULT_RETIRE_AFTER_BYTES;
+    if (!(retireAfterBytes > 0)) throw new RangeError(`Bad byte count ${retireAfterBytes}.`);
     this.#chunkSize = chunkSize;
+    this.#idleMs = idleMs;
+    this.#retireAfterBytes = retireAfterBytes;
     const { workerUrl } = options;
     this.#createWorker = options.createWorker ?? (() => createHashWorker(workerUrl));
     this.#poolSize = workers;
@@ -300,8 +324,8 @@ export class HashClient {
       () => {
         for (const [worker, jobId] of placed) {
           this.#runs.delete(jobId);
-          this.#jobsOn.delete(jobId);
           worker.postMessage({ type: 'cancel', jobId } satisfies ClientMessage);
+          this.#release(jobId);
         }
       },
       pacing,
@@ -312,7 +336,7 @@ export class HashClient {
         this.#runs.set(jobId, run);
         const worker = workerFor(index);
         placed.push([worker, jobId]);
-        this.#jobsOn.set(jobId, worker);
+        this.#occupy(jobId, worker, job.blob.size);
         const message: StartJobMessage = {
           type: 'start',
           jobId,
@@ -327,7 +351,9 @@ export class HashClient {
         };
         if (piece.readElsewhere && this.#poolSize > 1) {
           const channel = new MessageChannel();
-          workerFor(index + 1).postMessage({ type: 'read', jobId, blob: job.blob, port: channel.port1 } satisfies ClientMessage, [channel.port1]);
+          const reader = workerFor(index + 1);
+          this.#occupy(jobId, reader, job.blob.size);
+          reader.postMessage({ type: 'read', jobId, blob: job.blob, port: channel.port1 } satisfies ClientMessage, [channel.port1]);
           worker.postMessage({ ...message, source: channel.port2 } satisfies ClientMessage, [channel.port2]);
         } else {
           worker.postMessage(message, wholeFile ? [wholeFile] : []);
@@ -376,7 +402,7 @@ export class HashClient {
    * files does not wait for a second worker to start while the first is idle.
    */
   #placeOne(): number {
-    const busy = new Set(this.#jobsOn.values());
+    const busy = this.#busyWorkers();
     for (let index = 0; index < this.#poolSize; index++) {
       const worker = this.#workers[index];
       if (worker && !busy.has(worker)) return index;
@@ -391,7 +417,7 @@ export class HashClient {
     const worker = this.#createWorker();
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
-      if (message.type === 'done' || message.type === 'failed') this.#jobsOn.delete(message.jobId);
+      if (message.type === 'done' || message.type === 'failed') this.#release(message.jobId);
       const run = this.#runs.get(message.jobId);
       if (!run) return;
       if (message.type === 'done' || message.type === 'failed') this.#runs.delete(message.jobId);
@@ -409,9 +435,46 @@ export class HashClient {
     return worker;
   }
 
+  #busyWorkers(): Set<Worker> {
+    return new Set([...this.#jobsOn.values()].flat());
+  }
+
+  /** Notes that job piece `jobId` runs on `worker`, handed a Blob of `bytes`. */
+  #occupy(jobId: number, worker: Worker, bytes: number): void {
+    clearTimeout(this.#idleTimers.get(worker));
+    this.#idleTimers.delete(worker);
+    this.#handed.set(worker, (this.#handed.get(worker) ?? 0) + bytes);
+    this.#jobsOn.set(jobId, [...(this.#jobsOn.get(jobId) ?? []), worker]);
+  }
+
+  /** Job piece `jobId` ended: its workers that now have nothing to do are ended, at once or after `idleMs`. */
+  #release(jobId: number): void {
+    const workers = this.#jobsOn.get(jobId);
+    if (!workers) return;
+    this.#jobsOn.delete(jobId);
+    const busy = this.#busyWorkers();
+    for (const worker of workers) {
+      if (busy.has(worker) || this.#idleTimers.has(worker) || !this.#workers.includes(worker)) continue;
+      if ((this.#handed.get(worker) ?? 0) >= this.#retireAfterBytes) this.#retire(worker);
+      else this.#idleTimers.set(worker, setTimeout(() => this.#retire(worker), this.#idleMs));
+    }
+  }
+
+  #retire(worker: Worker): void {
+    clearTimeout(this.#idleTimers.get(worker));
+    this.#idleTimers.delete(worker);
+    this.#handed.delete(worker);
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers[index] = undefined;
+    worker.terminate();
+  }
+
   #endWorkers(): void {
     // The pool fills as jobs need workers, so it may have holes.
     for (const worker of this.#workers.splice(0)) worker?.terminate();
+    for (const timer of this.#idleTimers.values()) clearTimeout(timer);
+    this.#idleTimers.clear();
+    this.#handed.clear();
     this.#jobsOn.clear();
   }
 

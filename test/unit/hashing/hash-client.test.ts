@@ -647,6 +647,71 @@ describe('HashClient', () => {
       expect(created).to.equal(3);
     });
 
+    describe('idle workers', () => {
+      let ended: Worker[] = [];
+      /** A worker whose end the test sees. */
+      const watched = (): Worker => {
+        const worker = counted();
+        const terminate = worker.terminate.bind(worker);
+        worker.terminate = () => {
+          ended.push(worker);
+          terminate();
+        };
+        return worker;
+      };
+      const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const md5Of = async (text: string): Promise<string | number[]> => {
+        const run = client.start({ blob: new Blob([text]), plan: { partSize: text.length, partCount: 1 }, specs: [spec('m', 'md5', 'part')] });
+        await run.done;
+        return run.digest('m', 1);
+      };
+      beforeEach(() => (ended = []));
+
+      it('ends a worker that had nothing to do for idleMs, keeps one that keeps getting jobs, and starts anew after', async () => {
+        client = new HashClient({ workers: 2, idleMs: 300, createWorker: watched });
+        for (let job = 0; job < 6; job++) {
+          expect(await md5Of(`file ${job}`)).to.equal(await md5(`file ${job}`));
+          await wait(100);
+        }
+        expect(created, 'one worker served every job').to.equal(1);
+        expect(ended, 'jobs 100 ms apart keep it').to.have.length(0);
+        await wait(500);
+        expect(ended, 'ended after 300 ms with nothing to do').to.have.length(1);
+        expect(await md5Of('later')).to.equal(await md5('later'));
+        expect(created).to.equal(2);
+      });
+
+      it('ends both workers of a whole-file job, the reading one and the hashing one, once it is done', async () => {
+        client = new HashClient({ chunkSize: 64 * KiB, workers: 2, idleMs: 100, createWorker: watched });
+        const run = client.start({ blob: makeBlob(MiB, 4), plan: { partSize: MiB, partCount: 1 }, specs: [spec('s', 'sha256')] });
+        await run.done;
+        expect(created).to.equal(2);
+        await wait(400);
+        expect(ended).to.have.length(2);
+      });
+
+      it('ends a worker as soon as it has nothing to do once it was handed retireAfterBytes of Blobs', async () => {
+        client = new HashClient({ workers: 1, retireAfterBytes: 1000, createWorker: watched });
+        const half = 'x'.repeat(600);
+        await md5Of(half);
+        expect(ended).to.have.length(0);
+        await md5Of(half);
+        expect(ended, 'retired without waiting for the idle time').to.have.length(1);
+        expect(await md5Of('abc')).to.equal(await md5('abc'));
+        expect(created).to.equal(2);
+      });
+
+      it('does not end a worker while a canceled job is replaced by the next one', async () => {
+        client = new HashClient({ chunkSize: 64 * KiB, workers: 1, idleMs: 200, createWorker: watched });
+        const run = client.start({ blob: makeBlob(64 * MiB, 6), plan: { partSize: 64 * MiB, partCount: 1 }, specs: [spec('s', 'sha256')] });
+        run.cancel();
+        await run.done.catch(() => undefined);
+        expect(await md5Of('next')).to.equal(await md5('next'));
+        expect(ended).to.have.length(0);
+        expect(created).to.equal(1);
+      });
+    });
+
     it('sizes the pool from the cores, at least one and at most one more than the parts in flight', () => {
       expect(hashWorkerCount(4, 2)).to.equal(2);
       expect(hashWorkerCount(4, 16)).to.equal(5);
