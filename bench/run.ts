@@ -47,7 +47,7 @@ const PROVIDER_CASES: Array<[string, string, Record<string, unknown>]> = [
   ['aliyun-pds', 'serial parts, CRC-64 at complete', { rapidUpload: false }],
   ['aliyun-pds', 'parallel parts with SHA-1 contexts', { rapidUpload: false, parallelUpload: true }],
   ['huawei-koodrive', 'serial parts, SHA-256 at complete', { rapidUpload: false }],
-  ['huawei-koodrive', 'parallel parts with SHA-256 contexts (hash first)', { rapidUpload: false, mode: 'parallel' }],
+  ['huawei-koodrive', 'parallel parts with SHA-256 contexts', { rapidUpload: false, mode: 'parallel' }],
   ['huawei-metastudio', 'MD5 first, then one PUT (through the handler)', {}],
   ['iflytek-ost', 'form-data slices through the signing proxy', {}],
   ['tencent-cos-v4', 'SHA-1 slice states first, then 1 MiB slices (the default)', {}],

@@ -8,7 +8,7 @@ import { createHashWorker } from './worker-source.js';
 
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 const DEFAULT_IDLE_MS = 10_000;
-const DEFAULT_RETIRE_AFTER_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_RETIRE_AFTER_BYTES = 64 * 1024 * 1024;
 
 /** One blob to hash and the digests wanted from it. */
 export interface HashJob {
@@ -74,8 +74,9 @@ export interface HashClientOptions {
    */
   idleMs?: number;
   /**
-   * Bytes of Blobs handed to one worker after which it is ended as soon as it has nothing to do (default 1 GiB), so
-   * that a long batch of in-memory Blobs is not all kept alive until the batch ends.
+   * Bytes of Blobs handed to one worker after which it is ended as soon as it has nothing to do (default 64 MiB), so
+   * that large in-memory Blobs, and a long batch of small ones, are let go of when their hashing ends
+   * (`npm run bench:blob-memory` shows what keeping them costs).
    */
   retireAfterBytes?: number;
 }

@@ -690,7 +690,7 @@ describe('HashClient', () => {
         expect(ended).to.have.length(2);
       });
 
-      it('ends a worker as soon as it has nothing to do once it was handed retireAfterBytes of Blobs', async () => {
+      it('ends a worker as soon as it has nothing to do once it was handed retireAfterBytes of Blobs (64 MiB unless set)', async () => {
         client = new HashClient({ workers: 1, retireAfterBytes: 1000, createWorker: watched });
         const half = 'x'.repeat(600);
         await md5Of(half);
@@ -699,10 +699,16 @@ describe('HashClient', () => {
         expect(ended, 'retired without waiting for the idle time').to.have.length(1);
         expect(await md5Of('abc')).to.equal(await md5('abc'));
         expect(created).to.equal(2);
+        client.terminate();
+        ended = [];
+        client = new HashClient({ workers: 1, createWorker: watched });
+        const large = client.start({ blob: makeBlob(64 * MiB, 7), plan: { partSize: 64 * MiB, partCount: 1 }, specs: [spec('m', 'md5', 'part')] });
+        await large.done;
+        expect(ended, 'a 64 MiB Blob is let go of when its hashing ends').to.have.length(1);
       });
 
       it('does not end a worker while a canceled job is replaced by the next one', async () => {
-        client = new HashClient({ chunkSize: 64 * KiB, workers: 1, idleMs: 200, createWorker: watched });
+        client = new HashClient({ chunkSize: 64 * KiB, workers: 1, idleMs: 200, retireAfterBytes: 1024 * MiB, createWorker: watched });
         const run = client.start({ blob: makeBlob(64 * MiB, 6), plan: { partSize: 64 * MiB, partCount: 1 }, specs: [spec('s', 'sha256')] });
         run.cancel();
         await run.done.catch(() => undefined);
