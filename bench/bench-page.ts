@@ -38,6 +38,8 @@ export interface Measurement {
   objectKeys?: string[];
   /** For provider uploads: how long the file spent hashing before the provider was asked to create the upload. */
   hashPhaseMs?: number;
+  /** For provider uploads: what the provider reported, to find the stored bytes. */
+  result?: Record<string, unknown>;
 }
 
 /** The cases `run.ts` calls. */
@@ -113,7 +115,14 @@ function manyFiles(count: number): File[] {
 }
 
 async function measured(
-  work: () => Promise<{ ms?: number; digests?: string[]; objectKey?: string; objectKeys?: string[]; hashPhaseMs?: number }>,
+  work: () => Promise<{
+    ms?: number;
+    digests?: string[];
+    objectKey?: string;
+    objectKeys?: string[];
+    hashPhaseMs?: number;
+    result?: Record<string, unknown>;
+  }>,
 ): Promise<Measurement> {
   const t0 = performance.now();
   const outcome = await work();
@@ -135,6 +144,7 @@ async function measured(
     ...(outcome.objectKey !== undefined && { objectKey: outcome.objectKey }),
     ...(outcome.objectKeys !== undefined && { objectKeys: outcome.objectKeys }),
     ...(outcome.hashPhaseMs !== undefined && { hashPhaseMs: outcome.hashPhaseMs }),
+    ...(outcome.result !== undefined && { result: outcome.result }),
   };
 }
 
@@ -293,7 +303,7 @@ async function providerAdapter(id: string, extra: Record<string, unknown>): Prom
   return pkg.main.createAdapter(id, { ...config.adapterOptions, ...extra, endpoint });
 }
 
-async function uploadWithProvider(id: string, extra: Record<string, unknown>): Promise<{ hashPhaseMs: number }> {
+async function uploadWithProvider(id: string, extra: Record<string, unknown>): Promise<{ hashPhaseMs: number; result: Record<string, unknown> }> {
   const manager = new pkg.main.UploadManager({ adapter: await providerAdapter(id, extra), concurrency: CONCURRENCY, partSize: PART_SIZE, resume: false });
   const started = performance.now();
   let hashPhaseMs = 0;
@@ -301,14 +311,13 @@ async function uploadWithProvider(id: string, extra: Record<string, unknown>): P
     if (event.detail.state === 'uploading' && hashPhaseMs === 0) hashPhaseMs = performance.now() - started;
   });
   try {
-    const finished = new Promise<void>((resolve, reject) => {
-      manager.addEventListener('task-complete', () => resolve());
+    const finished = new Promise<Record<string, unknown>>((resolve, reject) => {
+      manager.addEventListener('task-complete', (event) => resolve({ ...event.detail.result }));
       manager.addEventListener('task-error', (event) => reject(event.detail.error));
     });
     await manager.addFiles([pickedFile()]);
     manager.start();
-    await finished;
-    return { hashPhaseMs };
+    return { hashPhaseMs, result: await finished };
   } finally {
     manager.dispose();
   }

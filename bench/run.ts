@@ -26,6 +26,7 @@ import type { HashAlgorithm } from '../src/hashing/digest-spec.js';
 import type { S3Checksum } from '../src/providers/s3.js';
 import type { Measurement } from './bench-page.js';
 import { BENCH_PACKAGE_DIR } from './bench-package.js';
+import { SOAK_PROVIDERS } from './soak-providers.js';
 import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
@@ -731,6 +732,16 @@ async function main(): Promise<void> {
             name: `${id}: upload through our engine, ${mode}`,
             bytes: size,
             run: () => page.evaluate(([name, adapterOptions]) => window.bench.uploadProvider(name, adapterOptions), [id, extra] as const),
+            verify: async (measurement) => {
+              // Where the emulator's admin routes answer the stored bytes: the soak reads them back the same way.
+              const path = SOAK_PROVIDERS.find((provider) => provider.id === id)?.storedPath(measurement.result ?? {});
+              if (path === undefined) return `no stored file named in ${JSON.stringify(measurement.result)}`;
+              const stored = await md5OfUrl(`${emulator.url}/__admin/${path}`);
+              if (!stored) return `nothing stored under ${path}`;
+              if (stored.size !== size) return `stored ${stored.size} bytes`;
+              return stored.md5 === reference.md5 ? undefined : `stored md5 ${stored.md5}`;
+            },
+            verified: '✓ stored file md5',
             after: resetProvider(id),
           },
           {
@@ -768,7 +779,7 @@ async function main(): Promise<void> {
     const bigSection = `${options.bigMiB} MiB on disk, S3 multipart to s3rver (8 MiB parts, 4 in flight)`;
     if (options.bigMiB > 0 && wants(bigSection)) {
       const bigSize = options.bigMiB * MiB;
-      const bigPath = join(workDir, `bench-${options.bigMiB}MiB.bin`);
+      const bigPath = join(workDir, `bench-big-${options.bigMiB}MiB.bin`);
       log(`Writing ${options.bigMiB} MiB to ${bigPath} …`);
       const bigReference = { md5: (await writeTestFile(bigPath, bigSize)).md5, size: bigSize };
       await page.setInputFiles('#file', bigPath);
