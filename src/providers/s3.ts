@@ -10,6 +10,12 @@ import { fallbackError, objectStoreErrors, retryableByStoreCode } from './error-
 const MiB = 1024 * 1024;
 /** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */
 const EXPIRY_MARGIN_MS = 30_000;
+/**
+ * When a lane takes a part, the URLs of this many following parts are signed too (each once their digest is ready),
+ * so that the next lane to take one finds it signed instead of waiting a round trip to the backend, whose answers
+ * come slower while it is busy with the parts' bytes (a tenth of the throughput at 300 MB/s, measured by the bench).
+ */
+const SIGN_AHEAD = 2;
 
 /** AWS S3's multipart limits, which S3-compatible stores share. */
 export const S3_LIMITS: PartLimits = {
@@ -57,7 +63,8 @@ export type S3BackendRequest =
 /** The backend's answers, by request kind (Companion's JSON shapes). */
 export interface S3BackendResponses {
   create: { key: string; uploadId: string };
-  'sign-part': { url: string; headers?: Record<string, string> };
+  /** `expires`: seconds the URL stays valid. */
+  'sign-part': { url: string; headers?: Record<string, string>; expires?: number };
   'list-parts': Array<{ PartNumber: number; Size: number; ETag: string }>;
   complete: { location?: string; key?: string };
   abort: unknown;
@@ -324,6 +331,52 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
 
   const threshold = (file: FileDescription, partSize: number) => options.multipartThreshold ?? partSize;
 
+  /** A part's signed PUT: URL and headers (the signed ones and its digest's), and until when to use it. */
+  interface SignedPart {
+    url: string;
+    headers: Record<string, string>;
+    validUntil: number;
+  }
+
+  /**
+   * Part URLs signed for each multipart session, in memory only (a checkpoint never holds a URL): the part a lane took
+   * and the next `SIGN_AHEAD`. An entry goes when its part is stored or its PUT fails, so that a retry signs anew.
+   */
+  const signedParts = new WeakMap<S3Session, Map<number, Promise<SignedPart>>>();
+  const signedOf = (session: S3Session) => signedParts.get(session) ?? signedParts.set(session, new Map()).get(session)!;
+
+  function signPart(ctx: AdapterContext, session: S3Session & { mode: 'multipart' }, partNumber: number): Promise<SignedPart> {
+    const signed = signedOf(session);
+    const kept = signed.get(partNumber);
+    if (kept) return kept;
+    const signing = (async (): Promise<SignedPart> => {
+      const check = await partChecksum(ctx, partNumber);
+      const asked = Date.now();
+      const answer = await ask(ctx, { kind: 'sign-part', key: session.key, uploadId: session.uploadId, partNumber, checksum: check });
+      if (typeof answer.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s sign answer lacks `url`.');
+      const lifetime = typeof answer.expires === 'number' ? answer.expires * 1000 : Infinity;
+      return {
+        url: answer.url,
+        headers: mergeHeaders(answer.headers, digestHeaders(check)),
+        validUntil: asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2),
+      };
+    })();
+    signed.set(partNumber, signing);
+    // A signature asked for ahead that fails (a pause aborted it, the digest was canceled) is asked for again when used.
+    signing.catch(() => {
+      if (signed.get(partNumber) === signing) signed.delete(partNumber);
+    });
+    return signing;
+  }
+
+  /** Signs the parts after `partNumber` that are neither stored nor signed yet, without waiting for them. */
+  function signAhead(ctx: AdapterContext, session: S3Session & { mode: 'multipart' }, partNumber: number): void {
+    const stored = new Set(ctx.receipts?.map((receipt) => receipt.partNumber));
+    for (let next = partNumber + 1; next <= Math.min(partNumber + SIGN_AHEAD, ctx.plan.partCount); next++) {
+      if (!stored.has(next)) signPart(ctx, session, next).catch(() => undefined);
+    }
+  }
+
   // A POST policy binds Content-MD5 only: S3 documents no x-amz-checksum-* form fields.
   let singleMethod: S3SingleMethod = checksum === 'md5' || checksum === 'none' ? (options.singleMethod ?? 'POST') : 'PUT';
 
@@ -446,22 +499,20 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
     },
 
     async uploadPart(ctx, session, part) {
-      const check = await partChecksum(ctx, part.partNumber);
-      if (session.mode === 'single') return sendSingle(ctx, session, part, check);
-      const signed = await ask(ctx, {
-        kind: 'sign-part',
-        key: session.key,
-        uploadId: session.uploadId,
-        partNumber: part.partNumber,
-        checksum: check,
-      });
-      if (typeof signed.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s sign answer lacks `url`.');
-      const response = await ctx.send({
-        method: 'PUT',
-        url: signed.url,
-        headers: mergeHeaders(signed.headers, digestHeaders(check)),
-        body: part.blob,
-      });
+      if (session.mode === 'single') return sendSingle(ctx, session, part, await partChecksum(ctx, part.partNumber));
+      signAhead(ctx, session, part.partNumber);
+      const signed = signedOf(session);
+      let put = await signPart(ctx, session, part.partNumber);
+      if (Date.now() >= put.validUntil) {
+        signed.delete(part.partNumber);
+        put = await signPart(ctx, session, part.partNumber);
+      }
+      let response: HttpResponse;
+      try {
+        response = await ctx.send({ method: 'PUT', url: put.url, headers: put.headers, body: part.blob });
+      } finally {
+        signed.delete(part.partNumber);
+      }
       return { partNumber: part.partNumber, size: part.size, etag: requireEtag(response, part.partNumber) };
     },
 

@@ -78,6 +78,36 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
     expect(emulator.stats.complete).to.equal(1);
   });
 
+  it('signs the next parts\' URLs while a part uploads, so that a lane does not wait for its signature', async () => {
+    const order: string[] = [];
+    const label = (request: Request) => {
+      const url = new URL(request.url);
+      const signed = /\/api\/s3\/multipart\/[^/]+\/(\d+)$/.exec(url.pathname);
+      if (signed) return `sign ${signed[1]}`;
+      return request.method === 'PUT' && url.searchParams.has('partNumber') ? `PUT ${url.searchParams.get('partNumber')}` : undefined;
+    };
+    worker.events.on('request:start', ({ request }) => {
+      const what = label(request);
+      if (what) order.push(`${what} asked`);
+    });
+    worker.events.on('response:mocked', ({ request }) => {
+      const what = label(request);
+      if (what?.startsWith('PUT')) order.push(`${what} stored`);
+    });
+    try {
+      const { file, bytes } = fileOf(15 * MiB + 5);
+      const { result, error } = await upload(setup({}, { concurrency: 1 }), file);
+      expect(error).to.equal(undefined);
+      expect(emulator.storedBytes(result!.key as string)).to.deep.equal(bytes);
+      // One lane: before, each part's signature was asked for only after the part before it was stored.
+      expect(order.indexOf('sign 2 asked')).to.be.lessThan(order.indexOf('PUT 1 stored'));
+      expect(order.indexOf('sign 3 asked')).to.be.lessThan(order.indexOf('PUT 2 stored'));
+      expect(order.filter((entry) => entry.startsWith('sign')), 'each part signed once').to.have.length(4);
+    } finally {
+      worker.events.removeAllListeners();
+    }
+  });
+
   it('signs and verifies a CRC32C checksum header instead of Content-MD5', async () => {
     const { file, bytes } = fileOf(11 * MiB);
     const { result, error } = await upload(setup({ checksum: 'crc32c' }), file);
@@ -303,7 +333,8 @@ describe('S3 adapter against the strict emulator (in the page)', () => {
       ...base,
       uploadPart: (ctx, session, part) =>
         base.uploadPart(
-          { ...ctx, digest: async (name, n) => (part.partNumber === 2 && corruptions-- > 0 ? 'AAAAAAAAAAAAAAAAAAAAAA==' : ctx.digest(name, n)) },
+          // Part 2's digest is the wrong one whichever part's upload asks for it (its URL may be signed ahead).
+          { ...ctx, digest: async (name, n) => (n === 2 && corruptions-- > 0 ? 'AAAAAAAAAAAAAAAAAAAAAA==' : ctx.digest(name, n)) },
           session,
           part,
         ),

@@ -6,6 +6,7 @@ import type { UploadError } from '../../src/core/errors.js';
 import { diskFile, e2eServers, firstDifferenceFromFile } from '../helpers/e2e.js';
 import { leavePageAfter } from '../helpers/manager-events.js';
 import { elementOutcome } from '../helpers/element-outcome.js';
+import { createStore, entries } from 'idb-keyval';
 
 const MiB = 1024 * 1024;
 
@@ -57,7 +58,9 @@ describe('S3 resume against s3rver, which has no ListParts', function () {
     first.remove();
     const before = backendCalls(s3rverApiUrl);
     expect(before.creates).to.equal(1);
-    const stored = before.signed.slice(0, -1);
+    // The parts the page holds receipts for; the ones signed ahead of the lane, or in flight, are not among them.
+    const [[, record]] = (await entries(createStore(DEFAULT_CHECKPOINT_DB_NAME, 'checkpoints'))) as [[unknown, { receipts: Array<{ partNumber: number }> }]];
+    const stored = record.receipts.map((receipt) => receipt.partNumber);
     expect(stored.length).to.be.at.least(2);
 
     const second = await open();
