@@ -37,7 +37,7 @@ describe('npm run bench', () => {
     );
     const rows = tableRows(stdout);
     const sections = new Set(rows.map((row) => row.section));
-    for (const section of ['read + hash', 'S3 multipart to s3rver', 'tus to a real @tus/server', 'providers through their emulators', '16 MiB on disk', '5 files of 16 kB']) {
+    for (const section of ['read + hash', 'S3 multipart to s3rver', 'S3 multipart to a sink store', 'tus to a real @tus/server', 'providers through their emulators', '16 MiB on disk', '5 files of 16 kB']) {
       assert.ok([...sections].some((name) => name.startsWith(section)), `no ${section} group in ${[...sections].join(', ')}`);
     }
     const measured = rows.filter((row) => row.section !== 'environment' && row.section !== 'derived');
