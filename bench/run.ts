@@ -425,6 +425,16 @@ async function md5OfUrl(url: string): Promise<{ md5: string; size: number } | un
   return { md5: hash.digest('hex'), size };
 }
 
+/** What is wrong with the bytes a GET of `url` answers, against `expected`; undefined when they are the same. */
+async function storedProblem(url: string, expected: { md5: string; size: number }): Promise<string | undefined> {
+  const stored = await md5OfUrl(url);
+  if (!stored) return `nothing stored under ${new URL(url).pathname}`;
+  if (stored.size !== expected.size) return `stored ${stored.size} bytes`;
+  return stored.md5 === expected.md5 ? undefined : `stored md5 ${stored.md5}`;
+}
+
+const keyPath = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
+
 function md5OfFile(path: string): string {
   return createHash('md5').update(readFileSync(path)).digest('hex');
 }
@@ -627,13 +637,8 @@ async function main(): Promise<void> {
 
     // S3 multipart to s3rver, ours beside raw XHR and Uppy 6.
     const s3Section = 'S3 multipart to s3rver through createS3Handler (8 MiB parts, 4 in flight)';
-    const s3rverCheck = async (key: string | undefined, expected: { md5: string; size: number }): Promise<string | undefined> => {
-      if (key === undefined) return 'no key';
-      const stored = await md5OfUrl(`${s3rver.url}/${S3RVER_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`);
-      if (!stored) return `no object stored under ${key}`;
-      if (stored.size !== expected.size) return `stored ${stored.size} bytes`;
-      return stored.md5 === expected.md5 ? undefined : `stored md5 ${stored.md5}`;
-    };
+    const s3rverCheck = async (key: string | undefined, expected: { md5: string; size: number }): Promise<string | undefined> =>
+      key === undefined ? 'no key' : storedProblem(`${s3rver.url}/${S3RVER_BUCKET}/${keyPath(key)}`, expected);
     const emptyS3rver = () => rmSync(join(s3rver.directory, S3RVER_BUCKET, 'uploads'), { recursive: true, force: true });
     const s3Spec = (name: string, run: () => Promise<Measurement>, expected = { md5: reference.md5, size }): CaseSpec => ({
       section: s3Section,
@@ -696,13 +701,8 @@ async function main(): Promise<void> {
       name,
       bytes: size,
       run,
-      verify: async (measurement) => {
-        if (measurement.objectKey === undefined) return 'no key';
-        const stored = await md5OfUrl(`${sink.url}/${SINK_BUCKET}/${measurement.objectKey.split('/').map(encodeURIComponent).join('/')}`);
-        if (!stored) return `no object stored under ${measurement.objectKey}`;
-        if (stored.size !== size) return `stored ${stored.size} bytes`;
-        return stored.md5 === reference.md5 ? undefined : `stored md5 ${stored.md5}`;
-      },
+      verify: ({ objectKey }) =>
+        objectKey === undefined ? 'no key' : storedProblem(`${sink.url}/${SINK_BUCKET}/${keyPath(objectKey)}`, { md5: reference.md5, size }),
       verified: '✓ stored object md5',
       after: () => sink.clear(),
     });
@@ -789,10 +789,7 @@ async function main(): Promise<void> {
               // Where the emulator's admin routes answer the stored bytes: the soak reads them back the same way.
               const path = SOAK_PROVIDERS.find((provider) => provider.id === id)?.storedPath(measurement.result ?? {});
               if (path === undefined) return `no stored file named in ${JSON.stringify(measurement.result)}`;
-              const stored = await md5OfUrl(`${emulator.url}/__admin/${path}`);
-              if (!stored) return `nothing stored under ${path}`;
-              if (stored.size !== size) return `stored ${stored.size} bytes`;
-              return stored.md5 === reference.md5 ? undefined : `stored md5 ${stored.md5}`;
+              return storedProblem(`${emulator.url}/__admin/${path}`, { md5: reference.md5, size });
             },
             verified: '✓ stored file md5',
             after: resetProvider(id),
