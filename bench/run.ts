@@ -4,8 +4,9 @@
  * that they are disk-backed like a user's files, with the peers beside ours (raw XHR, Uppy 6 with `@uppy/aws-s3` and
  * its Dashboard, tus-js-client) against the same servers. Rows of one group run interleaved (round by round), every
  * stored object is checked byte for byte, and the table ends with ratios to raw XHR and to the peer. `--short` is the
- * quick form (64 MiB, no 1 GiB row, 50 files, no provider rows). Prints one markdown table. Not a test and never run
- * in CI: figures on a shared machine vary from run to run.
+ * quick form (64 MiB, no 1 GiB row, 50 files, no provider rows). Prints one markdown table. Not a test: figures on a
+ * shared machine vary from run to run, so CI runs it only at tiny sizes (test/node/bench/bench-smoke.test.ts), for its
+ * byte checks.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -177,6 +178,9 @@ interface Row {
   check: string;
 }
 
+/** The cells of a row that only measured rows fill. */
+const NO_MEASUREMENT = { runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' };
+
 /** A measured case: its row, and its median time and median server CPU time for the ratios. */
 interface CaseResult {
   row: Row;
@@ -333,9 +337,8 @@ async function measureGroup(page: Page, specs: CaseSpec[], runs: number, options
   }
   return specs.map((spec, index) => {
     const failure = failures[index];
-    const empty = { runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' };
     if (failure !== undefined) {
-      return { row: { section: spec.section, name: spec.name, result: `failed: ${failure}`, ...empty }, medianMs: NaN, serverCpuMs: NaN, browserCpuMs: NaN };
+      return { row: { section: spec.section, name: spec.name, result: `failed: ${failure}`, ...NO_MEASUREMENT }, medianMs: NaN, serverCpuMs: NaN, browserCpuMs: NaN };
     }
     const taken = measurements[index]!;
     const medianMs = median(taken.map((m) => m.ms));
@@ -392,7 +395,7 @@ const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' 
 
 function environmentRows(browserVersion: string, options: BenchOptions, loadBefore: string): Row[] {
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' });
+  const env = (name: string, result: string): Row => ({ section: 'environment', name, result, ...NO_MEASUREMENT });
   return [
     env('Chromium (headless, playwright-core)', browserVersion),
     env('CPU', cpuModel),
@@ -558,7 +561,7 @@ async function main(): Promise<void> {
     const derived = (name: string, result: string): void => {
       // A ratio between rows that did not run (left out by --only or --short) says nothing.
       if (/^(n\/a|[\s·])+$/.test(result)) return;
-      derivedRows.push({ section: 'derived', name, result, runs: '', longTasks: '', longFrames: '', memory: '', serverCpu: '', browserCpu: '', check: '' });
+      derivedRows.push({ section: 'derived', name, result, ...NO_MEASUREMENT });
     };
     /** How many times faster `subject` ran than `reference` (a speed ratio: above 1 is faster). */
     const times = (subject?: CaseResult, reference?: CaseResult): string =>
