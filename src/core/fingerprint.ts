@@ -1,4 +1,4 @@
-import { rangeOf } from './blob-range.js';
+import { rangeToRead } from './blob-range.js';
 
 const SAMPLE_BYTES = 16 * 1024;
 
@@ -28,7 +28,7 @@ export interface FileFingerprint {
 export async function fingerprintFile(file: File, scope: string): Promise<FileFingerprint> {
   const windows = await Promise.all(
     // A small file is read whole.
-    sampleWindows(file.size).map(([start, end]) => rangeOf(file, start, end).arrayBuffer()),
+    sampleWindows(file.size).map(([start, end]) => rangeToRead(file, start, end).arrayBuffer()),
   );
   const header = new TextEncoder().encode(JSON.stringify([scope, file.name, file.size, file.lastModified, file.type]));
   const joined = new Uint8Array(header.byteLength + windows.reduce((sum, w) => sum + w.byteLength, 0));

@@ -4,7 +4,7 @@
  * instead get its chunks from a second worker that only reads (`ReadJobMessage`): reading a Blob occupies the thread
  * that asked for it, so on two threads reading and hashing overlap instead of taking turns.
  */
-import { rangeOf } from '../core/blob-range.js';
+import { rangeToRead } from '../core/blob-range.js';
 import type { SavedHashState } from '../core/types.js';
 import type { DigestSpec, HashAlgorithm } from './digest-spec.js';
 import type { ClientMessage, ReadJobMessage, ReaderReply, ReaderRequest, StartJobMessage, WorkerMessage } from './hash-protocol.js';
@@ -146,7 +146,7 @@ class LocalChunks implements ChunkSource {
       const [start, end] = this.#ranges[this.#issued++]!;
       const read = this.#wholeFile
         ? Promise.resolve(new Uint8Array(this.#wholeFile, start, end - start))
-        : readInto(rangeOf(this.#blob, start, end), this.#buffers.take(end - start));
+        : readInto(rangeToRead(this.#blob, start, end), this.#buffers.take(end - start));
       // A read ahead may fail after the job has already stopped; it is awaited (and reported) only if reached.
       read.catch(() => undefined);
       this.#pending.push(read);
@@ -263,7 +263,7 @@ async function readForPeer({ blob, port }: ReadJobMessage): Promise<void> {
     const [start, end] = ranges[index++]!;
     credit--;
     try {
-      const bytes = await readInto(rangeOf(blob, start, end), buffers.take(end - start));
+      const bytes = await readInto(rangeToRead(blob, start, end), buffers.take(end - start));
       const buffer = bytes.buffer as ArrayBuffer;
       if (!stopped) port.postMessage({ type: 'chunk', buffer, length: bytes.length } satisfies ReaderReply, [buffer]);
     } catch (error) {
