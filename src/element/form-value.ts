@@ -9,6 +9,19 @@ export function objectIdentifier(result: UploadResult | undefined): string | und
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+function uploadedIdentifier(task: UploadTask): string | undefined {
+  return task.state === UploadState.Done ? objectIdentifier(task.result) : undefined;
+}
+
+function uploadedIdentifiers(tasks: readonly UploadTask[]): string[] {
+  const identifiers: string[] = [];
+  for (const task of tasks) {
+    const identifier = uploadedIdentifier(task);
+    if (identifier !== undefined) identifiers.push(identifier);
+  }
+  return identifiers;
+}
+
 /** What the form needs from the element at each render. */
 export interface FormState {
   name: string | undefined;
@@ -45,12 +58,10 @@ export class FormValue {
     if (this.#lastState && (Object.keys(state) as Array<keyof FormState>).every((key) => state[key] === this.#lastState![key])) return;
     this.#lastState = state;
     const { name, required, tasks, unfinished, t, anchor } = state;
-    const identifiers: string[] = [];
-    for (const task of tasks) {
-      if (task.state !== UploadState.Done) continue;
-      const identifier = objectIdentifier(task.result);
-      if (identifier !== undefined) identifiers.push(identifier);
-    }
+    // Without a name the form holds no value, and `required` asks only whether some file has one: each completion in a
+    // batch of a thousand would otherwise list (and compare) every identifier so far.
+    const identifiers = name ? uploadedIdentifiers(tasks) : [];
+    const uploaded = name ? identifiers.length > 0 : required && tasks.some((task) => uploadedIdentifier(task) !== undefined);
     const value = JSON.stringify([name ?? null, identifiers]);
     if (value !== this.#lastValue) {
       this.#lastValue = value;
@@ -62,7 +73,7 @@ export class FormValue {
         this.#internals.setFormValue(null);
       }
     }
-    const problem = unfinished ? 'uploading' : required && identifiers.length === 0 ? 'required' : '';
+    const problem = unfinished ? 'uploading' : required && !uploaded ? 'required' : '';
     const validity = `${problem}|${t.$code}|${anchor ? 'anchored' : ''}`;
     if (validity === this.#lastValidity) return;
     this.#lastValidity = validity;

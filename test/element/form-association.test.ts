@@ -64,6 +64,17 @@ describe('form association', () => {
     expect(submitted!.getAll('attachments')).to.deep.equal(['a.bin']);
   });
 
+  it('with required but no name, keeps the form invalid until a file is uploaded and adds nothing to FormData', async () => {
+    const form = await fixture<HTMLFormElement>(html`<form><multi-cloud-uploader multiple no-resume required></multi-cloud-uploader></form>`);
+    const el = form.querySelector('multi-cloud-uploader')!;
+    el.adapter = memoryAdapter();
+    await el.updateComplete;
+    expect(el.validity.valueMissing).to.equal(true);
+    await uploaded(el, [fileOf(2 * KiB, 'a.bin')]);
+    expect(form.checkValidity()).to.equal(true);
+    expect([...new FormData(form).keys()]).to.deep.equal([]);
+  });
+
   it('clears its files when the form is reset', async () => {
     const { form, el } = await formWith(memoryAdapter());
     await uploaded(el, [fileOf(KiB, 'a.bin')]);
