@@ -190,7 +190,9 @@ export class UploadTask {
     let releaseLock: (() => void) | null = null;
     let startOver = false;
     try {
-      releaseLock = await tryLockFile(await this.#fingerprintOf());
+      // The lock guards the file's checkpoint, which tabs share: without one there is nothing to guard, and no reason
+      // to read the file for its fingerprint.
+      releaseLock = this.#store() ? await tryLockFile(await this.#fingerprintOf()) : () => {};
       if (!releaseLock) {
         throw new UploadError(UploadErrorCode.InUse, 'This file is already being uploaded in another tab or window.', {
           retryable: false,

@@ -334,6 +334,22 @@ describe('UploadManager', () => {
     await aDone;
   });
 
+  it('without resume, lets two tabs upload the same file: there is no checkpoint for them to share', async () => {
+    const memory = createMemoryAdapter({ delayMs: 20, limits: { defaultPartSize: 16 * KiB } });
+    const a = setup({}, { resume: false }, memory).manager;
+    const b = setup({}, { resume: false }, memory).manager;
+    const file = fileOf(64 * KiB);
+    await a.addFiles([file]);
+    await b.addFiles([file]);
+    const done = Promise.all([once(a, 'task-complete'), once(b, 'task-complete')]);
+    const failed = Promise.race([once(a, 'task-error'), once(b, 'task-error')]).then((detail) => detail.error.code);
+    a.start();
+    await once(a, 'task-state', (d) => d.state === 'uploading');
+    b.start();
+    expect(await Promise.race([done.then(() => 'both done'), failed])).to.equal('both done');
+    expect(memory.stored.get('f.bin')).to.deep.equal(bytesOf(64 * KiB));
+  });
+
   it('refuses files over max-file-size or outside accept before any request', async () => {
     const { manager, memory } = setup({}, { maxFileSize: 10, accept: 'image/*,.txt' });
     const rejected: UploadError[] = [];
