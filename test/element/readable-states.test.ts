@@ -49,6 +49,7 @@ describe('states a person can read', () => {
     );
     await el.addFiles([fileOf(4 * KiB)]);
     el.start();
+    await el.updateComplete;
     const seen = new Set<string>();
     await waitUntil(
       () => {
@@ -76,6 +77,7 @@ describe('states a person can read', () => {
     );
     await el.addFiles([fileOf(2 * KiB)]);
     el.start();
+    await el.updateComplete;
     let seen = '';
     await waitUntil(
       () => {
@@ -164,6 +166,7 @@ describe('speed and time left', () => {
     );
     await el.addFiles([fileOf(96 * KiB, 'stalls.bin')]);
     el.start();
+    await el.updateComplete;
     const statuses: string[] = [];
     await waitUntil(
       () => {
