@@ -33,6 +33,19 @@ import { UploadController } from './upload-controller.js';
 import type { Refusal } from './upload-controller.js';
 
 /** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
+/**
+ * Whether a disabled `<fieldset>` around `element` disables it, as it does an `<input>`: unless the element is in that
+ * fieldset's first `<legend>`. Not the browser's `formDisabledCallback` value, which is also true for the element's
+ * own `disabled` attribute: a `disabled` set back to false (as frameworks set it, as a property) renders before Lit
+ * removes the attribute, and the element stayed disabled.
+ */
+function disabledByFieldset(element: Element): boolean {
+  for (let child = element, parent = element.parentElement; parent; child = parent, parent = parent.parentElement) {
+    if (parent instanceof HTMLFieldSetElement && parent.disabled && parent.querySelector(':scope > legend') !== child) return true;
+  }
+  return false;
+}
+
 /** The least time between two renders of a visible element: at most 20 a second, as often as progress needs. */
 const RENDER_INTERVAL_MS = 50;
 
@@ -186,7 +199,6 @@ export class MultiCloudUploader extends LitElement {
   private currentManager?: UploadManager;
   private adapterSource: AdapterSource = {};
   private providerLoading?: Promise<unknown>;
-  private formDisabled = false;
   private tickTimer?: ReturnType<typeof setTimeout>;
   private listedTaskCount = -1;
   /** The last render's count of the list, for `updated()`, which Lit always runs after a render. */
@@ -355,9 +367,11 @@ export class MultiCloudUploader extends LitElement {
     });
   }
 
-  /** Called by the form when a `<fieldset disabled>` around the element changes. */
-  formDisabledCallback(disabled: boolean): void {
-    this.formDisabled = disabled;
+  /**
+   * Called when the element's disabled state changes: a `<fieldset disabled>` around it, or its own `disabled`
+   * attribute. The browser reports both as one, so the render asks the fieldsets itself (see `disabledByFieldset`).
+   */
+  formDisabledCallback(): void {
     this.requestUpdate();
   }
 
@@ -367,7 +381,7 @@ export class MultiCloudUploader extends LitElement {
   }
 
   private get isDisabled(): boolean {
-    return this.disabled || this.formDisabled;
+    return this.disabled || disabledByFieldset(this);
   }
 
   private async resetFiles(): Promise<void> {

@@ -90,6 +90,32 @@ describe('form association', () => {
     expect(new FormData(form).getAll('attachments')).to.deep.equal([]);
   });
 
+  it('is enabled again when disabled is set back to false as a property, as frameworks set it', async () => {
+    const { el } = await formWith(memoryAdapter());
+    for (const disabled of [true, false, true, false]) {
+      el.disabled = disabled;
+      await el.updateComplete;
+      expect(part<HTMLButtonElement>(el, 'browse-button').disabled, `disabled = ${disabled}`).to.equal(disabled);
+      expect(el.matches(':disabled')).to.equal(disabled);
+    }
+  });
+
+  it("is not disabled by a disabled fieldset when it sits in the fieldset's first legend, as an <input> is not", async () => {
+    const form = await fixture<HTMLFormElement>(html`<form>
+      <fieldset disabled>
+        <legend><multi-cloud-uploader no-resume></multi-cloud-uploader></legend>
+        <multi-cloud-uploader no-resume></multi-cloud-uploader>
+      </fieldset>
+    </form>`);
+    const [inLegend, below] = [...form.querySelectorAll('multi-cloud-uploader')];
+    await Promise.all([inLegend.updateComplete, below.updateComplete]);
+    expect(part<HTMLButtonElement>(inLegend, 'browse-button').disabled).to.equal(false);
+    expect(part<HTMLButtonElement>(below, 'browse-button').disabled).to.equal(true);
+    form.querySelector('fieldset')!.disabled = false;
+    await below.updateComplete;
+    expect(part<HTMLButtonElement>(below, 'browse-button').disabled).to.equal(false);
+  });
+
   it('is disabled by a disabled fieldset, and left out of FormData then', async () => {
     const { form, el } = await formWith(memoryAdapter());
     await uploaded(el, [fileOf(KiB, 'a.bin')]);
