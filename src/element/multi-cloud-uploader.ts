@@ -32,7 +32,6 @@ import { Thumbnails } from './thumbnails.js';
 import { UploadController } from './upload-controller.js';
 import type { Refusal } from './upload-controller.js';
 
-/** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 /**
  * Whether a disabled `<fieldset>` around `element` disables it, as it does an `<input>`: unless the element is in that
  * fieldset's first `<legend>`. Not the browser's `formDisabledCallback` value, which is also true for the element's
@@ -49,6 +48,7 @@ function disabledByFieldset(element: Element): boolean {
 /** The least time between two renders of a visible element: at most 20 a second, as often as progress needs. */
 const RENDER_INTERVAL_MS = 50;
 
+/** Attribute-backed properties that map onto manager options; a change is passed on with `setOptions`. */
 const OPTION_PROPERTIES = ['concurrency', 'partSize', 'maxFileSize', 'accept', 'autoStart', 'noResume', 'workerUrl'] as const;
 
 
