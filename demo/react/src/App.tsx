@@ -52,11 +52,13 @@ function Outcome({ view }: { view: ReturnType<typeof useUploadState>['view'] }) 
 function ComponentPanel({ endpoint }: { endpoint: string }) {
   const uploader = useRef<MultiCloudUploaderElement>(null);
   const state = useUploadState();
+  const [disabled, setDisabled] = useState(false);
   return (
     <section id="component">
       <h2>The component</h2>
       <MultiCloudUploader
         ref={uploader}
+        disabled={disabled}
         provider="s3"
         endpoint={endpoint}
         multiple
@@ -75,6 +77,10 @@ function ComponentPanel({ endpoint }: { endpoint: string }) {
       <button type="button" onClick={() => uploader.current?.pauseAll()}>
         Pause all
       </button>
+      <label>
+        <input type="checkbox" className="disable" checked={disabled} onChange={(event) => setDisabled(event.target.checked)} />
+        Disabled
+      </label>
     </section>
   );
 }

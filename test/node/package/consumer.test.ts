@@ -172,6 +172,29 @@ describe('the package installed from its tarball', { timeout: 15 * 60_000 }, () 
         await project.exec(join(project.dir, 'node_modules/.bin/vite'), ['build', '--logLevel', 'error'], join(project.dir, app));
       });
 
+      if (app === 'react') {
+        it('enables the component again when React sets disabled back to false', async () => {
+          server ??= await startEmulatorServer({ staticDir: join(project.dir, app, 'dist') });
+          const page = await browser.newPage();
+          try {
+            await page.goto(`${server.url}/`);
+            const section = page.locator('section#component');
+            const browse = section.locator('multi-cloud-uploader [part~="browse-button"]');
+            for (const disabled of [true, false, true, false]) {
+              await section.locator('input.disable').setChecked(disabled);
+              await page.waitForFunction(
+                ([selector, want]) => document.querySelector(selector)?.shadowRoot?.querySelector<HTMLButtonElement>('[part~="browse-button"]')?.disabled === want,
+                ['section#component multi-cloud-uploader', disabled] as const,
+                { timeout: 2000 },
+              ).catch(() => undefined);
+              assert.equal(await browse.isDisabled(), disabled, `disabled={${disabled}}`);
+            }
+          } finally {
+            await page.close();
+          }
+        });
+      }
+
       // React: the @lit/react component and the bare tag as React 19 renders it; Vue: the tag in a template.
       for (const panel of app === 'react' ? ['component', 'tag'] : ['tag']) {
         it(`uploads byte for byte through the ${panel === 'tag' ? 'bare tag' : 'component'} while its parent re-renders on every progress event`, async () => {
