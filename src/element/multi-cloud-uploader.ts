@@ -507,7 +507,7 @@ export class MultiCloudUploader extends LitElement {
         />
         <p class="hint"><slot name="hint">${this.hintText(t)}</slot></p>
       </div>
-      ${this.renderSummary(t, tasks, tally)} ${this.renderToolbar(t, tally)}
+      ${this.renderSummary(t, tasks, tally)} ${this.renderToolbar(t, tally, disabled)}
       <ul part="file-list" class="file-list" aria-label=${t.fileList} ?hidden=${empty} ?data-virtual=${windowed} @scroll=${this.onListScroll}>
         ${repeat(
           refusals,
@@ -576,7 +576,7 @@ export class MultiCloudUploader extends LitElement {
     </div>`;
   }
 
-  private renderToolbar(t: Translation, tally: ListTally): TemplateResult {
+  private renderToolbar(t: Translation, tally: ListTally, disabled: boolean): TemplateResult {
     const buttons: [string, boolean, () => void][] = [
       [t.start, !this.autoStart && tally.queued, () => this.start()],
       [t.pauseAll, tally.pausable, () => this.pauseAll()],
@@ -587,7 +587,7 @@ export class MultiCloudUploader extends LitElement {
     const shown = buttons.filter(([, visible]) => visible);
     return html`<div class="toolbar" ?hidden=${shown.length === 0}>
       ${shown.map(
-        ([text, , run]) => html`<button type="button" part="button" ?disabled=${this.isDisabled} @click=${run}>${text}</button>`,
+        ([text, , run]) => html`<button type="button" part="button" ?disabled=${disabled} @click=${run}>${text}</button>`,
       )}
     </div>`;
   }
