@@ -10,6 +10,15 @@ import { fallbackError, objectStoreErrors, retryableByStoreCode } from './error-
 const MiB = 1024 * 1024;
 /** A kept signed URL is re-signed this long before its deadline, so that a PUT never starts on one about to lapse. */
 const EXPIRY_MARGIN_MS = 30_000;
+
+/**
+ * Until when a URL the backend signed at `asked` for `expires` seconds (no limit when it does not say) is used:
+ * EXPIRY_MARGIN_MS before its deadline, or half way for a shorter life.
+ */
+function usableUntil(asked: number, expires: unknown): number {
+  const lifetime = typeof expires === 'number' ? expires * 1000 : Infinity;
+  return asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
+}
 /**
  * When a lane takes a part, the URLs of this many following parts are signed too (each once their digest is ready),
  * so that the next lane to take one finds it signed instead of waiting a round trip to the backend, whose answers
@@ -355,12 +364,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       const asked = Date.now();
       const answer = await ask(ctx, { kind: 'sign-part', key: session.key, uploadId: session.uploadId, partNumber, checksum: check });
       if (typeof answer.url !== 'string') throw new UploadError(UploadErrorCode.BadResponse, 'The backend\'s sign answer lacks `url`.');
-      const lifetime = typeof answer.expires === 'number' ? answer.expires * 1000 : Infinity;
-      return {
-        url: answer.url,
-        headers: mergeHeaders(answer.headers, digestHeaders(check)),
-        validUntil: asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2),
-      };
+      return { url: answer.url, headers: mergeHeaders(answer.headers, digestHeaders(check)), validUntil: usableUntil(asked, answer.expires) };
     })();
     signed.set(partNumber, signing);
     // A signature asked for ahead that fails (a pause aborted it, the digest was canceled) is asked for again when used.
@@ -412,9 +416,7 @@ export function createS3Adapter(options: S3AdapterOptions = {}): ProviderAdapter
       session.key = key;
       await ctx.saveSession?.();
     }
-    const lifetime = typeof params.expires === 'number' ? params.expires * 1000 : Infinity;
-    const validUntil = asked + lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
-    signedSingles.set(session, { params, validUntil });
+    signedSingles.set(session, { params, validUntil: usableUntil(asked, params.expires) });
     return params;
   }
 
