@@ -6,12 +6,12 @@
  * them kept for the client's life (what the pool did before). Each case runs in a fresh browser. Prints a markdown
  * table. Not a test: the figures depend on Chromium's blob memory limits on the machine.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createServer as createViteServer } from 'vite';
+import { descendants, residentMiB } from './browser-processes.js';
 import { CHROMIUM_ARGS } from './chromium.js';
 
 const MiB = 1024 * 1024;
@@ -19,22 +19,6 @@ const { values } = parseArgs({ options: { blobs: { type: 'string', default: '6' 
 const blobs = Number(values.blobs);
 const sizeMiB = Number(values.size);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Resident MiB of this process's Chromium processes whose command line `matches`. */
-function chromiumResidentMiB(matches: (commandLine: string) => boolean): number {
-  let kib = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!commandLine.includes('chromium') || !matches(commandLine)) continue;
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Gone.
-    }
-  }
-  return Math.round(kib / 1024);
-}
 
 const vite = await createViteServer({
   configFile: false,
@@ -88,8 +72,10 @@ try {
       await page.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
       await new Promise((done) => setTimeout(done, 2000));
       await page.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
-      const browserMiB = chromiumResidentMiB((commandLine) => !commandLine.includes('--type='));
-      const rendererMiB = chromiumResidentMiB((commandLine) => commandLine.includes('--type=renderer'));
+      const pidsOf = (matches: (commandLine: string) => boolean) =>
+        descendants().filter((process) => matches(process.cmdline)).map((process) => process.pid);
+      const browserMiB = Math.round(residentMiB(pidsOf((commandLine) => !commandLine.includes('--type='))));
+      const rendererMiB = Math.round(residentMiB(pidsOf((commandLine) => commandLine.includes('--type=renderer'))));
       rows.push(`| ${name} | ${outcome} | ${browserMiB} MiB | ${rendererMiB} MiB |`);
     } finally {
       await browser.close();

@@ -8,7 +8,6 @@
  * shared machine vary from run to run, so CI runs it only at tiny sizes (test/node/bench/bench-smoke.test.ts), for its
  * byte checks.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -31,6 +30,7 @@ import { SOAK_PROVIDERS } from './soak-providers.js';
 import { startS3Sink } from './s3-sink.js';
 import { createS3Handler } from '../src/server/s3-handler.js';
 import { CHROMIUM_ARGS } from './chromium.js';
+import { browserCpuMs, rendererPids, residentMiB } from './browser-processes.js';
 
 const MiB = 1024 * 1024;
 const SLICE_SIZE = 8 * MiB;
@@ -212,60 +212,6 @@ interface MemoryPeak {
 }
 
 const MEMORY_POLL_MS = 200;
-
-/** The processes descending from this Node process (the browser and its children), with their command lines. */
-function descendants(): Array<{ pid: number; stat: string; cmdline: string }> {
-  const table = new Map<number, { ppid: number; stat: string; cmdline: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Fields after the command name, which may hold spaces: state, ppid, ….
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2);
-      table.set(Number(entry), { ppid: Number(fields.split(' ')[1]), stat: fields, cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8') });
-    } catch {
-      // The process ended while the table was read.
-    }
-  }
-  const ours = (pid: number): boolean => {
-    for (let at = table.get(pid)?.ppid; at !== undefined && at > 1; at = table.get(at)?.ppid) if (at === process.pid) return true;
-    return false;
-  };
-  return [...table].filter(([pid]) => ours(pid)).map(([pid, { stat, cmdline }]) => ({ pid, stat, cmdline }));
-}
-
-/** Our browser's renderer processes (`--type=renderer`). */
-function rendererPids(): number[] {
-  return descendants().filter((process) => process.cmdline.includes('--type=renderer')).map((process) => process.pid);
-}
-
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/**
- * CPU time (user + system) the browser's processes have used so far: the browser, renderer (page, its workers),
- * network and GPU processes, everything this Node process started except itself.
- */
-function browserCpuMs(): number {
-  let ticks = 0;
-  for (const { stat } of descendants()) {
-    const fields = stat.split(' ');
-    // utime and stime are stat's 14th and 15th fields; `fields` starts at the 3rd.
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return (ticks / CLOCK_TICKS_PER_SECOND) * 1000;
-}
-
-function residentMiB(pids: readonly number[]): number {
-  let kib = 0;
-  for (const pid of pids) {
-    try {
-      kib += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Gone.
-    }
-  }
-  return kib / 1024;
-}
 
 /** Samples memory until the returned function is called, which resolves with the peaks. */
 function sampleMemory(cdp: CDPSession): () => Promise<MemoryPeak> {
